@@ -134,6 +134,8 @@ export interface SetupContext {
   onShutdown(fn: Hook): void
   /** One value per key for the whole configuration (e.g. a metrics listener per address). */
   shared<T>(key: string, create: () => T): T
+  /** bind: serve this block on these addresses instead of every address. */
+  listenOn(hosts: readonly string[]): void
 }
 
 export interface PluginDefinition<Config = unknown> {
@@ -146,6 +148,9 @@ export interface PluginDefinition<Config = unknown> {
   /** Returns a chain link, or undefined for plugins that are not (health, ready, reload, bind). */
   setup(config: Config, ctx: SetupContext): Plugin | undefined
 }
+
+/** Config types differ per plugin; the registry only passes each its own parse() result. */
+export type AnyPluginDefinition = PluginDefinition<any>
 
 export function definePlugin<Config>(def: PluginDefinition<Config>): PluginDefinition<Config> {
   return def

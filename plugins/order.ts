@@ -1,0 +1,46 @@
+// THE chain order, after CoreDNS's plugin.cfg: first is outermost. The Corefile's order never
+// matters. Names listed here but not implemented are CoreDNS plugins tsdns refuses clearly.
+
+import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
+import bind from './bind/setup.ts'
+import whoami from './whoami/setup.ts'
+
+export const order = [
+  'root', 'metadata', 'geoip', 'cancel', 'proxyproto', 'quic', 'grpc_server', 'https', 'https3',
+  'timeouts', 'multisocket', 'reload', 'nsid', 'bufsize', 'bind', 'debug', 'trace', 'ready',
+  'health', 'pprof', 'shed', 'prometheus', 'errors', 'log', 'dnstap', 'local', 'dns64', 'any',
+  'chaos', 'loadbalance', 'tsig', 'rewrite', 'autopath', 'acl', 'cache', 'header', 'dnssec', 'tls',
+  'minimal', 'template', 'transfer', 'hosts', 'route53', 'azure', 'clouddns', 'k8s_external',
+  'kubernetes', 'file', 'auto', 'secondary', 'etcd', 'loop', 'forward', 'grpc', 'erratic',
+  'whoami', 'on', 'sign', 'view', 'nomad',
+] as const
+
+export type DirectiveName = (typeof order)[number]
+
+const definitions: readonly AnyPluginDefinition[] = [bind, whoami]
+
+export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
+  definitions.map((d) => [d.name, d]),
+)
+
+const hints: Partial<Record<DirectiveName, string>> = {
+  kubernetes: 'it serves node-local caching; keep cluster.local on CoreDNS and forward to it',
+  etcd: 'it serves node-local caching; keep etcd-backed zones on CoreDNS and forward to them',
+  file: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
+  auto: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
+  secondary: 'it serves node-local caching; serve zone transfers from CoreDNS and forward to it',
+}
+
+/** Why a known CoreDNS directive is refused, for the located error. */
+export function unsupportedReason(name: string): string {
+  const hint = hints[name as DirectiveName]
+  return hint ? `not supported by tsdns (${hint})` : 'not supported by tsdns'
+}
+
+export function isCoreDnsDirective(name: string): boolean {
+  return (order as readonly string[]).includes(name)
+}
+
+export function rank(name: string): number {
+  return (order as readonly string[]).indexOf(name)
+}

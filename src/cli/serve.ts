@@ -1,0 +1,59 @@
+// `tsdns [-conf FILE]`: serve until SIGTERM/SIGINT; SIGUSR1 reloads (CoreDNS's signals).
+
+import { rmSync, writeFileSync } from 'node:fs'
+import { logLine } from '../plugin/log.ts'
+import { Runner } from '../server/run.ts'
+import { describeError, parseConfig, readConfig } from './config.ts'
+import { banner } from './version.ts'
+
+export interface ServeOptions {
+  readonly conf: string | undefined
+  readonly port: number
+  readonly pidfile: string | undefined
+  readonly quiet: boolean
+}
+
+export async function serve(opts: ServeOptions): Promise<number> {
+  const runner = new Runner(
+    {
+      load() {
+        const cfg = readConfig(opts.conf, opts.port)
+        return { blocks: parseConfig(cfg, opts.port), file: cfg.file }
+      },
+    },
+    { defaultPort: opts.port },
+  )
+  let inst
+  try {
+    inst = await runner.start()
+  } catch (err) {
+    process.stderr.write(describeError(err) + '\n')
+    await runner.stop()
+    return 1
+  }
+  if (!opts.quiet) {
+    for (const line of inst.describe()) process.stdout.write(line + '\n')
+    process.stdout.write(banner() + '\n')
+  }
+  if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`)
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = async () => {
+      if (stopping) return
+      stopping = true
+      await runner.stop()
+      if (opts.pidfile) rmSync(opts.pidfile, { force: true })
+      resolve(0)
+    }
+    process.on('SIGTERM', () => void stop())
+    process.on('SIGINT', () => void stop())
+    process.on('SIGUSR1', () => {
+      logLine('INFO', 'SIGUSR1: reloading')
+      void runner.reload().then((ok) => {
+        if (ok && !opts.quiet) for (const line of runner.instance!.describe()) process.stdout.write(line + '\n')
+      })
+    })
+    process.on('SIGHUP', () => {}) // ignored, as caddy does
+  })
+}

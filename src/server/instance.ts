@@ -1,0 +1,168 @@
+// One running configuration: every server block parsed and set up, chains composed once per
+// listen address, servers grouped by address (CoreDNS: one server per address, many zones).
+
+import type { Directive, ServerBlock } from '../corefile/ast.ts'
+import { CorefileError } from '../corefile/errors.ts'
+import { listenKeys } from '../corefile/keys.ts'
+import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
+import { logger } from '../plugin/log.ts'
+import type { Handler, Hook, Plugin, SetupContext } from '../plugin/plugin.ts'
+import { DnsServer, type ServerObserver } from './server.ts'
+
+export interface BuildOptions {
+  readonly defaultPort: number
+  /** Directory of the main Corefile: relative paths in plugins resolve against it. */
+  readonly dir: string
+  readonly observer?: ServerObserver
+}
+
+interface BlockPlan {
+  readonly zones: readonly { zone: string; port: number }[]
+  readonly hosts: readonly string[]
+  readonly chain: readonly Plugin[]
+  readonly allowOtherClasses: boolean
+}
+
+export class Instance {
+  readonly servers: readonly DnsServer[]
+  readonly #startup: Hook[]
+  readonly #shutdown: Hook[]
+  readonly #shared: Map<string, unknown>
+
+  private constructor(servers: DnsServer[], startup: Hook[], shutdown: Hook[], shared: Map<string, unknown>) {
+    this.servers = servers
+    this.#startup = startup
+    this.#shutdown = shutdown
+    this.#shared = shared
+  }
+
+  /** Parses and sets up every plugin; throws the first located CorefileError. No sockets yet. */
+  static build(blocks: readonly ServerBlock[], opts: BuildOptions): Instance {
+    const startup: Hook[] = []
+    const shutdown: Hook[] = []
+    const shared = new Map<string, unknown>()
+    const plans = blocks.map((block) => planBlock(block, opts, { startup, shutdown, shared }))
+    return new Instance(compose(plans, opts.observer), startup, shutdown, shared)
+  }
+
+  /** Values plugins registered with ctx.shared (a reload hands them to the next instance). */
+  get shared(): ReadonlyMap<string, unknown> {
+    return this.#shared
+  }
+
+  async startup(): Promise<void> {
+    for (const fn of this.#startup) await fn()
+  }
+
+  async shutdown(): Promise<void> {
+    for (const fn of this.#shutdown) {
+      try {
+        await fn()
+      } catch (err) {
+        logger().error(`shutdown: ${String(err)}`)
+      }
+    }
+  }
+
+  /** Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`. */
+  describe(): string[] {
+    return this.servers.flatMap((s) =>
+      s.zones.map((z) => `${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`),
+    )
+  }
+}
+
+interface Lifecycle {
+  readonly startup: Hook[]
+  readonly shutdown: Hook[]
+  readonly shared: Map<string, unknown>
+}
+
+function planBlock(block: ServerBlock, opts: BuildOptions, life: Lifecycle): BlockPlan {
+  const keys = listenKeys(block, opts.defaultPort)
+  const byName = new Map<string, Directive[]>()
+  for (const d of block.directives) {
+    const name = d.name.text
+    if (!plugins.has(name)) {
+      if (isCoreDnsDirective(name)) {
+        throw new CorefileError('COREFILE_UNSUPPORTED', d.name, unsupportedReason(name), name)
+      }
+      throw new CorefileError('COREFILE_UNKNOWN', d.name, `unknown directive '${name}'`)
+    }
+    const list = byName.get(name) ?? []
+    list.push(d)
+    byName.set(name, list)
+  }
+  let hosts: readonly string[] = ['']
+  const ctxFor = (name: string): SetupContext => ({
+    block,
+    zones: [...new Set(keys.map((k) => k.zone))],
+    dir: opts.dir,
+    log: logger(name),
+    onStartup: (fn) => void life.startup.push(fn),
+    onShutdown: (fn) => void life.shutdown.push(fn),
+    shared: <T>(key: string, create: () => T): T => {
+      if (!life.shared.has(key)) life.shared.set(key, create())
+      return life.shared.get(key) as T
+    },
+    listenOn: (h) => void (hosts = h),
+  })
+  const chain: Plugin[] = []
+  for (const name of [...byName.keys()].sort((a, b) => rank(a) - rank(b))) {
+    const def = plugins.get(name)!
+    const stanzas = byName.get(name)!
+    if (def.once && stanzas.length > 1) {
+      throw new CorefileError(
+        'COREFILE_SYNTAX',
+        stanzas[1]!.name,
+        'this plugin can only be used once per Server Block',
+        name,
+      )
+    }
+    const ctx = ctxFor(name)
+    const link = def.setup(def.parse(stanzas, ctx), ctx)
+    if (link) chain.push(link)
+  }
+  return {
+    zones: keys.map((k) => ({ zone: k.zone, port: k.port })),
+    hosts,
+    chain,
+    allowOtherClasses: byName.has('forward') || byName.has('chaos'),
+  }
+}
+
+function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefined): DnsServer[] {
+  // First pass: which addresses exist and whether any block there lets other classes through.
+  const addrs = new Map<string, { host: string; port: number; chaos: boolean }>()
+  for (const p of plans) {
+    for (const { port } of p.zones) {
+      for (const host of p.hosts) {
+        const k = `${host}|${port}`
+        const a = addrs.get(k) ?? { host, port, chaos: false }
+        a.chaos ||= p.allowOtherClasses
+        addrs.set(k, a)
+      }
+    }
+  }
+  const servers = new Map<string, DnsServer>()
+  for (const [k, a] of addrs) {
+    const opts = { host: a.host, port: a.port, allowOtherClasses: a.chaos }
+    servers.set(k, new DnsServer(observer ? { ...opts, observer } : opts))
+  }
+  for (const p of plans) {
+    for (const host of p.hosts) {
+      const chains = new Map<number, Handler | undefined>()
+      for (const { zone, port } of p.zones) {
+        const server = servers.get(`${host}|${port}`)!
+        if (!chains.has(port)) {
+          let h: Handler | undefined
+          const info = { server: server.label, zones: p.zones.map((z) => z.zone) }
+          for (let i = p.chain.length - 1; i >= 0; i--) h = p.chain[i]!(h, info)
+          chains.set(port, h)
+        }
+        server.addZone(zone, chains.get(port))
+      }
+    }
+  }
+  return [...servers.values()]
+}

@@ -1,0 +1,172 @@
+// One DNS server per listen address (CoreDNS core/dnsserver/server.go): the accept filter, EDNS
+// version check, class check, longest-suffix zone routing, and the rcode fallback when the chain
+// wrote nothing. Transports (udp.ts, tcp.ts) hand it bytes and a send function.
+
+import { randomInt } from 'node:crypto'
+import dnsPacket from 'dns-packet'
+import type { Addr, Handler, Msg, Request, RequestContext } from '../plugin/plugin.ts'
+import { PluginError } from '../plugin/plugin.ts'
+import { logLine } from '../plugin/log.ts'
+import { packetName, typeName } from '../plugin/msg.ts'
+import { clientWrote, Rcode } from '../plugin/rcode.ts'
+import { badVersReply, headerReply, rcodeReply } from '../wire/reply.ts'
+import { DROP, parseQuery } from '../wire/request.ts'
+import { ServerWriter, type Send } from './writer.ts'
+
+const CLASS_IN = 1
+const TYPE_DS = 43
+/** forward's overall deadline is 5 s; an internal query gets a little more. */
+const RESOLVE_TIMEOUT_MS = 6000
+
+export interface Route {
+  readonly zone: string
+  readonly handler: Handler | undefined
+  readonly ctx: RequestContext
+}
+
+/** Hooks for what never reaches a chain (metrics count it under zone "dropped"). */
+export interface ServerObserver {
+  dropped(server: string, req: Request, proto: 'udp' | 'tcp', family: 4 | 6, rcode: number, size: number): void
+  panic(): void
+}
+
+export interface ServerOptions {
+  /** Listen host ('' for every address) and port. */
+  readonly host: string
+  readonly port: number
+  /** CoreDNS lets non-IN classes through when chaos or forward is loaded. */
+  readonly allowOtherClasses: boolean
+  readonly observer?: ServerObserver
+}
+
+export class DnsServer {
+  readonly host: string
+  readonly port: number
+  /** Metrics `server` label, e.g. `dns://169.254.20.10:53` or `dns://:53`. */
+  readonly label: string
+  readonly #zones = new Map<string, Route>()
+  readonly #allowOtherClasses: boolean
+  readonly #observer: ServerObserver | undefined
+
+  constructor(opts: ServerOptions) {
+    this.host = opts.host
+    this.port = opts.port
+    this.label = `dns://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
+    this.#allowOtherClasses = opts.allowOtherClasses
+    this.#observer = opts.observer
+  }
+
+  get zones(): readonly string[] {
+    return [...this.#zones.keys()]
+  }
+
+  addZone(zone: string, handler: Handler | undefined): void {
+    const ctx: RequestContext = {
+      server: this.label,
+      zone,
+      resolve: (name, type, opts) => this.resolve(name, type, opts),
+    }
+    this.#zones.set(zone, { zone, handler, ctx })
+  }
+
+  /** Serve one packet. Never throws: a failing plugin is answered with SERVFAIL and logged. */
+  handle(
+    buf: Uint8Array,
+    proto: 'udp' | 'tcp',
+    local: Addr,
+    remote: Addr,
+    send: Send,
+    observe?: (w: ServerWriter) => void,
+  ): void {
+    const req = parseQuery(buf, proto)
+    if (typeof req === 'number') {
+      if (req !== DROP) send(headerReply(buf, req))
+      return
+    }
+    if (req.edns !== undefined && req.edns.version !== 0) {
+      send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
+      return
+    }
+    const w = new ServerWriter(req, local, remote, send)
+    observe?.(w)
+    if (req.class !== CLASS_IN && !this.#allowOtherClasses) return this.#drop(w, Rcode.Refused)
+    const route = this.route(req.name, req.type)
+    if (route === undefined || route.handler === undefined) return this.#drop(w, Rcode.Refused)
+    this.serve(route, w)
+  }
+
+  /** Longest-suffix zone match; DS keeps walking to prefer the parent; '.' last. */
+  route(name: string, type: number): Route | undefined {
+    let ds: Route | undefined
+    let off = 0
+    for (;;) {
+      const zone = off === 0 ? name : name.slice(off)
+      const r = this.#zones.get(zone)
+      if (r !== undefined) {
+        if (type !== TYPE_DS) return r
+        ds = r
+      }
+      const dot = name.indexOf('.', off)
+      if (dot < 0 || dot === name.length - 1) break
+      off = dot + 1
+    }
+    return ds ?? this.#zones.get('.')
+  }
+
+  serve(route: Route, w: ServerWriter): void {
+    try {
+      const rc = route.handler!.serveDNS(route.ctx, w, w.req)
+      if (typeof rc === 'number') this.#finish(w, rc)
+      else rc.then((rcode) => this.#finish(w, rcode), (err) => this.#fail(w, err))
+    } catch (err) {
+      this.#fail(w, err)
+    }
+  }
+
+  #finish(w: ServerWriter, rcode: number): void {
+    if (!clientWrote(rcode) && !w.written) w.write(rcodeReply(w.req, rcode), '')
+  }
+
+  /** A PluginError is a returned error (logged by *errors*, if loaded); anything else a panic. */
+  #fail(w: ServerWriter, err: unknown): void {
+    if (err instanceof PluginError) return this.#finish(w, err.rcode)
+    this.#observer?.panic()
+    logLine('ERROR', `Recovered from panic in server: "${this.label}" ${String(err)}`)
+    if (err instanceof Error && err.stack) logLine('ERROR', err.stack)
+    this.#finish(w, Rcode.ServFail)
+  }
+
+  #drop(w: ServerWriter, rcode: number): void {
+    w.write(rcodeReply(w.req, rcode), '')
+    this.#observer?.dropped(this.label, w.req, w.proto, w.remote.family, rcode, w.size)
+  }
+
+  /** Run raw query bytes through this server as if from 127.0.0.1 over UDP; resolves to the reply. */
+  exchange(query: Uint8Array): Promise<{ wire: Uint8Array; by: string }> {
+    const self: Addr = { address: '127.0.0.1', port: 0, family: 4 }
+    return new Promise((resolve, reject) => {
+      // A chain may legitimately say nothing (acl drop): don't wait for ever.
+      const timer = setTimeout(() => reject(new Error('no answer for internal query')), RESOLVE_TIMEOUT_MS)
+      let w: ServerWriter | undefined
+      this.handle(query, 'udp', self, self, (wire) => {
+        clearTimeout(timer)
+        resolve({ wire, by: w?.by ?? '' })
+      }, (writer) => (w = writer))
+    })
+  }
+
+  /** A query through this server's own chains (template CNAME targets, cache refreshes). */
+  async resolve(name: string, type: number, opts: { do?: boolean; cd?: boolean } = {}): Promise<Msg> {
+    const query = dnsPacket.encode({
+      id: randomInt(0, 65536),
+      type: 'query',
+      flags: dnsPacket.RECURSION_DESIRED | (opts.cd ? dnsPacket.CHECKING_DISABLED : 0),
+      questions: [{ name: packetName(name), type: typeName(type) as never, class: 'IN' }],
+      additionals: [
+        { type: 'OPT', name: '.', udpPayloadSize: 65535, flags: opts.do ? dnsPacket.DNSSEC_OK : 0 } as never,
+      ],
+    })
+    const { wire } = await this.exchange(query)
+    return dnsPacket.decode(Buffer.from(wire.buffer, wire.byteOffset, wire.length))
+  }
+}

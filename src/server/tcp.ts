@@ -1,0 +1,85 @@
+// TCP transport (RFC 7766): 2-byte length framing, CoreDNS's 3 s first-read and 10 s idle
+// timeouts, pipelined queries answered as each completes, and a bound on open connections.
+
+import net from 'node:net'
+import type { Addr } from '../plugin/plugin.ts'
+import { peer } from './addr.ts'
+import type { DnsServer } from './server.ts'
+
+export const TCP_FIRST_READ_MS = 3000
+export const TCP_IDLE_MS = 10000
+export const TCP_MAX_CONNECTIONS = 1024
+
+export class TcpListener {
+  readonly host: string
+  port: number
+  target: DnsServer
+  #server: net.Server | undefined
+  readonly #sockets = new Set<net.Socket>()
+
+  constructor(host: string, port: number, target: DnsServer) {
+    this.host = host
+    this.port = port
+    this.target = target
+  }
+
+  async listen(): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (sock) => this.#serve(sock))
+    server.maxConnections = TCP_MAX_CONNECTIONS
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(
+        { host: this.host === '' ? '::' : this.host, port: this.port, reusePort: true, ipv6Only: false },
+        () => {
+          server.off('error', reject)
+          resolve()
+        },
+      )
+    })
+    server.on('error', () => {})
+    this.port = (server.address() as net.AddressInfo).port
+    this.#server = server
+  }
+
+  #serve(sock: net.Socket): void {
+    this.#sockets.add(sock)
+    sock.on('close', () => this.#sockets.delete(sock))
+    sock.on('error', () => sock.destroy())
+    sock.setTimeout(TCP_FIRST_READ_MS, () => sock.destroy())
+    const local: Addr = peer(sock.localAddress ?? '', sock.localPort ?? this.port)
+    const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
+    const send = (wire: Uint8Array) => {
+      if (sock.destroyed || !sock.writable) return
+      const framed = Buffer.allocUnsafe(wire.length + 2)
+      framed.writeUInt16BE(wire.length, 0)
+      framed.set(wire, 2)
+      sock.write(framed)
+    }
+    let pending: Buffer = Buffer.alloc(0)
+    let first = true
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+      while (pending.length >= 2) {
+        const len = pending.readUInt16BE(0)
+        if (len === 0) return void sock.destroy() // nothing sane follows a zero-length frame
+        if (pending.length < len + 2) break
+        const msg = pending.subarray(2, len + 2)
+        pending = pending.subarray(len + 2)
+        if (first) {
+          first = false
+          sock.setTimeout(TCP_IDLE_MS)
+        }
+        this.target.handle(msg, 'tcp', local, remote, send)
+      }
+    })
+  }
+
+  /** Stop accepting; open connections finish their in-flight answers, then close. */
+  close(): Promise<void> {
+    const server = this.#server
+    this.#server = undefined
+    if (!server) return Promise.resolve()
+    for (const s of this.#sockets) s.end()
+    return new Promise((resolve) => server.close(() => resolve()))
+  }
+}

@@ -1,0 +1,77 @@
+// Domain names straight from wire bytes (RFC 1035 §4.1.4), with compression pointers followed
+// under a hop limit so a pointer loop in a hostile packet ends in an error, not a hang.
+
+/** miekg/dns's cap on compression pointers followed while reading one name. */
+const MAX_POINTERS = 126
+/** RFC 1035: a name is at most 255 octets on the wire. */
+const MAX_NAME_OCTETS = 255
+
+export class WireError extends Error {
+  override name = 'WireError'
+}
+
+/** Offset just past the name starting at `off` (pointers are not followed: their 2 bytes end it). */
+export function skipName(buf: Uint8Array, off: number): number {
+  for (;;) {
+    if (off >= buf.length) throw new WireError('name overflows message')
+    const len = buf[off]!
+    if (len === 0) return off + 1
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 2 > buf.length) throw new WireError('truncated pointer')
+      return off + 2
+    }
+    if ((len & 0xc0) !== 0) throw new WireError('bad label type')
+    off += len + 1
+  }
+}
+
+// Characters miekg/dns escapes with a backslash in presentation format.
+const ESCAPED = new Set([0x2e, 0x5c, 0x22, 0x28, 0x29, 0x3b, 0x20, 0x40, 0x24])
+
+/**
+ * Reads the name at `off` in presentation format (FQDN, "." for the root), following pointers.
+ * Returns the text exactly as written (case kept); callers lowercase when they need to.
+ */
+export function readName(buf: Uint8Array, off: number): string {
+  let out = ''
+  let octets = 1
+  let hops = 0
+  for (;;) {
+    if (off >= buf.length) throw new WireError('name overflows message')
+    const len = buf[off]!
+    if (len === 0) return out === '' ? '.' : out
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 2 > buf.length) throw new WireError('truncated pointer')
+      if (++hops > MAX_POINTERS) throw new WireError('too many compression pointers')
+      off = ((len & 0x3f) << 8) | buf[off + 1]!
+      continue
+    }
+    if ((len & 0xc0) !== 0) throw new WireError('bad label type')
+    octets += len + 1
+    if (octets > MAX_NAME_OCTETS) throw new WireError('name exceeds 255 octets')
+    const end = off + 1 + len
+    if (end > buf.length) throw new WireError('label overflows message')
+    for (let i = off + 1; i < end; i++) {
+      const c = buf[i]!
+      if (c < 0x21 || c > 0x7e) {
+        out += c === 0x20 ? '\\ ' : '\\' + String(c).padStart(3, '0')
+      } else if (ESCAPED.has(c)) {
+        out += '\\' + String.fromCharCode(c)
+      } else {
+        out += String.fromCharCode(c)
+      }
+    }
+    out += '.'
+    off = end
+  }
+}
+
+/** ASCII-only lowercasing, as DNS compares names (RFC 4343). */
+export function lowerName(name: string): string {
+  // Fast path: most names arrive lowercase already.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase()
+  }
+  return name
+}

@@ -1,0 +1,109 @@
+// The wire-first request: the accept filter (miekg/dns DefaultMsgAcceptFunc), then header,
+// question and OPT read straight from the bytes. dns-packet decodes only when `msg` is read.
+
+import dnsPacket from 'dns-packet'
+import type { Edns, Msg, Request } from '../plugin/plugin.ts'
+import { Rcode } from '../plugin/rcode.ts'
+import { lowerName, readName, skipName, WireError } from './name.ts'
+import { Flag, HEADER, layout, u16, u32 } from './message.ts'
+
+/** parseQuery's answer when the packet must be ignored (responses, runt packets). */
+export const DROP = -1
+
+const OPCODE_QUERY = 0
+const OPCODE_NOTIFY = 4
+
+export class WireRequest implements Request {
+  readonly wire: Uint8Array
+  readonly id: number
+  readonly flags: number
+  readonly opcode: number
+  readonly name: string
+  readonly qname: string
+  readonly type: number
+  readonly class: number
+  readonly questionEnd: number
+  readonly edns: Edns | undefined
+  readonly proto: 'udp' | 'tcp'
+  #msg: Msg | undefined
+
+  constructor(
+    wire: Uint8Array,
+    proto: 'udp' | 'tcp',
+    qname: string,
+    type: number,
+    klass: number,
+    questionEnd: number,
+    edns: Edns | undefined,
+  ) {
+    this.wire = wire
+    this.proto = proto
+    this.id = u16(wire, 0)
+    this.flags = u16(wire, 2)
+    this.opcode = (this.flags >>> 11) & 0xf
+    this.qname = qname
+    this.name = lowerName(qname)
+    this.type = type
+    this.class = klass
+    this.questionEnd = questionEnd
+    this.edns = edns
+  }
+
+  get do(): boolean {
+    return this.edns?.do === true
+  }
+
+  get cd(): boolean {
+    return (this.flags & Flag.CD) !== 0
+  }
+
+  /** CoreDNS request.Size(): 65535 over TCP; else the EDNS size, at least 512. */
+  get size(): number {
+    if (this.proto === 'tcp') return 65535
+    const s = this.edns?.udpSize ?? 512
+    return s < 512 ? 512 : s
+  }
+
+  get msg(): Msg {
+    this.#msg ??= dnsPacket.decode(Buffer.from(this.wire.buffer, this.wire.byteOffset, this.wire.length))
+    return this.#msg
+  }
+}
+
+/**
+ * Returns the parsed request, DROP (say nothing: responses and runts; "any reply can be used to
+ * amplify"), or an rcode (FORMERR, NOTIMP) to answer with a header-only reply.
+ */
+export function parseQuery(buf: Uint8Array, proto: 'udp' | 'tcp'): WireRequest | number {
+  if (buf.length < HEADER) return DROP
+  const flags = u16(buf, 2)
+  if (flags & Flag.QR) return DROP
+  const opcode = (flags >>> 11) & 0xf
+  if (opcode !== OPCODE_QUERY && opcode !== OPCODE_NOTIFY) return Rcode.NotImp
+  if (u16(buf, 4) !== 1 || u16(buf, 6) > 1 || u16(buf, 8) > 1 || u16(buf, 10) > 2) {
+    return Rcode.FormErr
+  }
+  try {
+    const qname = readName(buf, HEADER)
+    const qEnd = skipName(buf, HEADER)
+    if (qEnd + 4 > buf.length) return Rcode.FormErr
+    const l = layout(buf)
+    let edns: Edns | undefined
+    if (l.opt >= 0) {
+      const start = l.starts[l.opt]!
+      const ttlOff = l.ttls[l.opt]!
+      const ttl = u32(buf, ttlOff)
+      edns = {
+        udpSize: u16(buf, ttlOff - 2),
+        version: (ttl >>> 16) & 0xff,
+        do: (ttl & 0x8000) !== 0,
+        offset: start,
+        length: l.starts[l.opt + 1]! - start,
+      }
+    }
+    return new WireRequest(buf, proto, qname, u16(buf, qEnd), u16(buf, qEnd + 2), qEnd + 4, edns)
+  } catch (err) {
+    if (err instanceof WireError) return Rcode.FormErr
+    throw err
+  }
+}

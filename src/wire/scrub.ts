@@ -1,0 +1,100 @@
+// The last step before a reply leaves (CoreDNS ScrubWriter): the client's ID, the client's EDNS
+// mirrored (RFC 6891), and truncation to what the client can take with TC set.
+
+import type { Request } from '../plugin/plugin.ts'
+import { Flag, layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
+
+const OPT_FIXED = 11 // root name + type + class + ttl + rdlength
+
+/**
+ * Returns the reply ready to send. Takes ownership of `reply` (it may be patched in place).
+ * A reply that cannot be walked is passed with only its ID patched: it came from a plugin that
+ * built it, or from an upstream whose bytes forward already checked.
+ */
+export function scrub(reply: Uint8Array, req: Request): Uint8Array {
+  reply[0] = req.id >>> 8
+  reply[1] = req.id & 0xff
+  const edns = req.edns
+  const size = req.size
+  if (edns === undefined && reply.length <= size) return reply
+  // Fast path: nothing in additional, so no OPT to rewrite; append the mirrored one.
+  if (u16(reply, 10) === 0 && edns !== undefined && reply.length + OPT_FIXED <= size) {
+    const out = new Uint8Array(reply.length + OPT_FIXED)
+    out.set(reply)
+    writeOpt(out, reply.length, edns.udpSize, 0, edns.do)
+    setU16(out, 10, 1)
+    return out
+  }
+  return rebuild(reply, req)
+}
+
+function writeOpt(out: Uint8Array, o: number, udpSize: number, extRcode: number, dnssecOk: boolean) {
+  out[o] = 0
+  setU16(out, o + 1, TYPE_OPT)
+  setU16(out, o + 3, udpSize)
+  setU32(out, o + 5, ((extRcode & 0xff) << 24) >>> 0 | (dnssecOk ? 0x8000 : 0))
+  setU16(out, o + 9, 0)
+}
+
+/** The general path: rewrite or add the OPT and drop trailing RRs until the reply fits. */
+function rebuild(reply: Uint8Array, req: Request): Uint8Array {
+  let l
+  try {
+    l = layout(reply)
+  } catch {
+    return reply
+  }
+  const edns = req.edns
+  // The OPT that goes out: the reply's own (its options represent what upstream can do) with
+  // size/version/flags mirrored from the client, or the client's without options.
+  let opt: Uint8Array | undefined
+  if (l.opt >= 0) {
+    const start = l.starts[l.opt]!
+    opt = reply.slice(start, l.starts[l.opt + 1]!)
+    if (edns !== undefined) {
+      const extRcode = u32(opt, 5) >>> 24
+      setU16(opt, 3, edns.udpSize)
+      setU32(opt, 5, ((extRcode << 24) >>> 0) | (edns.do ? 0x8000 : 0))
+    }
+  } else if (edns !== undefined) {
+    opt = new Uint8Array(OPT_FIXED)
+    writeOpt(opt, 0, edns.udpSize, 0, edns.do)
+  }
+  const budget = req.size - (opt?.length ?? 0)
+  // Keep the longest prefix of non-OPT RRs that fits: compression pointers only point
+  // backwards, so a prefix of a valid message stays valid.
+  const total = l.an + l.ns + l.ar
+  let kept = 0
+  let keptAr = 0
+  let len = l.questionEnd
+  const pieces: Array<[number, number]> = []
+  for (let i = 0; i < total; i++) {
+    if (i === l.opt) continue
+    const s = l.starts[i]!
+    const e = l.starts[i + 1]!
+    if (len + (e - s) > budget) break
+    // Contiguous runs are copied as one piece.
+    if (pieces.length > 0 && pieces[pieces.length - 1]![1] === s) pieces[pieces.length - 1]![1] = e
+    else pieces.push([s, e])
+    len += e - s
+    kept++
+    if (i >= l.an + l.ns) keptAr++
+  }
+  const dropped = kept < total - (l.opt >= 0 ? 1 : 0)
+  if (!dropped && opt === undefined) return reply
+  const out = new Uint8Array(len + (opt?.length ?? 0))
+  out.set(reply.subarray(0, l.questionEnd))
+  let o = l.questionEnd
+  for (const [s, e] of pieces) {
+    out.set(reply.subarray(s, e), o)
+    o += e - s
+  }
+  if (opt) out.set(opt, o)
+  const an = Math.min(kept, l.an)
+  const ns = Math.min(kept - an, l.ns)
+  setU16(out, 6, an)
+  setU16(out, 8, ns)
+  setU16(out, 10, keptAr + (opt ? 1 : 0))
+  if (dropped) setU16(out, 2, u16(out, 2) | Flag.TC)
+  return out
+}
