@@ -1,0 +1,143 @@
+// Metrics that cost a plain number increment on the hot path (DESIGN.md "Cheap metrics").
+// A family hands out children bound to one label set when a chain is built; prom-client reads
+// them only when /metrics is scraped. Families live in the project registry, not prom-client's
+// global one. Children are never dropped: label sets come from configuration, so they are few,
+// and counters survive a reload as Prometheus expects.
+
+import { Registry } from 'prom-client'
+
+export const registry = new Registry()
+
+type Labels<L extends string> = Readonly<Record<L, string>>
+
+interface Sample {
+  value: number
+  labels: Record<string, string | number>
+  metricName?: string
+}
+
+abstract class Family<L extends string, C> {
+  readonly name: string
+  readonly help: string
+  readonly labelNames: readonly L[]
+  abstract readonly type: 'counter' | 'gauge' | 'histogram'
+  protected readonly children = new Map<string, { labels: Labels<L>; cell: C }>()
+  readonly aggregator = 'sum' as const
+
+  constructor(name: string, help: string, labelNames: readonly L[]) {
+    this.name = name
+    this.help = help
+    this.labelNames = labelNames
+    registry.registerMetric(this as never)
+  }
+
+  protected abstract create(): C
+  protected abstract samples(labels: Labels<L>, cell: C): Sample[]
+
+  /** The cell for one label set: call when building a chain, never per query. */
+  child(labels: Labels<L>): C {
+    const key = this.labelNames.map((n) => labels[n]).join('\u0000')
+    let c = this.children.get(key)
+    if (c === undefined) {
+      c = { labels: { ...labels }, cell: this.create() }
+      this.children.set(key, c)
+    }
+    return c.cell
+  }
+
+  /** prom-client's Metric interface. */
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' } {
+    const values: Sample[] = []
+    for (const { labels, cell } of this.children.values()) values.push(...this.samples(labels, cell))
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' }
+  }
+
+  reset(): void {
+    this.children.clear()
+  }
+}
+
+export interface Cell {
+  value: number
+}
+
+export class CounterFamily<L extends string = never> extends Family<L, Cell> {
+  readonly type = 'counter'
+  protected create(): Cell {
+    return { value: 0 }
+  }
+  protected samples(labels: Labels<L>, cell: Cell): Sample[] {
+    return [{ value: cell.value, labels }]
+  }
+}
+
+export interface GaugeCell {
+  value: number
+  /** When set, read at scrape time instead of `value` (e.g. a cache's current size). */
+  read?: () => number
+}
+
+export class GaugeFamily<L extends string = never> extends Family<L, GaugeCell> {
+  readonly type = 'gauge'
+  protected create(): GaugeCell {
+    return { value: 0 }
+  }
+  protected samples(labels: Labels<L>, cell: GaugeCell): Sample[] {
+    return [{ value: cell.read ? cell.read() : cell.value, labels }]
+  }
+}
+
+export class HistogramCell {
+  readonly bounds: readonly number[]
+  readonly counts: Float64Array
+  sum = 0
+  count = 0
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds
+    this.counts = new Float64Array(bounds.length)
+  }
+  observe(v: number): void {
+    this.sum += v
+    this.count++
+    const b = this.bounds
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]!) {
+        this.counts[i]!++
+        return
+      }
+    }
+  }
+}
+
+export class HistogramFamily<L extends string = never> extends Family<L, HistogramCell> {
+  readonly type = 'histogram'
+  readonly buckets: readonly number[]
+  constructor(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]) {
+    super(name, help, labelNames)
+    this.buckets = buckets
+  }
+  protected create(): HistogramCell {
+    return new HistogramCell(this.buckets)
+  }
+  protected samples(labels: Labels<L>, cell: HistogramCell): Sample[] {
+    const out: Sample[] = []
+    let acc = 0
+    for (let i = 0; i < cell.bounds.length; i++) {
+      acc += cell.counts[i]!
+      out.push({ metricName: `${this.name}_bucket`, value: acc, labels: { ...labels, le: cell.bounds[i]! } })
+    }
+    out.push({ metricName: `${this.name}_bucket`, value: cell.count, labels: { ...labels, le: '+Inf' } })
+    out.push({ metricName: `${this.name}_sum`, value: cell.sum, labels })
+    out.push({ metricName: `${this.name}_count`, value: cell.count, labels })
+    return out
+  }
+}
+
+/** CoreDNS plugin.TimeBuckets: ExponentialBuckets(0.00025, 2, 16). */
+export const TIME_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i)
+/** CoreDNS plugin.SlimTimeBuckets: ExponentialBuckets(0.00025, 10, 5). */
+export const SLIM_TIME_BUCKETS: readonly number[] = [0.00025, 0.0025, 0.025, 0.25, 2.5]
+/** CoreDNS size buckets for request/response bytes. */
+export const SIZE_BUCKETS: readonly number[] = [
+  0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000,
+]
