@@ -3,6 +3,9 @@
 
 import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
 import bind from './bind/setup.ts'
+import debug from './debug/setup.ts'
+import loop from './loop/setup.ts'
+import reload from './reload/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -17,7 +20,7 @@ export const order = [
 
 export type DirectiveName = (typeof order)[number]
 
-const definitions: readonly AnyPluginDefinition[] = [bind, whoami]
+const definitions: readonly AnyPluginDefinition[] = [bind, debug, loop, reload, whoami]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
   definitions.map((d) => [d.name, d]),

@@ -136,6 +136,17 @@ export interface SetupContext {
   shared<T>(key: string, create: () => T): T
   /** bind: serve this block on these addresses instead of every address. */
   listenOn(hosts: readonly string[]): void
+  readonly runtime: Runtime
+}
+
+export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed'
+
+/** The process around the configuration, for plugins that manage it (reload). */
+export interface Runtime {
+  /** Re-read the Corefile; reload when its parsed form changed. */
+  reloadIfChanged(): Promise<ReloadOutcome>
+  /** SHA512 of the configuration serving now. */
+  hash(): string
 }
 
 export interface PluginDefinition<Config = unknown> {

@@ -6,7 +6,7 @@ import { CorefileError } from '../corefile/errors.ts'
 import { listenKeys } from '../corefile/keys.ts'
 import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
 import { logger } from '../plugin/log.ts'
-import type { Handler, Hook, Plugin, SetupContext } from '../plugin/plugin.ts'
+import type { Handler, Hook, Plugin, Runtime, SetupContext } from '../plugin/plugin.ts'
 import { DnsServer, type ServerObserver } from './server.ts'
 
 export interface BuildOptions {
@@ -14,6 +14,7 @@ export interface BuildOptions {
   /** Directory of the main Corefile: relative paths in plugins resolve against it. */
   readonly dir: string
   readonly observer?: ServerObserver
+  readonly runtime?: Runtime
 }
 
 interface BlockPlan {
@@ -72,6 +73,9 @@ export class Instance {
   }
 }
 
+/** For instances built without a Runner (check, query): nothing to reload. */
+const standalone: Runtime = { reloadIfChanged: async () => 'unchanged', hash: () => '' }
+
 interface Lifecycle {
   readonly startup: Hook[]
   readonly shutdown: Hook[]
@@ -106,6 +110,7 @@ function planBlock(block: ServerBlock, opts: BuildOptions, life: Lifecycle): Blo
       return life.shared.get(key) as T
     },
     listenOn: (h) => void (hosts = h),
+    runtime: opts.runtime ?? standalone,
   })
   const chain: Plugin[] = []
   for (const name of [...byName.keys()].sort((a, b) => rank(a) - rank(b))) {

@@ -4,6 +4,8 @@
 import { dirname } from 'node:path'
 import type { ServerBlock } from '../corefile/ast.ts'
 import { logLine } from '../plugin/log.ts'
+import type { ReloadOutcome } from '../plugin/plugin.ts'
+import { configHash } from './config-hash.ts'
 import { Instance, type BuildOptions } from './instance.ts'
 import { ListenerPool } from './listeners.ts'
 
@@ -17,7 +19,9 @@ export class Runner {
   readonly #opts: Omit<BuildOptions, 'dir'>
   readonly #pool = new ListenerPool()
   #current: Instance | undefined
-  #reloading: Promise<boolean> | undefined
+  #reloading: Promise<ReloadOutcome> | undefined
+  /** SHA512 of the configuration that serves now (see config-hash.ts). */
+  hash = ''
 
   constructor(source: Source, opts: Omit<BuildOptions, 'dir'>) {
     this.#source = source
@@ -28,39 +32,52 @@ export class Runner {
     return this.#current
   }
 
-  #build(): Instance {
-    const { blocks, file } = this.#source.load()
-    return Instance.build(blocks, { ...this.#opts, dir: dirname(file) })
+  #build(blocks: readonly ServerBlock[], file: string): Instance {
+    return Instance.build(blocks, {
+      ...this.#opts,
+      dir: dirname(file),
+      runtime: { reloadIfChanged: () => this.reload(true), hash: () => this.hash },
+    })
   }
 
   async start(): Promise<Instance> {
-    const inst = this.#build()
+    const { blocks, file } = this.#source.load()
+    const inst = this.#build(blocks, file)
     await this.#pool.apply(inst.servers)
     this.#current = inst
+    this.hash = configHash(blocks)
     await inst.startup()
     return inst
   }
 
-  /** Resolves true when the new configuration serves, false when the old one kept serving. */
-  reload(): Promise<boolean> {
-    this.#reloading ??= this.#reload().finally(() => (this.#reloading = undefined))
+  /**
+   * 'reloaded' when a new configuration serves; 'failed' when a bad Corefile left the old one
+   * serving; 'unchanged' with onlyIfChanged and nothing new. Concurrent calls share one reload.
+   */
+  reload(onlyIfChanged = false): Promise<ReloadOutcome> {
+    this.#reloading ??= this.#reload(onlyIfChanged).finally(() => (this.#reloading = undefined))
     return this.#reloading
   }
 
-  async #reload(): Promise<boolean> {
+  async #reload(onlyIfChanged: boolean): Promise<ReloadOutcome> {
     let next: Instance
+    let hash: string
     try {
-      next = this.#build()
+      const { blocks, file } = this.#source.load()
+      hash = configHash(blocks)
+      if (onlyIfChanged && hash === this.hash) return 'unchanged'
+      next = this.#build(blocks, file)
       await this.#pool.apply(next.servers)
     } catch (err) {
       logLine('ERROR', `Corefile changed but reload failed: ${String(err instanceof Error ? err.message : err)}`)
-      return false
+      return 'failed'
     }
     const old = this.#current
     this.#current = next
+    this.hash = hash
     await old?.shutdown()
     await next.startup()
-    return true
+    return 'reloaded'
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,67 @@
+// reload: re-read the Corefile every INTERVAL ± JITTER and reload when its parsed form changed
+// (CoreDNS plugin/reload). The new configuration is built beside the old one on the same sockets.
+
+import type { Directive } from '../../src/corefile/ast.ts'
+import { CorefileError } from '../../src/corefile/errors.ts'
+import { args, duration, noBlock } from '../../src/corefile/args.ts'
+import { definePlugin } from '../../src/plugin/plugin.ts'
+import { reloadFailed, versionInfo } from './metrics.ts'
+
+export interface ReloadConfig {
+  readonly intervalMs: number
+  readonly jitterMs: number
+}
+
+const MIN_INTERVAL_MS = 2000
+const MIN_JITTER_MS = 1000
+
+export function parseReload(stanzas: readonly Directive[]): ReloadConfig {
+  const d = stanzas[0]!
+  noBlock(d, 'reload')
+  const [i, j] = args(d, 0, 2, 'reload')
+  const intervalMs = i ? duration(i, 'reload') : 30_000
+  let jitterMs = j ? duration(j, 'reload') : 15_000
+  if (i && intervalMs < MIN_INTERVAL_MS) {
+    throw new CorefileError('COREFILE_VALUE', i, `interval value must be greater or equal to 2s`, 'reload')
+  }
+  if (j && jitterMs !== 0 && jitterMs < MIN_JITTER_MS) {
+    throw new CorefileError('COREFILE_VALUE', j, `jitter value must be greater or equal to 1s`, 'reload')
+  }
+  // CoreDNS caps the jitter at half the interval.
+  if (jitterMs > intervalMs / 2) jitterMs = intervalMs / 2
+  return { intervalMs, jitterMs }
+}
+
+export default definePlugin<ReloadConfig>({
+  name: 'reload',
+  once: true,
+  parse: parseReload,
+  setup(cfg, ctx) {
+    // One watcher per configuration, whichever blocks name reload (CoreDNS: the first wins).
+    const state = ctx.shared('reload', () => ({ timer: undefined as NodeJS.Timeout | undefined }))
+    const failed = reloadFailed.child({})
+    ctx.onStartup(() => {
+      if (state.timer) return
+      const hash = ctx.runtime.hash()
+      versionInfo.reset()
+      versionInfo.child({ hash: 'sha512', value: hash }).value = 1
+      ctx.log.info(`Running configuration SHA512 = ${hash}`)
+      const tick = () => {
+        const wait = cfg.intervalMs + (Math.random() * 2 - 1) * cfg.jitterMs
+        state.timer = setTimeout(() => {
+          void ctx.runtime.reloadIfChanged().then((outcome) => {
+            if (outcome === 'failed') failed.value++
+            if (outcome !== 'reloaded') tick() // else the new instance's own reload takes over
+          })
+        }, wait)
+        state.timer.unref()
+      }
+      tick()
+    })
+    ctx.onShutdown(() => {
+      clearTimeout(state.timer)
+      state.timer = undefined
+    })
+    return undefined
+  },
+})
