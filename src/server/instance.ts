@@ -2,7 +2,7 @@
 // listen address, servers grouped by address (CoreDNS: one server per address, many zones).
 
 import type { Directive, ServerBlock } from '../corefile/ast.ts'
-import { CorefileError } from '../corefile/errors.ts'
+import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { listenKeys } from '../corefile/keys.ts'
 import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
 import { logger } from '../plugin/log.ts'
@@ -21,6 +21,7 @@ interface BlockPlan {
   readonly zones: readonly { zone: string; port: number }[]
   readonly hosts: readonly string[]
   readonly chain: readonly Plugin[]
+  readonly names: readonly string[]
   readonly allowOtherClasses: boolean
 }
 
@@ -37,12 +38,17 @@ export class Instance {
     this.#shared = shared
   }
 
-  /** Parses and sets up every plugin; throws the first located CorefileError. No sockets yet. */
+  /** Parses every plugin, then sets them up; throws every located error found. No sockets yet. */
   static build(blocks: readonly ServerBlock[], opts: BuildOptions): Instance {
     const startup: Hook[] = []
     const shutdown: Hook[] = []
     const shared = new Map<string, unknown>()
-    const plans = blocks.map((block) => planBlock(block, opts, { startup, shutdown, shared }))
+    const errors: CorefileError[] = []
+    const life = { startup, shutdown, shared }
+    const steps = blocks.map((block) => prepareBlock(block, opts, life, errors))
+    if (errors.length === 1) throw errors[0]!
+    if (errors.length > 1) throw new CorefileErrors(errors)
+    const plans = steps.map((setup) => setup())
     return new Instance(compose(plans, opts.observer), startup, shutdown, shared)
   }
 
@@ -74,7 +80,11 @@ export class Instance {
 }
 
 /** For instances built without a Runner (check, query): nothing to reload. */
-const standalone: Runtime = { reloadIfChanged: async () => 'unchanged', hash: () => '' }
+const standalone: Runtime = {
+  reloadIfChanged: async () => 'unchanged',
+  hash: () => '',
+  phase: () => 'serving',
+}
 
 interface Lifecycle {
   readonly startup: Hook[]
@@ -82,16 +92,28 @@ interface Lifecycle {
   readonly shared: Map<string, unknown>
 }
 
-function planBlock(block: ServerBlock, opts: BuildOptions, life: Lifecycle): BlockPlan {
+/**
+ * Checks a block's directives and parses each plugin's stanzas, collecting every error into
+ * `errors` (so `tsdns check` shows them all); returns the setup step, run only when the whole
+ * configuration parsed.
+ */
+function prepareBlock(
+  block: ServerBlock,
+  opts: BuildOptions,
+  life: Lifecycle,
+  errors: CorefileError[],
+): () => BlockPlan {
   const keys = listenKeys(block, opts.defaultPort)
   const byName = new Map<string, Directive[]>()
   for (const d of block.directives) {
     const name = d.name.text
     if (!plugins.has(name)) {
-      if (isCoreDnsDirective(name)) {
-        throw new CorefileError('COREFILE_UNSUPPORTED', d.name, unsupportedReason(name), name)
-      }
-      throw new CorefileError('COREFILE_UNKNOWN', d.name, `unknown directive '${name}'`)
+      errors.push(
+        isCoreDnsDirective(name)
+          ? new CorefileError('COREFILE_UNSUPPORTED', d.name, unsupportedReason(name), name)
+          : new CorefileError('COREFILE_UNKNOWN', d.name, `unknown directive '${name}'`),
+      )
+      continue
     }
     const list = byName.get(name) ?? []
     list.push(d)
@@ -112,27 +134,41 @@ function planBlock(block: ServerBlock, opts: BuildOptions, life: Lifecycle): Blo
     listenOn: (h) => void (hosts = h),
     runtime: opts.runtime ?? standalone,
   })
-  const chain: Plugin[] = []
+  const parsed: Array<{ name: string; ctx: SetupContext; config: unknown }> = []
   for (const name of [...byName.keys()].sort((a, b) => rank(a) - rank(b))) {
     const def = plugins.get(name)!
     const stanzas = byName.get(name)!
     if (def.once && stanzas.length > 1) {
-      throw new CorefileError(
-        'COREFILE_SYNTAX',
-        stanzas[1]!.name,
-        'this plugin can only be used once per Server Block',
-        name,
+      errors.push(
+        new CorefileError('COREFILE_SYNTAX', stanzas[1]!.name, 'this plugin can only be used once per Server Block', name),
       )
+      continue
     }
     const ctx = ctxFor(name)
-    const link = def.setup(def.parse(stanzas, ctx), ctx)
-    if (link) chain.push(link)
+    try {
+      parsed.push({ name, ctx, config: def.parse(stanzas, ctx) })
+    } catch (err) {
+      if (!(err instanceof CorefileError)) throw err
+      errors.push(err)
+    }
   }
-  return {
-    zones: keys.map((k) => ({ zone: k.zone, port: k.port })),
-    hosts,
-    chain,
-    allowOtherClasses: byName.has('forward') || byName.has('chaos'),
+  return () => {
+    const chain: Plugin[] = []
+    const names: string[] = []
+    for (const { name, ctx, config } of parsed) {
+      const link = plugins.get(name)!.setup(config, ctx)
+      if (link) {
+        chain.push(link)
+        names.push(name)
+      }
+    }
+    return {
+      zones: keys.map((k) => ({ zone: k.zone, port: k.port })),
+      hosts,
+      chain,
+      names,
+      allowOtherClasses: byName.has('forward') || byName.has('chaos'),
+    }
   }
 }
 
@@ -161,7 +197,7 @@ function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefin
         const server = servers.get(`${host}|${port}`)!
         if (!chains.has(port)) {
           let h: Handler | undefined
-          const info = { server: server.label, zones: p.zones.map((z) => z.zone) }
+          const info = { server: server.label, zones: p.zones.map((z) => z.zone), plugins: p.names }
           for (let i = p.chain.length - 1; i >= 0; i--) h = p.chain[i]!(h, info)
           chains.set(port, h)
         }
