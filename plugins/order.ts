@@ -4,7 +4,10 @@
 import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
 import bind from './bind/setup.ts'
 import debug from './debug/setup.ts'
+import health from './health/setup.ts'
 import loop from './loop/setup.ts'
+import prometheus from './prometheus/setup.ts'
+import ready from './ready/setup.ts'
 import reload from './reload/setup.ts'
 import whoami from './whoami/setup.ts'
 
@@ -20,7 +23,9 @@ export const order = [
 
 export type DirectiveName = (typeof order)[number]
 
-const definitions: readonly AnyPluginDefinition[] = [bind, debug, loop, reload, whoami]
+const definitions: readonly AnyPluginDefinition[] = [
+  bind, debug, health, loop, prometheus, ready, reload, whoami,
+]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
   definitions.map((d) => [d.name, d]),

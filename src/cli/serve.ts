@@ -3,6 +3,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { logLine } from '../plugin/log.ts'
 import { Runner } from '../server/run.ts'
+import { serverObserver } from '../../plugins/prometheus/observer.ts'
 import { describeError, parseConfig, readConfig } from './config.ts'
 import { banner } from './version.ts'
 
@@ -21,7 +22,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
         return { blocks: parseConfig(cfg, opts.port), file: cfg.file }
       },
     },
-    { defaultPort: opts.port },
+    { defaultPort: opts.port, observer: serverObserver }, // zone="dropped", panics
   )
   let inst
   try {
@@ -50,8 +51,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
     process.on('SIGINT', () => void stop())
     process.on('SIGUSR1', () => {
       logLine('INFO', 'SIGUSR1: reloading')
-      void runner.reload().then((ok) => {
-        if (ok && !opts.quiet) for (const line of runner.instance!.describe()) process.stdout.write(line + '\n')
+      void runner.reload().then((outcome) => {
+        if (outcome === 'reloaded' && !opts.quiet) for (const line of runner.instance!.describe()) process.stdout.write(line + '\n')
       })
     })
     process.on('SIGHUP', () => {}) // ignored, as caddy does

@@ -92,6 +92,8 @@ export interface ChainInfo {
   readonly server: string
   /** The zones of the server block (normalized, FQDN). */
   readonly zones: readonly string[]
+  /** Names of the block's chain links, outermost first (coredns_plugin_enabled). */
+  readonly plugins?: readonly string[]
 }
 
 /** Built once per server address: binds `next` and any per-server state (metric children). */
@@ -141,12 +143,17 @@ export interface SetupContext {
 
 export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed'
 
+/** 'serving' once the first configuration started; 'stopping' from the final shutdown on (ready). */
+export type RunPhase = 'starting' | 'serving' | 'stopping'
+
 /** The process around the configuration, for plugins that manage it (reload). */
 export interface Runtime {
   /** Re-read the Corefile; reload when its parsed form changed. */
   reloadIfChanged(): Promise<ReloadOutcome>
   /** SHA512 of the configuration serving now. */
   hash(): string
+  /** A reload keeps 'serving'; shutdown hooks see 'stopping' only on the final stop (lameduck). */
+  phase(): RunPhase
 }
 
 export interface PluginDefinition<Config = unknown> {

@@ -4,8 +4,9 @@
 import { dirname } from 'node:path'
 import type { ServerBlock } from '../corefile/ast.ts'
 import { logLine } from '../plugin/log.ts'
-import type { ReloadOutcome } from '../plugin/plugin.ts'
+import type { ReloadOutcome, RunPhase } from '../plugin/plugin.ts'
 import { configHash } from './config-hash.ts'
+import { closeRetiredListeners } from './http.ts'
 import { Instance, type BuildOptions } from './instance.ts'
 import { ListenerPool } from './listeners.ts'
 
@@ -22,6 +23,7 @@ export class Runner {
   #reloading: Promise<ReloadOutcome> | undefined
   /** SHA512 of the configuration that serves now (see config-hash.ts). */
   hash = ''
+  #phase: RunPhase = 'starting'
 
   constructor(source: Source, opts: Omit<BuildOptions, 'dir'>) {
     this.#source = source
@@ -36,7 +38,11 @@ export class Runner {
     return Instance.build(blocks, {
       ...this.#opts,
       dir: dirname(file),
-      runtime: { reloadIfChanged: () => this.reload(true), hash: () => this.hash },
+      runtime: {
+        reloadIfChanged: () => this.reload(true),
+        hash: () => this.hash,
+        phase: () => this.#phase,
+      },
     })
   }
 
@@ -47,6 +53,7 @@ export class Runner {
     this.#current = inst
     this.hash = configHash(blocks)
     await inst.startup()
+    this.#phase = 'serving'
     return inst
   }
 
@@ -77,13 +84,16 @@ export class Runner {
     this.hash = hash
     await old?.shutdown()
     await next.startup()
+    await closeRetiredListeners() // HTTP listeners only the old configuration used
     return 'reloaded'
   }
 
   async stop(): Promise<void> {
     const inst = this.#current
     this.#current = undefined
+    this.#phase = 'stopping'
     await inst?.shutdown()
+    await closeRetiredListeners()
     await this.#pool.closeAll()
   }
 }

@@ -1,0 +1,104 @@
+// health: /health answers 200 OK while the process serves, through the lameduck too, and a
+// self-probe each second measures how long that takes (CoreDNS plugin/health).
+
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from '../../src/plugin/log.ts'
+import { dialUrl, type HttpReply } from '../../src/server/http.ts'
+import { probeDuration, probeFailures } from './metrics.ts'
+
+export function healthy(): HttpReply {
+  return { status: 200, body: 'OK' }
+}
+
+const PROBE_EVERY_MS = 1000
+const PROBE_TIMEOUT_MS = 3000
+/** A *local* request taking this long means the process is struggling (CoreDNS warns too). */
+const SLOW_MS = 1000
+
+/** GET without keep-alive; rejects on a network error, a timeout or a status other than 200. */
+function get(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume()
+      res.on('error', reject)
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))))
+    })
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+    req.on('error', reject)
+  })
+}
+
+class SelfProbe {
+  readonly #url: string
+  readonly #log: Logger
+  #timer: NodeJS.Timeout | undefined
+  #busy = false
+
+  constructor(url: string, log: Logger) {
+    this.#url = url
+    this.#log = log
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.#probe(), PROBE_EVERY_MS).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#busy) return
+    this.#busy = true
+    const start = performance.now()
+    try {
+      await get(this.#url, PROBE_TIMEOUT_MS)
+      const ms = performance.now() - start
+      probeDuration.observe(ms / 1000)
+      if (ms > SLOW_MS) this.#log.warning(`Local health request to "${this.#url}" took more than 1s: ${goDuration(ms)}`)
+    } catch (err) {
+      probeDuration.observe((performance.now() - start) / 1000)
+      probeFailures.value++
+      this.#log.warning(`Local health request to "${this.#url}" failed: ${(err as Error).message}`)
+    } finally {
+      this.#busy = false
+    }
+  }
+}
+
+/** Milliseconds as Go prints a time.Duration, roughly: 500ms, 1.5s. */
+function goDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${ms / 1000}s`
+}
+
+/** One configuration's health endpoints: their self-probes and the lameduck before a final stop. */
+export class Health {
+  readonly #log: Logger
+  readonly #probes = new Map<string, SelfProbe>()
+  #lameduckMs = 0
+
+  constructor(log: Logger) {
+    this.#log = log
+  }
+
+  /** Several blocks may name health: one probe per address, the longest lameduck wins. */
+  watch(address: string, lameduckMs: number): void {
+    if (!this.#probes.has(address)) this.#probes.set(address, new SelfProbe(dialUrl(address, '/health'), this.#log))
+    this.#lameduckMs = Math.max(this.#lameduckMs, lameduckMs)
+  }
+
+  start(): void {
+    for (const p of this.#probes.values()) p.start()
+  }
+
+  /** On the final stop, /health keeps answering OK and queries keep being served meanwhile. */
+  async stop(final: boolean): Promise<void> {
+    for (const p of this.#probes.values()) p.stop()
+    if (!final || this.#lameduckMs <= 0) return
+    this.#log.info(`Going into lameduck mode for ${goDuration(this.#lameduckMs)}`)
+    await sleep(this.#lameduckMs)
+  }
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { replyMsg } from '../../src/plugin/msg.ts'
+import type { Handler, Request, RequestContext } from '../../src/plugin/plugin.ts'
+import { PluginError } from '../../src/plugin/plugin.ts'
+import { Rcode } from '../../src/plugin/rcode.ts'
+import { ServerWriter } from '../../src/server/writer.ts'
+import { Recorder, request } from '../../test/dnstest.ts'
+import { Metrics } from './handler.ts'
+import { doRequests, duration, panics, requests, responses, responseSize } from './metrics.ts'
+import { serverObserver } from './observer.ts'
+import { rcodeLabel } from './report.ts'
+
+interface Family {
+  get(): { values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }
+}
+
+/** The value of the sample whose labels include `labels` (0 when there is none). */
+function sample(f: Family, labels: Record<string, string>, metricName?: string): number {
+  const hit = f.get().values.find(
+    (v) =>
+      (metricName === undefined || v.metricName === metricName) &&
+      Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x),
+  )
+  return hit?.value ?? 0
+}
+
+const writes = (rcode: number, by = 'whoami'): Handler => ({
+  name: by,
+  serveDNS(_c, w, r) {
+    w.writeMsg(replyMsg(r, rcode), by)
+    return rcode
+  },
+})
+
+function chain(server: string, next: Handler | undefined, zones = ['example.org.', '.']): Metrics {
+  return new Metrics(next, { server, zones })
+}
+
+function ctx(server: string, zone: string): RequestContext {
+  return { server, zone, resolve: () => Promise.reject(new Error('no resolve here')) }
+}
+
+test('a written answer counts request, type, family, rcode, writing plugin and sizes', () => {
+  const server = 'dns://test-written:53'
+  const m = chain(server, writes(Rcode.NXDomain, 'template'))
+  const w = new Recorder({ address: '::1', port: 4000, family: 6 })
+  const r = request('www.example.org', 'AAAA', { do: true })
+  assert.equal(m.serveDNS(ctx(server, 'example.org.'), w, r), Rcode.NXDomain)
+  assert.equal(w.by, 'template', 'the write goes through with its plugin name')
+  const z = { server, zone: 'example.org.', view: '' }
+  assert.equal(sample(requests, { ...z, proto: 'udp', family: '2', type: 'AAAA' }), 1)
+  assert.equal(sample(responses, { ...z, rcode: 'NXDOMAIN', plugin: 'template' }), 1)
+  assert.equal(sample(doRequests, z), 1)
+  assert.equal(sample(duration, z, 'coredns_dns_request_duration_seconds_count'), 1)
+  assert.equal(sample(responseSize, { ...z, proto: 'udp' }, 'coredns_dns_response_size_bytes_sum'), w.wire!.length)
+  assert.equal(sample(requests, { server, zone: '.' }), 0, 'nothing under the other zone')
+})
+
+test('nothing written: the returned rcode, no plugin, size 0; uncommon types are "other"', () => {
+  const server = 'dns://test-unwritten:53'
+  const m = chain(server, { name: 'forward', serveDNS: () => Rcode.ServFail })
+  const w = new Recorder()
+  assert.equal(m.serveDNS(ctx(server, '.'), w, request('example.net', 'CAA', { proto: 'tcp' })), Rcode.ServFail)
+  assert.equal(w.writes, 0)
+  const z = { server, zone: '.', view: '' }
+  assert.equal(sample(requests, { ...z, proto: 'tcp', family: '1', type: 'other' }), 1)
+  assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 1)
+  assert.equal(sample(responseSize, { ...z, proto: 'tcp' }, 'coredns_dns_response_size_bytes_sum'), 0)
+  assert.equal(sample(doRequests, z), 0)
+})
+
+test('an asynchronous chain is timed until it resolves', async () => {
+  const server = 'dns://test-async:53'
+  const slow: Handler = {
+    name: 'forward',
+    serveDNS: (_c, w, r) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          w.writeMsg(replyMsg(r, 0), 'forward')
+          resolve(0)
+        }, 30),
+      ),
+  }
+  const rc = chain(server, slow).serveDNS(ctx(server, '.'), new Recorder(), request('example.net'))
+  assert.ok(rc instanceof Promise)
+  assert.equal(sample(requests, { server }), 0, 'counted when the chain is done')
+  assert.equal(await rc, 0)
+  const z = { server, zone: '.', view: '' }
+  assert.equal(sample(responses, { ...z, rcode: 'NOERROR', plugin: 'forward' }), 1)
+  const seconds = sample(duration, z, 'coredns_dns_request_duration_seconds_sum')
+  assert.ok(seconds >= 0.025 && seconds < 1, `duration ${seconds}`)
+})
+
+test('a thrown error is counted with the rcode the server will send, then rethrown', async () => {
+  const server = 'dns://test-errors:53'
+  const refusing: Handler = {
+    name: 'acl',
+    serveDNS: () => {
+      throw new PluginError('acl', 'blocked', Rcode.Refused)
+    },
+  }
+  assert.throws(() => chain(server, refusing).serveDNS(ctx(server, '.'), new Recorder(), request('a.')), /blocked/)
+  const rejecting: Handler = { name: 'forward', serveDNS: () => Promise.reject(new Error('boom')) }
+  await assert.rejects(async () => chain(server, rejecting).serveDNS(ctx(server, '.'), new Recorder(), request('b.')), /boom/)
+  assert.throws(() => chain(server, undefined).serveDNS(ctx(server, '.'), new Recorder(), request('c.')), /no next plugin/)
+  const z = { server, zone: '.', view: '' }
+  assert.equal(sample(responses, { ...z, rcode: 'REFUSED', plugin: '' }), 1)
+  assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 2)
+})
+
+test('the response size is what the server sent after truncating to the client buffer', () => {
+  const server = 'dns://test-truncated:53'
+  const big: Handler = {
+    name: 'hosts',
+    serveDNS(_c, w, r) {
+      const m = replyMsg(r, 0)
+      m.answers = Array.from({ length: 60 }, (_, i) => ({ name: 'big.example.org', type: 'A', ttl: 60, data: `10.0.0.${i}` }))
+      w.writeMsg(m, 'hosts')
+      return 0
+    },
+  }
+  const sent: Uint8Array[] = []
+  const r = request('big.example.org') as Request
+  const local = { address: '127.0.0.1', port: 53, family: 4 as const }
+  const sw = new ServerWriter(r, local, { address: '127.0.0.1', port: 5000, family: 4 }, (b) => sent.push(b))
+  chain(server, big).serveDNS(ctx(server, 'example.org.'), sw, r)
+  assert.equal(sent.length, 1)
+  assert.ok(sent[0]!.length <= 512)
+  const z = { server, zone: 'example.org.', view: '', proto: 'udp' }
+  assert.equal(sample(responseSize, z, 'coredns_dns_response_size_bytes_sum'), sent[0]!.length)
+})
+
+test('queries that reach no chain count under zone "dropped"; panics are counted', () => {
+  const server = 'dns://test-dropped:53'
+  const before = panics.value
+  serverObserver.dropped(server, request('nowhere.test', 'MX'), 'udp', 4, Rcode.Refused, 40)
+  serverObserver.panic()
+  const z = { server, zone: 'dropped', view: '' }
+  assert.equal(sample(requests, { ...z, proto: 'udp', family: '1', type: 'MX' }), 1)
+  assert.equal(sample(responses, { ...z, rcode: 'REFUSED', plugin: '' }), 1)
+  assert.equal(panics.value, before + 1)
+})
+
+test('rcode labels are CoreDNS rcode.ToString', () => {
+  assert.deepEqual([0, 2, 3, 5, 9, 11, 16].map(rcodeLabel), [
+    'NOERROR', 'SERVFAIL', 'NXDOMAIN', 'REFUSED', 'NOTAUTH', 'RCODE11', 'BADVERS',
+  ])
+})

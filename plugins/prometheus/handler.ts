@@ -1,0 +1,118 @@
+// The prometheus chain link (CoreDNS plugin/metrics/handler.go): times the rest of the chain and
+// records what it wrote. A synchronous answer costs one small object and no closure; only a
+// chain that went asynchronous gets a continuation.
+
+import { performance } from 'node:perf_hooks'
+import { encodeMsg } from '../../src/plugin/msg.ts'
+import {
+  nextOrFailure,
+  PluginError,
+  type Addr,
+  type ChainInfo,
+  type Handler,
+  type HandlerResult,
+  type Msg,
+  type Request,
+  type RequestContext,
+  type ResponseWriter,
+} from '../../src/plugin/plugin.ts'
+import { clientWrote, Rcode } from '../../src/plugin/rcode.ts'
+import { ServerWriter } from '../../src/server/writer.ts'
+import { rcodeOf } from '../../src/wire/message.ts'
+import { ZoneReport } from './report.ts'
+
+/** Passes writes through and notes the first one: its rcode, size and writer. */
+class Recording implements ResponseWriter {
+  readonly proto: 'udp' | 'tcp'
+  readonly local: Addr
+  readonly remote: Addr
+  readonly #w: ResponseWriter
+  readonly #req: Request
+  readonly #report: ZoneReport
+  readonly #start: number
+  #written = false
+  #rcode = 0
+  #size = 0
+  #by = ''
+
+  constructor(w: ResponseWriter, req: Request, report: ZoneReport) {
+    this.proto = w.proto
+    this.local = w.local
+    this.remote = w.remote
+    this.#w = w
+    this.#req = req
+    this.#report = report
+    this.#start = performance.now()
+  }
+
+  write(wire: Uint8Array, by: string): void {
+    this.#w.write(wire, by)
+    if (this.#written) return
+    this.#written = true
+    this.#rcode = rcodeOf(wire)
+    this.#by = by
+    // The server's writer truncates to the client's size: count what went out, as CoreDNS does.
+    this.#size = this.#w instanceof ServerWriter ? this.#w.size : wire.length
+  }
+
+  writeMsg(msg: Msg, by: string): void {
+    this.write(encodeMsg(msg), by)
+  }
+
+  /** The chain returned `status`; SERVFAIL and the like are the rcode the server then writes. */
+  finish(status: number): void {
+    const rcode = clientWrote(status) ? this.#rcode : status
+    const seconds = (performance.now() - this.#start) / 1000
+    this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.#size, seconds)
+  }
+}
+
+/** The rcode the server answers a thrown error with. */
+function failedRcode(err: unknown): number {
+  return err instanceof PluginError ? err.rcode : Rcode.ServFail
+}
+
+export class Metrics implements Handler {
+  readonly name = 'prometheus'
+  readonly #next: Handler | undefined
+  readonly #server: string
+  /** By the server-block zone the query was routed by. */
+  readonly #zones = new Map<string, ZoneReport>()
+
+  constructor(next: Handler | undefined, chain: ChainInfo) {
+    this.#next = next
+    this.#server = chain.server
+    for (const zone of chain.zones) this.#zones.set(zone, new ZoneReport(chain.server, zone))
+  }
+
+  serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
+    const rec = new Recording(w, r, this.#report(ctx.zone))
+    let rc: HandlerResult
+    try {
+      rc = nextOrFailure(this.name, this.#next, ctx, rec, r)
+    } catch (err) {
+      rec.finish(failedRcode(err))
+      throw err
+    }
+    if (typeof rc === 'number') {
+      rec.finish(rc)
+      return rc
+    }
+    return rc.then(
+      (status) => {
+        rec.finish(status)
+        return status
+      },
+      (err: unknown) => {
+        rec.finish(failedRcode(err))
+        throw err
+      },
+    )
+  }
+
+  #report(zone: string): ZoneReport {
+    let z = this.#zones.get(zone)
+    if (z === undefined) this.#zones.set(zone, (z = new ZoneReport(this.#server, zone)))
+    return z
+  }
+}

@@ -1,0 +1,72 @@
+// prometheus [ADDRESS] { runtime_metrics }: the metrics endpoint and the core server metrics
+// (CoreDNS plugin/metrics/setup.go). Listeners are shared by address across blocks and reloads.
+
+import type { Directive } from '../../src/corefile/ast.ts'
+import { args, unknownProperty, noArgs } from '../../src/corefile/args.ts'
+import { CorefileError } from '../../src/corefile/errors.ts'
+import { registry } from '../../src/plugin/metrics.ts'
+import { definePlugin, type SetupContext } from '../../src/plugin/plugin.ts'
+import { httpAddress, httpEndpoints, type HttpReply } from '../../src/server/http.ts'
+import { Metrics } from './handler.ts'
+import { pluginEnabled } from './metrics.ts'
+
+export interface PrometheusConfig {
+  readonly address: string
+}
+
+export const DEFAULT_ADDRESS = 'localhost:9153'
+
+export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig {
+  const d = stanzas[0]!
+  const [addr] = args(d, 0, 1, 'prometheus')
+  for (const opt of d.block ?? []) {
+    switch (opt.name.text) {
+      case 'runtime_metrics': // Go's runtime/metrics: Node's runtime metrics are always exported
+        noArgs(opt, 'prometheus')
+        break
+      case 'tls':
+        throw new CorefileError('COREFILE_UNSUPPORTED', opt.name, 'tls is not supported by tsdns', 'prometheus')
+      default:
+        throw unknownProperty(opt, 'prometheus')
+    }
+  }
+  return { address: addr ? httpAddress(addr, 'prometheus') : DEFAULT_ADDRESS }
+}
+
+export async function scrape(): Promise<HttpReply> {
+  return { status: 200, type: registry.contentType, body: await registry.metrics() }
+}
+
+interface Enabled {
+  readonly server: string
+  readonly zone: string
+  readonly name: string
+}
+
+/** coredns_plugin_enabled of this configuration: set when it starts, cleared when it stops. */
+function enabledList(ctx: SetupContext): Enabled[] {
+  return ctx.shared('prometheus plugin_enabled', () => {
+    const list: Enabled[] = []
+    ctx.onStartup(() => {
+      for (const { server, zone, name } of list) pluginEnabled.child({ server, zone, view: '', name }).value = 1
+    })
+    ctx.onShutdown(() => pluginEnabled.reset())
+    return list
+  })
+}
+
+export default definePlugin<PrometheusConfig>({
+  name: 'prometheus',
+  once: true,
+  parse: parsePrometheus,
+  setup(cfg, ctx) {
+    httpEndpoints(ctx).route(cfg.address, '/metrics', scrape)
+    const enabled = enabledList(ctx)
+    return (next, chain) => {
+      for (const zone of chain.zones) {
+        for (const name of chain.plugins ?? []) enabled.push({ server: chain.server, zone, name })
+      }
+      return new Metrics(next, chain)
+    }
+  },
+})
