@@ -76,15 +76,18 @@ test('a reload hands an address over on the same connection; addresses only reti
   await assert.rejects(get(`http://${a}/metrics`), { code: 'ECONNREFUSED' })
 })
 
-test('binding is all or nothing: a busy address leaves nothing open', async () => {
+test('a busy address fails the start; the others serve until retired', async () => {
   const free = `127.0.0.1:${await freePort('tcp')}`
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   const busy = `127.0.0.1:${(blocker.address() as net.AddressInfo).port}`
   const e = endpoints()
-  e.route(free, '/metrics', text('x'))
   e.route(busy, '/health', text('OK'))
+  e.route(free, '/metrics', text('x'))
   await assert.rejects(e.start(), /cannot listen on 127\.0\.0\.1:\d+ for HTTP/)
+  assert.equal((await get(`http://${free}/metrics`)).body, 'x')
+  e.retire()
+  await closeRetiredListeners()
   await assert.rejects(get(`http://${free}/metrics`), { code: 'ECONNREFUSED' })
   await new Promise((resolve) => blocker.close(resolve))
 })

@@ -143,24 +143,27 @@ export class HttpEndpoints {
     return [...this.#sites.keys()]
   }
 
-  /** Binds what is not open yet (all or nothing), then takes every route of its addresses over. */
+  /**
+   * Binds what is not open yet and takes every route of its open addresses over. Throws when an
+   * address could not be bound; the others serve (the Runner closes them if the start fails).
+   */
   async start(): Promise<void> {
-    const opened: Listener[] = []
-    try {
-      for (const address of this.#sites.keys()) {
-        if (listeners.has(address)) continue
-        opened.push(await Listener.open(address))
+    const failed: Error[] = []
+    for (const address of this.#sites.keys()) {
+      if (listeners.has(address)) continue
+      try {
+        listeners.set(address, await Listener.open(address))
+      } catch (err) {
+        failed.push(err as Error)
       }
-    } catch (err) {
-      await Promise.all(opened.map((l) => l.close()))
-      throw err
     }
-    for (const l of opened) listeners.set(l.address, l)
     for (const [address, routes] of this.#sites) {
-      const l = listeners.get(address)!
+      const l = listeners.get(address)
+      if (l === undefined) continue
       l.routes = routes
       l.owner = this
     }
+    if (failed.length > 0) throw failed[0]!
   }
 
   /** The routes keep answering until the next configuration takes them over. */
@@ -177,7 +180,15 @@ export class HttpEndpoints {
 export function httpEndpoints(ctx: SetupContext): HttpEndpoints {
   return ctx.shared('http endpoints', () => {
     const e = new HttpEndpoints()
-    ctx.onStartup(() => e.start())
+    ctx.onStartup(async () => {
+      try {
+        await e.start()
+      } catch (err) {
+        if (ctx.runtime.phase() === 'starting') throw err // tsdns exits with the reason
+        // A reload must not take a serving process down: the other endpoints serve.
+        ctx.log.error((err as Error).message)
+      }
+    })
     ctx.onShutdown(() => e.retire())
     return e
   })

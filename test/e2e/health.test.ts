@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { existsSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { after, before, test } from 'node:test'
 import { buildQuery, freePort, sleep, startTsdns, tcpQuery, udpQuery, type Tsdns } from '../helpers/index.ts'
 
@@ -85,6 +86,31 @@ test('reloads, a failed one included, never take /health or /ready down', async 
   assert.deepEqual(bad, [], `${bad.length} of ${seen.length} failed`)
   const r = await udpQuery('127.0.0.1', port, buildQuery('www.example.net'), { timeoutMs: 1000 })
   assert.equal(r?.[3]! & 0x0f, 0, 'the last good configuration serves')
+})
+
+test('an HTTP port in use: fatal at start, logged on reload while everything else keeps serving', async () => {
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const busy = (blocker.address() as net.AddressInfo).port
+  try {
+    const text = `.:${await freePort('both')} {\n    whoami\n    health 127.0.0.1:${busy}\n}\n`
+    await assert.rejects(startTsdns(text), /exited with 1[\s\S]*cannot listen on 127\.0\.0\.1:\d+ for HTTP/)
+    writeFileSync(tsdns.confPath, corefile('.').replace(`ready 127.0.0.1:${rport}`, `ready 127.0.0.1:${busy}`))
+    tsdns.proc.kill('SIGUSR1')
+    await tsdns.waitForLine(/\[ERROR\] plugin\/\w+: cannot listen on 127\.0\.0\.1:\d+ for HTTP/, 5000)
+    assert.deepEqual(await get(hport, '/health'), { status: 200, body: 'OK' })
+    assert.equal((await udpQuery('127.0.0.1', port, buildQuery('example.org'), { timeoutMs: 1000 }))?.[3]! & 0x0f, 0)
+    writeFileSync(tsdns.confPath, corefile('.')) // ready back on its port for the next test
+    tsdns.proc.kill('SIGUSR1')
+    let back = false
+    for (let i = 0; i < 50 && !back; i++) {
+      back = await get(rport, '/ready').then((r) => r.status === 200, () => false)
+      if (!back) await sleep(50)
+    }
+    assert.ok(back, '/ready is back after the next reload')
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve))
+  }
 })
 
 test('SIGTERM: lameduck under load, then the listeners close and the process exits 0', async () => {
