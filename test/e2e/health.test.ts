@@ -116,8 +116,8 @@ test('an HTTP port in use: fatal at start, logged on reload while everything els
 test('SIGTERM: lameduck under load, then the listeners close and the process exits 0', async () => {
   const answered: number[] = []
   const unanswered: number[] = []
-  const health: string[] = []
-  const ready: string[] = []
+  /** [ms, answer] of /health and /ready probes. */
+  const probed: [number, string, string][] = []
   let running = true
   const load = (async () => {
     for (let i = 0; running && i < 5000; i++) {
@@ -130,11 +130,10 @@ test('SIGTERM: lameduck under load, then the listeners close and the process exi
   })()
   const probes = (async () => {
     for (let i = 0; running && i < 5000; i++) {
+      const at = performance.now()
       const [h, r] = await Promise.all([get(hport, '/health'), get(rport, '/ready')].map((p) => p.catch(() => undefined)))
-      if (running) {
-        health.push(h ? `${h.status} ${h.body}` : 'down')
-        ready.push(r ? `${r.status} ${r.body}` : 'down')
-      }
+      const said = (x: typeof h) => (x ? `${x.status} ${x.body}` : 'down')
+      if (running) probed.push([at, said(h), said(r)])
       await sleep(20)
     }
   })()
@@ -153,14 +152,12 @@ test('SIGTERM: lameduck under load, then the listeners close and the process exi
   // Everything sent before the listeners started to close (the end of the lameduck) was answered.
   const closing = t0 + LAMEDUCK_MS
   const lost = unanswered.filter((t) => t < closing - 50)
-  assert.ok(answered.filter((t) => t > t0).length > 50, `${answered.length} answered in lameduck`)
+  assert.ok(answered.filter((t) => t > t0).length > 10, `${answered.length} answered in lameduck`)
   assert.deepEqual(lost.map((t) => Math.round(t - t0)), [], 'queries lost during lameduck (ms after SIGTERM)')
   // /health stays OK through the lameduck while /ready already turned away new clients.
-  const during = Math.floor((LAMEDUCK_MS - 200) / 40)
-  assert.ok(health.length > during, `${health.length} probes`)
-  const lameduck = health.slice(-during - 5, -5)
-  assert.deepEqual([...new Set(lameduck)], ['200 OK'])
-  const first503 = ready.indexOf('503 Shutting down')
-  assert.ok(first503 > 0, `ready said ${[...new Set(ready)].join(', ')}`)
-  assert.ok(!ready.slice(first503).includes('200 OK'), 'ready never turns OK again')
+  const lameduck = probed.filter(([at]) => at > t0 + 50 && at < closing - 100)
+  assert.ok(lameduck.length >= 5, `${lameduck.length} probes during the lameduck`)
+  assert.deepEqual([...new Set(lameduck.map(([, h]) => h))], ['200 OK'])
+  assert.deepEqual([...new Set(lameduck.map(([, , r]) => r))], ['503 Shutting down'])
+  assert.ok(probed.some(([at, , r]) => at < t0 && r === '200 OK'), 'ready was OK before SIGTERM')
 })
