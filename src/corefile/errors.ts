@@ -48,7 +48,10 @@ export class CorefileError extends Error {
     if (text === undefined) return this.message
     const num = String(this.line)
     const pad = ' '.repeat(num.length)
-    const caret = ' '.repeat(Math.max(0, this.col - 1)) + '^'.repeat(this.length)
+    // keep the line's tabs in front of the caret so it lines up however tabs are displayed
+    const indent = Math.max(0, this.col - 1)
+    const caret =
+      text.slice(0, indent).replace(/[^\t]/g, ' ').padEnd(indent) + '^'.repeat(this.length)
     return `${this.message}\n ${num} | ${text}\n ${pad} | ${caret}`
   }
 }

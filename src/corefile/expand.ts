@@ -1,0 +1,292 @@
+// From parsed lines to server blocks: env substitution, snippets and imports, as in
+// coredns/caddy's caddyfile/parse.go.
+// - `{$VAR}` and `{%VAR%}` are replaced in every token after lexing (quotes do not protect them);
+//   an unset variable becomes "". A value is inserted as is: it is not lexed, and unlike caddy it
+//   is not searched for further references either (caddy loops forever on A={$A}).
+// - `(name) { ... }` at top level declares a snippet; `import PATTERN` as a line of its own (in key
+//   position, between directives, or inside a directive's block) inserts a snippet or files.
+//   Names are looked up as snippets first, then as files relative to the importing file's
+//   directory. As in caddy, a snippet exists from its declaration on: an earlier import of the
+//   name looks for a file.
+// - Imported tokens keep their own file name (absolute, as caddy does) and positions.
+
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Directive, ServerBlock, Token } from './ast.ts'
+import { CorefileError, CorefileErrors } from './errors.ts'
+import { stripBom, type SourceToken } from './lexer.ts'
+import {
+  groupServerBlocks,
+  isImport,
+  misplacedBrace,
+  parseCorefile,
+  type Key,
+  type Line,
+  type TopLevel,
+} from './parser.ts'
+
+export const MAX_SNIPPET_EXPANSIONS = 10_000
+export const MAX_FILE_IMPORTS = 100_000
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface ExpandOptions {
+  readonly env: Env
+  /** Read a file as text; throws like node:fs (`code` ENOENT, EISDIR, ...). */
+  readonly readFile: (file: string) => string
+  /** The names in a directory (for import globs); throws when it is not one. */
+  readonly readDir: (dir: string) => string[]
+}
+
+export const nodeFs: Pick<ExpandOptions, 'readFile' | 'readDir'> = {
+  readFile: (file) => readFileSync(file, 'utf8'),
+  readDir: (dir) => readdirSync(dir),
+}
+
+export interface Expanded {
+  readonly blocks: ServerBlock[]
+  /** Every file read, by the name its tokens carry, as the positions count it (no BOM). */
+  readonly sources: Map<string, string>
+  readonly warnings: CorefileError[]
+}
+
+const ENV_REFERENCE = /\{%([^]+?)%\}|\{\$([^}]+)\}/g
+
+export function substituteEnv(text: string, env: Env): string {
+  if (!text.includes('{')) return text
+  return text.replace(
+    ENV_REFERENCE,
+    (_, windows?: string, unix?: string) => env[windows ?? unix ?? ''] ?? '',
+  )
+}
+
+/** Expand `text` (the contents of `file`). Throws CorefileErrors with every problem found. */
+export function expandCorefile(file: string, text: string, opts: ExpandOptions): Expanded {
+  return new Expander(opts).run(file, text)
+}
+
+interface Snippet {
+  readonly lines: readonly Line[]
+  readonly declared: SourceToken
+}
+
+class Expander {
+  private readonly blocks: ServerBlock[] = []
+  private readonly sources = new Map<string, string>()
+  private readonly warnings: CorefileError[] = []
+  private readonly errors: CorefileError[] = []
+  /** What is being expanded right now (files and snippets), to report import cycles. */
+  private readonly frames: string[] = []
+  private readonly opts: ExpandOptions
+  private readonly snippets = new Map<string, Snippet>()
+  private readonly parsed = new Map<string, readonly Line[] | undefined>()
+  private snippetExpansions = 0
+  private fileImports = 0
+
+  constructor(opts: ExpandOptions) {
+    this.opts = opts
+  }
+
+  run(file: string, text: string): Expanded {
+    const source = stripBom(text)
+    this.sources.set(file, source)
+    const parsed = parseCorefile(source, file)
+    this.errors.push(...parsed.errors)
+    this.frames.push(path.resolve(file))
+    this.topLevel(parsed.lines)
+    // a file reached along several import paths reports its problems once
+    const errors = [...new Map(this.errors.map((e) => [e.message, e])).values()]
+    if (errors.length > 0) throw new CorefileErrors(errors)
+    return { blocks: this.blocks, sources: this.sources, warnings: this.warnings }
+  }
+
+  private topLevel(lines: readonly Line[]): void {
+    const { items, errors } = groupServerBlocks(lines, (t) => this.env(t))
+    this.errors.push(...errors)
+    for (const item of items) {
+      if (item.kind === 'import') this.importing(item.line, (imported) => this.topLevel(imported))
+      else this.serverBlock(item)
+    }
+  }
+
+  private serverBlock(item: Extract<TopLevel, { kind: 'server' }>): void {
+    const snippetKey = item.keys.find((k) => k.text.startsWith('(') && k.text.endsWith(')'))
+    if (snippetKey) return this.declareSnippet(item, snippetKey)
+    if (item.keys.length === 0) {
+      const at = item.keyLines[0]!.words[0]!
+      this.warnings.push(
+        new CorefileError('COREFILE_KEY', at, 'server block without keys is ignored'),
+      )
+      return
+    }
+    this.blocks.push({
+      keys: item.keys.map((k) => token(k.token, k.text)),
+      directives: this.directives(item.body),
+    })
+  }
+
+  private declareSnippet(item: Extract<TopLevel, { kind: 'server' }>, key: Key): void {
+    const at = key.token
+    const name = key.text.slice(1, -1)
+    const previous = this.snippets.get(name)
+    if (item.keys.length > 1) {
+      this.fail('COREFILE_IMPORT', at, `snippet '(${name})' must be the only key of its block`)
+    } else if (!item.block) {
+      const next = item.body[0]?.words[0]
+      const found = next ? `token '${next.text}'` : 'EOF'
+      const detail = `unexpected ${found}, expecting '{' after snippet '(${name})'`
+      this.fail('COREFILE_SYNTAX', next ?? at, detail)
+    } else if (previous) {
+      const { file, line, col } = previous.declared
+      const detail = `redeclaration of previously declared snippet ${name}`
+      this.fail('COREFILE_IMPORT', at, `${detail} (at ${file}:${line}:${col})`)
+    } else {
+      this.snippets.set(name, { lines: item.block.lines, declared: key.token })
+    }
+  }
+
+  private directives(lines: readonly Line[]): Directive[] {
+    const out: Directive[] = []
+    for (const line of lines) {
+      const [name, ...args] = line.words
+      // a `{` line of a file imported between directives (top-level ones are grouped, and checked)
+      if (name === undefined) {
+        this.errors.push(misplacedBrace(line.block!.open))
+      } else if (isImport(line)) {
+        this.importing(line, (imported) => out.push(...this.directives(imported)))
+      } else {
+        const directive = { name: this.token(name), args: args.map((a) => this.token(a)) }
+        const { block } = line
+        out.push(block ? { ...directive, block: this.directives(block.lines) } : directive)
+      }
+    }
+    return out
+  }
+
+  /** Resolve an import line and hand each imported body to `expand`, watching for cycles. */
+  private importing(line: Line, expand: (lines: readonly Line[]) => void): void {
+    const [keyword, pattern, extra] = line.words
+    const fail = (at: SourceToken, detail: string) => this.fail('COREFILE_IMPORT', at, detail)
+    if (pattern === undefined) {
+      return fail(keyword!, `wrong argument count or unexpected line ending after 'import'`)
+    }
+    const unexpected = extra ?? line.block?.open
+    if (unexpected) {
+      const found = `found '${unexpected.text}'`
+      return fail(unexpected, `import takes only one argument (glob pattern or file), ${found}`)
+    }
+    const name = this.env(pattern)
+    if (name === '') return fail(pattern, 'import requires a non-empty filepath')
+    const snippet = this.snippets.get(name)
+    if (snippet) {
+      if (++this.snippetExpansions > MAX_SNIPPET_EXPANSIONS) {
+        return fail(pattern, `maximum snippet import depth (${MAX_SNIPPET_EXPANSIONS}) exceeded`)
+      }
+      return this.within(`(${name})`, pattern, () => expand(snippet.lines))
+    }
+    if (++this.fileImports > MAX_FILE_IMPORTS) {
+      return fail(pattern, `maximum file import depth (${MAX_FILE_IMPORTS}) exceeded`)
+    }
+    for (const file of this.files(name, pattern)) {
+      const lines = this.read(file, name, pattern)
+      if (lines) this.within(file, pattern, () => expand(lines))
+    }
+  }
+
+  private within(frame: string, at: SourceToken, run: () => void): void {
+    if (this.frames.includes(frame)) {
+      const cycle = [...this.frames.slice(this.frames.indexOf(frame)), frame].join(' -> ')
+      return this.fail('COREFILE_IMPORT', at, `import cycle: ${cycle}`)
+    }
+    this.frames.push(frame)
+    run()
+    this.frames.pop()
+  }
+
+  /** The files an import names, found as caddy does: relative to the importer, small globs. */
+  private files(pattern: string, at: SourceToken): string[] {
+    const full = path.resolve(path.dirname(path.resolve(at.file)), pattern)
+    const count = (ch: string) => full.split(ch).length - 1
+    if (count('*') > 1 || count('?') > 1 || (full.includes('[') && full.includes(']'))) {
+      const detail = `glob pattern may only contain one wildcard (*), but has others: ${full}`
+      this.fail('COREFILE_IMPORT', at, detail)
+      return []
+    }
+    if (!/[*?]/.test(full)) return [full]
+    const matches = glob(full, this.opts.readDir)
+    if (matches.length === 0) {
+      const detail = `no files matching import glob pattern: ${pattern}`
+      this.warnings.push(new CorefileError('COREFILE_IMPORT', at, detail))
+    }
+    return matches
+  }
+
+  /** Read, lex and parse an imported file once; undefined when that failed (errors recorded). */
+  private read(file: string, name: string, at: SourceToken): readonly Line[] | undefined {
+    if (this.parsed.has(file)) return this.parsed.get(file)
+    let lines: readonly Line[] | undefined
+    try {
+      const source = stripBom(this.opts.readFile(file))
+      this.sources.set(file, source)
+      const parsed = parseCorefile(source, file)
+      this.errors.push(...parsed.errors)
+      if (parsed.errors.length === 0) lines = parsed.lines
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      const reason = code === 'EISDIR' ? 'is a directory' : (err as Error).message
+      if (code === 'ENOENT') this.fail('COREFILE_IMPORT', at, `file to import not found: ${name}`)
+      else this.fail('COREFILE_IMPORT', at, `could not import ${file}: ${reason}`)
+    }
+    this.parsed.set(file, lines)
+    return lines
+  }
+
+  private env(t: SourceToken): string {
+    return substituteEnv(t.text, this.opts.env)
+  }
+
+  private token(t: SourceToken): Token {
+    return token(t, this.env(t))
+  }
+
+  private fail(code: CorefileError['code'], at: SourceToken, detail: string): void {
+    this.errors.push(new CorefileError(code, at, detail))
+  }
+}
+
+/** The plain Token plugins see (no raw text, no quoting flags), with its final text. */
+function token(t: SourceToken, text: string): Token {
+  return { text, file: t.file, line: t.line, col: t.col, length: t.length }
+}
+
+/**
+ * Go's filepath.Glob for patterns with at most one '*' and one '?': sorted names per directory,
+ * '*' also matches names that start with a dot, unreadable directories simply match nothing.
+ */
+function glob(pattern: string, readDir: (dir: string) => string[]): string[] {
+  const wildcard = pattern.search(/[*?]/)
+  const start = pattern.lastIndexOf(path.sep, wildcard)
+  let found = [pattern.slice(0, start) || path.sep]
+  // from the first wildcard on, every part must name an existing entry, so list each directory
+  for (const part of pattern.slice(start + 1).split(path.sep)) {
+    const re = segmentPattern(part)
+    found = found.flatMap((dir) =>
+      list(dir, readDir).flatMap((n) => (re.test(n) ? [path.join(dir, n)] : [])),
+    )
+  }
+  return found
+}
+
+/** One path segment with at most one '*' and one '?', as a regular expression. */
+function segmentPattern(part: string): RegExp {
+  const literal = part.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`^${literal.replace('*', '.*').replace('?', '.')}$`, 's')
+}
+
+function list(dir: string, readDir: (dir: string) => string[]): string[] {
+  try {
+    return readDir(dir).sort()
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,122 @@
+// `tsdns fmt`: the canonical layout of a Corefile. Only whitespace changes, never a token:
+// - one line per directive, words separated by one space, written exactly as they were (quotes,
+//   escapes and `{$VAR}` untouched; nothing is expanded or imported);
+// - 4 spaces per nesting level; `{` ends its line (a server block's `{` moves up to its keys, and
+//   a key list continued with commas is joined onto one line); `}` on a line of its own;
+// - comments stay on their line, or before the line they preceded, indented with it;
+// - a blank line between server blocks; elsewhere at most one blank line where there was one.
+// Input that does not parse is refused with its errors, as the loader would report them.
+
+import { CorefileErrors } from './errors.ts'
+import { stripBom, type SourceToken } from './lexer.ts'
+import { groupServerBlocks, parseCorefile, type Line } from './parser.ts'
+
+interface Row {
+  readonly indent: number
+  readonly text: string
+  /** Source lines the row came from. */
+  readonly first: number
+  readonly last: number
+  readonly kind: 'line' | 'server' | 'open' | 'close' | 'comment'
+}
+
+export function formatCorefile(text: string, file = 'Corefile'): string {
+  const parsed = parseCorefile(stripBom(text), file)
+  if (parsed.errors.length > 0) throw new CorefileErrors(parsed.errors)
+  const { items, errors } = groupServerBlocks(parsed.lines, (t) => t.text)
+  if (errors.length > 0) throw new CorefileErrors(errors)
+
+  const rows: Row[] = []
+  for (const item of items) {
+    if (item.kind === 'import') {
+      rows.push(...lineRows([item.line], 0))
+      continue
+    }
+    const keys = item.keyLines.flatMap((l) => l.words)
+    const { block } = item
+    rows.push({
+      indent: 0,
+      text: words(keys) + (block ? ` ${written(block.open)}` : ''),
+      first: keys[0]!.line,
+      last: Math.max(keys.at(-1)!.endLine, block?.open.line ?? 0),
+      kind: 'server',
+    })
+    if (block) rows.push(...lineRows(block.lines, 1), close(block.close, 0))
+    else rows.push(...lineRows(item.body, 0))
+  }
+  return render(withComments(rows, parsed.comments))
+}
+
+function lineRows(lines: readonly Line[], indent: number): Row[] {
+  return lines.flatMap((line) => {
+    const { block } = line
+    const head: Row = {
+      indent,
+      text: words(line.words) + (block ? ` ${written(block.open)}` : ''),
+      first: line.words[0]!.line,
+      last: block?.open.line ?? line.words.at(-1)!.endLine,
+      kind: block ? 'open' : 'line',
+    }
+    return block ? [head, ...lineRows(block.lines, indent + 1), close(block.close, indent)] : [head]
+  })
+}
+
+function close(brace: SourceToken, indent: number): Row {
+  return { indent, text: written(brace), first: brace.line, last: brace.line, kind: 'close' }
+}
+
+function words(tokens: readonly SourceToken[]): string {
+  return tokens.map(written).join(' ')
+}
+
+/** As written; outside quotes a '\r' is not part of the token (the lexer drops it too). */
+function written(t: SourceToken): string {
+  return t.quoted ? t.raw : t.raw.replaceAll('\r', '')
+}
+
+/**
+ * A comment on a row's source lines trails that row; any other comment goes on a line of its own
+ * before the next row, indented like it (inside the block when that row closes the block).
+ */
+function withComments(rows: readonly Row[], comments: readonly SourceToken[]): Row[] {
+  const trailing = new Map<Row, string[]>()
+  const before = new Map<Row | undefined, Row[]>()
+  for (const c of comments) {
+    const text = c.raw.replace(/\s+$/u, '')
+    const owner = rows.find((r) => r.first <= c.line && c.line <= r.last)
+    if (owner) {
+      trailing.set(owner, [...(trailing.get(owner) ?? []), text])
+      continue
+    }
+    const next = rows.find((r) => r.first > c.line)
+    const indent = next === undefined ? 0 : next.kind === 'close' ? next.indent + 1 : next.indent
+    const row: Row = { indent, text, first: c.line, last: c.line, kind: 'comment' }
+    before.set(next, [...(before.get(next) ?? []), row])
+  }
+  const withTrailing = (r: Row): Row => {
+    const texts = trailing.get(r)
+    return texts ? { ...r, text: `${r.text} ${texts.join(' ')}` } : r
+  }
+  return [
+    ...rows.flatMap((r) => [...(before.get(r) ?? []), withTrailing(r)]),
+    ...(before.get(undefined) ?? []),
+  ]
+}
+
+function render(rows: readonly Row[]): string {
+  const blank = rows.map((row, i) => {
+    const previous = rows[i - 1]
+    if (previous === undefined || row.kind === 'close') return false
+    return previous.kind !== 'open' && previous.kind !== 'server' && row.first - previous.last > 1
+  })
+  // a blank line before every server block but the first, above the comments written right on it
+  const commentOnTop = (i: number) => rows[i - 1]?.kind === 'comment' && rows[i - 1]?.indent === 0
+  rows.forEach((row, i) => {
+    if (row.kind !== 'server') return
+    let start = i
+    while (commentOnTop(start) && !blank[start]) start--
+    if (start > 0) blank[start] = true
+  })
+  const out = rows.map((row, i) => `${blank[i] ? '\n' : ''}${'    '.repeat(row.indent)}${row.text}`)
+  return out.length > 0 ? `${out.join('\n')}\n` : ''
+}

@@ -1,0 +1,173 @@
+// Server block keys `[SCHEME://]ZONE[:PORT]` become listen keys, as in coredns
+// core/dnsserver/register.go (InspectServerBlocks) and plugin/normalize.go (SplitHostPort).
+// - A port is the text after the last colon when it is a number; otherwise the colon belongs to
+//   the zone (IPv6 CIDRs). A key port wins over the default (-dns.port).
+// - The zone must be a domain name as miekg/dns sees it (any bytes; labels of at most 63, the
+//   wire name at most 255, no empty label) and is lowercased and made fully qualified.
+// - A CIDR becomes its reverse zones (cidr.ts), all on the key's port.
+// - Only dns:// is served by tsdns; the other CoreDNS schemes are recognised and refused.
+
+import type { ServerBlock, Token } from './ast.ts'
+import { parseCidr, reverseZones } from './cidr.ts'
+import { CorefileError, CorefileErrors } from './errors.ts'
+
+export interface ListenKey {
+  readonly transport: 'dns'
+  /** Lowercased FQDN (`.` for the root). */
+  readonly zone: string
+  readonly port: number
+  /** The key as written, for errors about it. */
+  readonly token: Token
+}
+
+const SCHEMES = ['dns', 'tls', 'quic', 'grpc', 'https', 'https3', 'unix']
+
+interface SplitKey {
+  readonly scheme: string
+  readonly zones: string[]
+  readonly port: number | undefined
+}
+
+/** A key or zone argument taken apart, or CoreDNS's message saying why it is not one. */
+function splitKey(text: string): SplitKey | string {
+  const prefix = /^([a-z][a-z0-9]*):\/\//.exec(text)
+  const scheme = prefix?.[1] ?? 'dns'
+  if (!SCHEMES.includes(scheme))
+    return `unknown scheme '${scheme}://' in '${text}', expecting dns://`
+  let host = text.slice(prefix?.[0].length ?? 0)
+  let port: number | undefined
+  const colon = host.lastIndexOf(':')
+  if (colon === host.length - 1) return `expecting data after last colon: ${JSON.stringify(host)}`
+  if (colon !== -1 && /^[+-]?\d+$/.test(host.slice(colon + 1))) {
+    port = Number(host.slice(colon + 1))
+    host = host.slice(0, colon)
+  }
+  const invalid = zoneError(host)
+  if (invalid) return invalid
+  const net = parseCidr(host)
+  if (net && (host.startsWith(':') || (host.startsWith('0') && host.includes(':')))) {
+    return `invalid CIDR ${host}`
+  }
+  const hosts = net ? reverseZones(net) : [host]
+  // register.go checks the fully qualified form again: it can be one byte too long
+  const again = hosts.map((h) => zoneError(fqdn(h))).find((e) => e !== undefined)
+  return again ?? { scheme, zones: hosts.map((h) => fqdn(h).toLowerCase()), port }
+}
+
+function zoneError(host: string): string | undefined {
+  const length = Buffer.byteLength(host)
+  if (length > 255) return `specified zone is too long: ${length} > 255`
+  if (!isDomainName(host)) return `zone is not a valid domain name: ${host}`
+  return undefined
+}
+
+/**
+ * The listen keys of one block, in key order. Throws CorefileErrors with every bad key: invalid
+ * zones or ports, schemes tsdns does not serve, the same zone and port twice.
+ */
+export function listenKeys(block: ServerBlock, defaultPort: number): ListenKey[] {
+  return listenKeysByBlock([block], defaultPort)[0]!
+}
+
+/** listenKeys for a whole Corefile: a zone and port may be defined only once across all blocks. */
+export function listenKeysByBlock(
+  blocks: readonly ServerBlock[],
+  defaultPort: number,
+): ListenKey[][] {
+  const errors: CorefileError[] = []
+  const seen = new Map<string, Token>()
+  const result = blocks.map((block) =>
+    block.keys.flatMap((token): ListenKey[] => {
+      const key = splitKey(token.text)
+      if (typeof key === 'string') {
+        errors.push(new CorefileError('COREFILE_KEY', token, key))
+        return []
+      }
+      if (key.scheme !== 'dns') {
+        const detail = `${key.scheme}:// is not supported by tsdns, only dns:// is: '${token.text}'`
+        errors.push(new CorefileError('COREFILE_UNSUPPORTED', token, detail))
+        return []
+      }
+      const port = key.port ?? defaultPort
+      if (port < 0 || port > 65535) {
+        const detail = `invalid port ${port} in '${token.text}', expecting 0-65535`
+        errors.push(new CorefileError('COREFILE_KEY', token, detail))
+        return []
+      }
+      return key.zones.flatMap((zone) => {
+        const name = `dns://${zone}:${port}`
+        const first = seen.get(name)
+        if (first) {
+          const at = `${first.file}:${first.line}:${first.col}`
+          errors.push(
+            new CorefileError(
+              'COREFILE_KEY',
+              token,
+              `cannot serve ${name} - it is already defined (at ${at})`,
+            ),
+          )
+          return []
+        }
+        seen.set(name, token)
+        return [{ transport: 'dns' as const, zone, port, token }]
+      })
+    }),
+  )
+  if (errors.length > 0) throw new CorefileErrors(errors)
+  return result
+}
+
+/**
+ * CoreDNS plugin.Host(text).NormalizeExact(): drop a scheme and port, expand a CIDR into its
+ * reverse zones, lowercase, fully qualify. Throws an Error with CoreDNS's message when invalid.
+ */
+export function normalizeZone(text: string): string[] {
+  const key = splitKey(text)
+  if (typeof key === 'string') throw new Error(key)
+  return key.zones
+}
+
+/** normalizeZone for ZONES arguments: the zones of every token, an error pointing at a bad one. */
+export function normalizeZones(tokens: readonly Token[], plugin?: string): string[] {
+  return tokens.flatMap((t) => {
+    const key = splitKey(t.text)
+    if (typeof key === 'string') throw new CorefileError('COREFILE_VALUE', t, key, plugin)
+    return key.zones
+  })
+}
+
+/** miekg/dns Fqdn: append a dot unless the name ends in one that is not escaped. */
+function fqdn(name: string): string {
+  if (!name.endsWith('.')) return `${name}.`
+  const backslashes = /\\*$/.exec(name.slice(0, -1))![0].length
+  return backslashes % 2 === 0 ? name : `${name}.`
+}
+
+/** miekg/dns IsDomainName: labels under 64 bytes, at most 255 on the wire, no empty label. */
+function isDomainName(name: string): boolean {
+  if (name === '') return false
+  const s = Buffer.from(fqdn(name), 'utf8')
+  const [backslash, dot] = [0x5c, 0x2e]
+  let wire = 0
+  let begin = 0
+  let wasDot = false
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!
+    if (ch === backslash) {
+      // \DDD is one byte, \X is X
+      const skip = /^\\\d{3}/.test(s.subarray(i, i + 4).toString('latin1')) ? 3 : 1
+      i += skip
+      begin += skip
+      wasDot = false
+    } else if (ch === dot) {
+      if ((i === 0 && s.length > 1) || wasDot) return false
+      wasDot = true
+      const label = i - begin
+      if (label >= 64) return false
+      wire += 1 + label
+      if (wire > 256) return false
+      begin = i + 1
+    } else wasDot = false
+  }
+  return true
+}
