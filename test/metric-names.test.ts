@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { isCoreDnsDirective, plugins } from '../plugins/order.ts' // registers every plugin's families
+// order.ts imports every plugin, which registers its families
+import { isCoreDnsDirective, plugins } from '../plugins/order.ts'
 import { registry } from '../src/plugin/metrics.ts'
 
 /** Section → family name → "type label,label" (labels sorted: their order means nothing). */
@@ -22,7 +23,10 @@ function documented(): Map<string, Map<string, string>> {
       continue
     }
     const [name, type, labels, extra] = line.split(/\s+/)
-    assert.ok(current && name && type && labels && extra === undefined, `metric-names.txt:${i + 1}: ${raw}`)
+    assert.ok(
+      current && name && type && labels && extra === undefined,
+      `metric-names.txt:${i + 1}: ${raw}`,
+    )
     current.set(name, signature(type, labels === '-' ? [] : labels.split(',')))
   }
   return sections
@@ -46,13 +50,23 @@ test('exported families equal the documented ones of the registered plugins', as
   }
   const exported = new Map<string, string>()
   // prom-client types these as plain objects; they are the metrics themselves (ours and its own).
-  type Exported = { get(): Promise<{ name: string; type: unknown }>; labelNames?: readonly string[] }
+  type Exported = {
+    get(): Promise<{ name: string; type: unknown }>
+    labelNames?: readonly string[]
+  }
   for (const m of registry.getMetricsAsArray() as unknown as Exported[]) {
     const { name, type } = await m.get()
     exported.set(name, signature(String(type), m.labelNames ?? []))
   }
-  const missing = [...expected].filter(([f, sig]) => exported.get(f) !== sig).map(([f, sig]) => `${f} ${sig}`)
-  const extra = [...exported].filter(([f, sig]) => expected.get(f) !== sig).map(([f, sig]) => `${f} ${sig}`)
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] },
-    'exported families differ from test/metric-names.txt (fix the plugin, or the list with its source)')
+  const missing = [...expected]
+    .filter(([f, sig]) => exported.get(f) !== sig)
+    .map(([f, sig]) => `${f} ${sig}`)
+  const extra = [...exported]
+    .filter(([f, sig]) => expected.get(f) !== sig)
+    .map(([f, sig]) => `${f} ${sig}`)
+  assert.deepEqual(
+    { missing, extra },
+    { missing: [], extra: [] },
+    'exported families differ from test/metric-names.txt (fix the plugin, or list and source)',
+  )
 })

@@ -23,7 +23,10 @@ function get(url: string, timeoutMs: number): Promise<void> {
     const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       res.resume()
       res.on('error', reject)
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))))
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve()
+        else reject(new Error(`status ${res.statusCode}`))
+      })
     })
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
     req.on('error', reject)
@@ -58,7 +61,10 @@ class SelfProbe {
       await get(this.#url, PROBE_TIMEOUT_MS)
       const ms = performance.now() - start
       probeDuration.observe(ms / 1000)
-      if (ms > SLOW_MS) this.#log.warning(`Local health request to "${this.#url}" took more than 1s: ${goDuration(ms)}`)
+      if (ms > SLOW_MS) {
+        const took = goDuration(ms)
+        this.#log.warning(`Local health request to "${this.#url}" took more than 1s: ${took}`)
+      }
     } catch (err) {
       probeDuration.observe((performance.now() - start) / 1000)
       probeFailures.value++
@@ -86,7 +92,9 @@ export class Health {
 
   /** Several blocks may name health: one probe per address, the longest lameduck wins. */
   watch(address: string, lameduckMs: number): void {
-    if (!this.#probes.has(address)) this.#probes.set(address, new SelfProbe(dialUrl(address, '/health'), this.#log))
+    if (!this.#probes.has(address)) {
+      this.#probes.set(address, new SelfProbe(dialUrl(address, '/health'), this.#log))
+    }
     this.#lameduckMs = Math.max(this.#lameduckMs, lameduckMs)
   }
 

@@ -16,7 +16,13 @@ const ok: [string, { address: string; lameduckMs: number }[]][] = [
   ['health localhost:8091', [{ address: 'localhost:8091', lameduckMs: 0 }]],
   ['health localhost:8092 {\n lameduck 1s\n}', [{ address: 'localhost:8092', lameduckMs: 1000 }]],
   ['health {\n lameduck 1m30s\n}', [{ address: ':8080', lameduckMs: 90_000 }]],
-  ['health :8080\nhealth [::1]:8081', [{ address: ':8080', lameduckMs: 0 }, { address: '[::1]:8081', lameduckMs: 0 }]],
+  [
+    'health :8080\nhealth [::1]:8081',
+    [
+      { address: ':8080', lameduckMs: 0 },
+      { address: '[::1]:8081', lameduckMs: 0 },
+    ],
+  ],
 ]
 for (const [input, cfg] of ok) {
   test(`parses: ${input.replace(/\n/g, ' ')}`, () => assert.deepEqual(parse(input), cfg))
@@ -27,16 +33,27 @@ const bad: [string, { code: string; line: number; col: number }, RegExp][] = [
   ['health 8080', { code: 'COREFILE_VALUE', line: 2, col: 8 }, /missing port in address/],
   ['health :8080 :8081', { code: 'COREFILE_ARGS', line: 2, col: 14 }, /wrong argument count/],
   ['health {\n lameduck\n}', { code: 'COREFILE_ARGS', line: 3, col: 2 }, /wrong argument count/],
-  ['health {\n lameduck 5\n}', { code: 'COREFILE_VALUE', line: 3, col: 11 }, /invalid duration '5'/],
-  ['health {\n lameduk 5s\n}', { code: 'COREFILE_UNKNOWN', line: 3, col: 2 }, /unknown property 'lameduk'/],
+  [
+    'health {\n lameduck 5\n}',
+    { code: 'COREFILE_VALUE', line: 3, col: 11 },
+    /invalid duration '5'/,
+  ],
+  [
+    'health {\n lameduk 5s\n}',
+    { code: 'COREFILE_UNKNOWN', line: 3, col: 2 },
+    /unknown property 'lameduk'/,
+  ],
 ]
 for (const [input, where, message] of bad) {
   test(`fails: ${input.replace(/\n/g, ' ')}`, () => {
-    assert.throws(() => parse(input), (err: Error & { code: string; line: number; col: number }) => {
-      assert.deepEqual({ code: err.code, line: err.line, col: err.col }, where)
-      assert.match(err.message, message)
-      return true
-    })
+    assert.throws(
+      () => parse(input),
+      (err: Error & { code: string; line: number; col: number }) => {
+        assert.deepEqual({ code: err.code, line: err.line, col: err.col }, where)
+        assert.match(err.message, message)
+        return true
+      },
+    )
   })
 }
 

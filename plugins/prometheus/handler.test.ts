@@ -12,16 +12,20 @@ import { serverObserver } from './observer.ts'
 import { rcodeLabel } from './report.ts'
 
 interface Family {
-  get(): { values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }
+  get(): {
+    values: { value: number; labels: Record<string, string | number>; metricName?: string }[]
+  }
 }
 
 /** The value of the sample whose labels include `labels` (0 when there is none). */
 function sample(f: Family, labels: Record<string, string>, metricName?: string): number {
-  const hit = f.get().values.find(
-    (v) =>
-      (metricName === undefined || v.metricName === metricName) &&
-      Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x),
-  )
+  const hit = f
+    .get()
+    .values.find(
+      (v) =>
+        (metricName === undefined || v.metricName === metricName) &&
+        Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x),
+    )
   return hit?.value ?? 0
 }
 
@@ -53,7 +57,10 @@ test('a written answer counts request, type, family, rcode, writing plugin and s
   assert.equal(sample(responses, { ...z, rcode: 'NXDOMAIN', plugin: 'template' }), 1)
   assert.equal(sample(doRequests, z), 1)
   assert.equal(sample(duration, z, 'coredns_dns_request_duration_seconds_count'), 1)
-  assert.equal(sample(responseSize, { ...z, proto: 'udp' }, 'coredns_dns_response_size_bytes_sum'), w.wire!.length)
+  assert.equal(
+    sample(responseSize, { ...z, proto: 'udp' }, 'coredns_dns_response_size_bytes_sum'),
+    w.wire!.length,
+  )
   assert.equal(sample(requests, { server, zone: '.' }), 0, 'nothing under the other zone')
 })
 
@@ -61,12 +68,18 @@ test('nothing written: the returned rcode, no plugin, size 0; uncommon types are
   const server = 'dns://test-unwritten:53'
   const m = chain(server, { name: 'forward', serveDNS: () => Rcode.ServFail })
   const w = new Recorder()
-  assert.equal(m.serveDNS(ctx(server, '.'), w, request('example.net', 'CAA', { proto: 'tcp' })), Rcode.ServFail)
+  assert.equal(
+    m.serveDNS(ctx(server, '.'), w, request('example.net', 'CAA', { proto: 'tcp' })),
+    Rcode.ServFail,
+  )
   assert.equal(w.writes, 0)
   const z = { server, zone: '.', view: '' }
   assert.equal(sample(requests, { ...z, proto: 'tcp', family: '1', type: 'other' }), 1)
   assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 1)
-  assert.equal(sample(responseSize, { ...z, proto: 'tcp' }, 'coredns_dns_response_size_bytes_sum'), 0)
+  assert.equal(
+    sample(responseSize, { ...z, proto: 'tcp' }, 'coredns_dns_response_size_bytes_sum'),
+    0,
+  )
   assert.equal(sample(doRequests, z), 0)
 })
 
@@ -100,10 +113,19 @@ test('a thrown error is counted with the rcode the server will send, then rethro
       throw new PluginError('acl', 'blocked', Rcode.Refused)
     },
   }
-  assert.throws(() => chain(server, refusing).serveDNS(ctx(server, '.'), new Recorder(), request('a.')), /blocked/)
+  assert.throws(
+    () => chain(server, refusing).serveDNS(ctx(server, '.'), new Recorder(), request('a.')),
+    /blocked/,
+  )
   const rejecting: Handler = { name: 'forward', serveDNS: () => Promise.reject(new Error('boom')) }
-  await assert.rejects(async () => chain(server, rejecting).serveDNS(ctx(server, '.'), new Recorder(), request('b.')), /boom/)
-  assert.throws(() => chain(server, undefined).serveDNS(ctx(server, '.'), new Recorder(), request('c.')), /no next plugin/)
+  await assert.rejects(
+    async () => chain(server, rejecting).serveDNS(ctx(server, '.'), new Recorder(), request('b.')),
+    /boom/,
+  )
+  assert.throws(
+    () => chain(server, undefined).serveDNS(ctx(server, '.'), new Recorder(), request('c.')),
+    /no next plugin/,
+  )
   const z = { server, zone: '.', view: '' }
   assert.equal(sample(responses, { ...z, rcode: 'REFUSED', plugin: '' }), 1)
   assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 2)
@@ -115,7 +137,12 @@ test('the response size is what the server sent after truncating to the client b
     name: 'hosts',
     serveDNS(_c, w, r) {
       const m = replyMsg(r, 0)
-      m.answers = Array.from({ length: 60 }, (_, i) => ({ name: 'big.example.org', type: 'A', ttl: 60, data: `10.0.0.${i}` }))
+      m.answers = Array.from({ length: 60 }, (_, i) => ({
+        name: 'big.example.org',
+        type: 'A',
+        ttl: 60,
+        data: `10.0.0.${i}`,
+      }))
       w.writeMsg(m, 'hosts')
       return 0
     },
@@ -123,7 +150,9 @@ test('the response size is what the server sent after truncating to the client b
   const sent: Uint8Array[] = []
   const r = request('big.example.org') as Request
   const local = { address: '127.0.0.1', port: 53, family: 4 as const }
-  const sw = new ServerWriter(r, local, { address: '127.0.0.1', port: 5000, family: 4 }, (b) => sent.push(b))
+  const sw = new ServerWriter(r, local, { address: '127.0.0.1', port: 5000, family: 4 }, (b) =>
+    sent.push(b),
+  )
   chain(server, big).serveDNS(ctx(server, 'example.org.'), sw, r)
   assert.equal(sent.length, 1)
   assert.ok(sent[0]!.length <= 512)
@@ -144,6 +173,12 @@ test('queries that reach no chain count under zone "dropped"; panics are counted
 
 test('rcode labels are CoreDNS rcode.ToString', () => {
   assert.deepEqual([0, 2, 3, 5, 9, 11, 16].map(rcodeLabel), [
-    'NOERROR', 'SERVFAIL', 'NXDOMAIN', 'REFUSED', 'NOTAUTH', 'RCODE11', 'BADVERS',
+    'NOERROR',
+    'SERVFAIL',
+    'NXDOMAIN',
+    'REFUSED',
+    'NOTAUTH',
+    'RCODE11',
+    'BADVERS',
   ])
 })

@@ -66,7 +66,8 @@ export const panics = new CounterFamily(
 
 const buildInfo = new GaugeFamily(
   'coredns_build_info',
-  "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
+  "A metric with a constant '1' value labeled by version, revision, and goversion from which " +
+    'CoreDNS was built.',
   ['version', 'revision', 'goversion'],
 )
 // tsdns runs on Node: goversion carries the Node version; no revision is stamped into the package.
@@ -76,6 +77,10 @@ buildInfo.child({ version, revision: '', goversion: process.version }).value = 1
 collectDefaultMetrics({ register: registry })
 // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
 // rejects them); their per-type siblings (nodejs_active_handles{type}, ...) carry the same counts.
-for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+for (const name of [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]) {
   registry.removeSingleMetric(name)
 }

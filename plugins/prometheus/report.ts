@@ -8,6 +8,7 @@ import { rcodeName } from '../../src/plugin/rcode.ts'
 import { doRequests, duration, requests, requestSize, responses, responseSize } from './metrics.ts'
 
 /** The query types CoreDNS labels by name; every other type is "other" (vars/monitor.go). */
+// prettier-ignore
 const MONITORED: readonly (readonly [string, number])[] = [
   ['A', 1], ['AAAA', 28], ['CNAME', 5], ['DNSKEY', 48], ['DS', 43], ['MX', 15], ['NSEC3', 50],
   ['NSEC', 47], ['NS', 2], ['PTR', 12], ['RRSIG', 46], ['SOA', 6], ['SRV', 33], ['TXT', 16],
@@ -47,12 +48,19 @@ export class ZoneReport {
    * One answered query: `rcode` as written (or as returned when nothing was written), `plugin` the
    * writer ('' for the server), `size` the reply's length (0 when nothing was written).
    */
-  record(r: Request, family: 4 | 6, rcode: number, plugin: string, size: number, seconds: number): void {
+  record(
+    r: Request,
+    family: 4 | 6,
+    rcode: number,
+    plugin: string,
+    size: number,
+    seconds: number,
+  ): void {
     const tcp = r.proto === 'tcp' ? 1 : 0
     const slot = this.#requests[tcp * 2 + (family === 6 ? 1 : 0)]!
     const t = typeIndex[r.type]!
     ;(slot[t] ??= this.#requestCell(r.proto, family, t)).value++
-    if (r.do) (this.#do ??= doRequests.child({ server: this.server, zone: this.zone, view: '' })).value++
+    if (r.do) (this.#do ??= this.#doCell()).value++
     this.#duration.observe(seconds)
     ;(this.#requestSize[tcp] ??= this.#sizeCell(requestSize, r.proto)).observe(r.wire.length)
     ;(this.#responseSize[tcp] ??= this.#sizeCell(responseSize, r.proto)).observe(size)
@@ -65,6 +73,10 @@ export class ZoneReport {
     const { server, zone } = this
     const type = TYPE_LABELS[t]!
     return requests.child({ server, zone, view: '', proto, family: family === 6 ? '2' : '1', type })
+  }
+
+  #doCell(): Cell {
+    return doRequests.child({ server: this.server, zone: this.zone, view: '' })
   }
 
   #sizeCell(family: typeof requestSize, proto: 'udp' | 'tcp'): HistogramCell {

@@ -25,7 +25,12 @@ export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig
         noArgs(opt, 'prometheus')
         break
       case 'tls':
-        throw new CorefileError('COREFILE_UNSUPPORTED', opt.name, 'tls is not supported by tsdns', 'prometheus')
+        throw new CorefileError(
+          'COREFILE_UNSUPPORTED',
+          opt.name,
+          'tls is not supported by tsdns',
+          'prometheus',
+        )
       default:
         throw unknownProperty(opt, 'prometheus')
     }
@@ -48,7 +53,8 @@ function enabledList(ctx: SetupContext): Enabled[] {
   return ctx.shared('prometheus plugin_enabled', () => {
     const list: Enabled[] = []
     ctx.onStartup(() => {
-      for (const { server, zone, name } of list) pluginEnabled.child({ server, zone, view: '', name }).value = 1
+      for (const { server, zone, name } of list)
+        pluginEnabled.child({ server, zone, view: '', name }).value = 1
     })
     ctx.onShutdown(() => pluginEnabled.reset())
     return list

@@ -20,22 +20,34 @@ test('parses the address and both monitor modes', () => {
 const bad: [string, { code: string; line: number; col: number }, RegExp][] = [
   ['ready 8181', { code: 'COREFILE_VALUE', line: 2, col: 7 }, /missing port/],
   ['ready :1 :2', { code: 'COREFILE_ARGS', line: 2, col: 10 }, /wrong argument count/],
-  ['ready {\n monitor sometimes\n}', { code: 'COREFILE_VALUE', line: 3, col: 10 }, /monitor type 'sometimes' not supported/],
+  [
+    'ready {\n monitor sometimes\n}',
+    { code: 'COREFILE_VALUE', line: 3, col: 10 },
+    /monitor type 'sometimes' not supported/,
+  ],
   ['ready {\n monitor\n}', { code: 'COREFILE_ARGS', line: 3, col: 2 }, /wrong argument count/],
-  ['ready {\n plugins\n}', { code: 'COREFILE_UNKNOWN', line: 3, col: 2 }, /unknown property 'plugins'/],
+  [
+    'ready {\n plugins\n}',
+    { code: 'COREFILE_UNKNOWN', line: 3, col: 2 },
+    /unknown property 'plugins'/,
+  ],
 ]
 for (const [input, where, message] of bad) {
   test(`fails: ${input.replace(/\n/g, ' ')}`, () => {
-    assert.throws(() => parse(input), (err: Error & { code: string; line: number; col: number }) => {
-      assert.deepEqual({ code: err.code, line: err.line, col: err.col }, where)
-      assert.match(err.message, message)
-      return true
-    })
+    assert.throws(
+      () => parse(input),
+      (err: Error & { code: string; line: number; col: number }) => {
+        assert.deepEqual({ code: err.code, line: err.line, col: err.col }, where)
+        assert.match(err.message, message)
+        return true
+      },
+    )
   })
 }
 
 test('200 OK only while serving; 503 while starting and once the final shutdown began', () => {
-  const at = (phase: RunPhase) => readiness({ phase: () => phase, hash: () => '', reloadIfChanged: async () => 'unchanged' })
+  const at = (phase: RunPhase) =>
+    readiness({ phase: () => phase, hash: () => '', reloadIfChanged: async () => 'unchanged' })
   assert.deepEqual(at('starting'), { status: 503, body: 'Starting' })
   assert.deepEqual(at('serving'), { status: 200, body: 'OK' })
   assert.deepEqual(at('stopping'), { status: 503, body: 'Shutting down' })

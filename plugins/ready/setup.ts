@@ -22,7 +22,12 @@ export function parseReady(stanzas: readonly Directive[]): ReadyConfig {
     // Which plugins to poll and for how long: no tsdns plugin reports readiness of its own.
     const [mode] = args(opt, 1, 1, 'ready')
     if (mode!.text !== 'until-ready' && mode!.text !== 'continuously') {
-      throw new CorefileError('COREFILE_VALUE', mode!, `monitor type '${mode!.text}' not supported, expecting until-ready or continuously`, 'ready')
+      throw new CorefileError(
+        'COREFILE_VALUE',
+        mode!,
+        `monitor type '${mode!.text}' not supported, expecting until-ready or continuously`,
+        'ready',
+      )
     }
   }
   return { address: addr ? httpAddress(addr, 'ready') : DEFAULT_ADDRESS }

@@ -28,7 +28,10 @@ after(async () => {
   await closeRetiredListeners()
 })
 
-function get(url: string, viaAgent = false): Promise<{ status: number; body: string; reused: boolean }> {
+function get(
+  url: string,
+  viaAgent = false,
+): Promise<{ status: number; body: string; reused: boolean }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: viaAgent ? agent : false, timeout: 2000 }, (res) => {
       let body = ''
@@ -49,7 +52,7 @@ function endpoints(): HttpEndpoints {
 
 const text = (body: string) => () => ({ status: 200, body })
 
-test('a reload hands an address over on the same connection; addresses only retired ones used close', async () => {
+test('a reload hands an address over on one connection; retired-only ones close', async () => {
   const [p1, p2] = [await freePort('tcp'), await freePort('tcp')]
   const a = `127.0.0.1:${p1}`
   const b = `127.0.0.1:${p2}`
@@ -58,18 +61,38 @@ test('a reload hands an address over on the same connection; addresses only reti
   first.route(a, '/health', text('OK'))
   first.route(b, '/ready', text('old ready'))
   await first.start()
-  assert.deepEqual(await get(`http://${a}/metrics`, true), { status: 200, body: 'old metrics', reused: false })
+  assert.deepEqual(await get(`http://${a}/metrics`, true), {
+    status: 200,
+    body: 'old metrics',
+    reused: false,
+  })
 
   // Reload: the next configuration is built, the old one shut down, then the next one started.
   const next = endpoints()
   next.route(a, '/metrics', text('new metrics'))
   first.retire()
-  assert.equal((await get(`http://${a}/health`)).body, 'OK', 'routes answer between shutdown and startup')
+  assert.equal(
+    (await get(`http://${a}/health`)).body,
+    'OK',
+    'routes answer between shutdown and startup',
+  )
   await next.start()
   await closeRetiredListeners()
-  assert.deepEqual(await get(`http://${a}/metrics`, true), { status: 200, body: 'new metrics', reused: true })
-  assert.equal((await get(`http://${a}/health`)).status, 404, 'routes of the old configuration are gone')
-  await assert.rejects(get(`http://${b}/ready`), { code: 'ECONNREFUSED' }, 'only the old one used b')
+  assert.deepEqual(await get(`http://${a}/metrics`, true), {
+    status: 200,
+    body: 'new metrics',
+    reused: true,
+  })
+  assert.equal(
+    (await get(`http://${a}/health`)).status,
+    404,
+    'routes of the old configuration are gone',
+  )
+  await assert.rejects(
+    get(`http://${b}/ready`),
+    { code: 'ECONNREFUSED' },
+    'only the old one used b',
+  )
 
   next.retire()
   await closeRetiredListeners()

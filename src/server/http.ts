@@ -42,7 +42,8 @@ export function splitHostPort(addr: string): HostPort | string {
     if (end < 0) return `missing ']' in address`
     host = addr.slice(1, end)
     rest = addr.slice(end + 1)
-    if (!rest.startsWith(':')) return rest === '' ? 'missing port in address' : `unexpected '${rest[0]}' after ']'`
+    if (!rest.startsWith(':'))
+      return rest === '' ? 'missing port in address' : `unexpected '${rest[0]}' after ']'`
     rest = rest.slice(1)
   } else {
     const colon = addr.lastIndexOf(':')
@@ -59,7 +60,12 @@ export function splitHostPort(addr: string): HostPort | string {
 export function httpAddress(t: Token, plugin: string): string {
   const hp = splitHostPort(t.text)
   if (typeof hp === 'string') {
-    throw new CorefileError('COREFILE_VALUE', t, `address '${t.text}': ${hp}, expecting HOST:PORT`, plugin)
+    throw new CorefileError(
+      'COREFILE_VALUE',
+      t,
+      `address '${t.text}': ${hp}, expecting HOST:PORT`,
+      plugin,
+    )
   }
   return t.text
 }
@@ -99,22 +105,32 @@ class Listener {
       const handler = l.routes.get(q < 0 ? req.url : req.url.slice(0, q))
       if (handler === undefined) return reply.code(404).type(TEXT).send('404 page not found\n')
       const r = await handler()
-      return reply.code(r.status).type(r.type ?? TEXT).send(r.body)
+      return reply
+        .code(r.status)
+        .type(r.type ?? TEXT)
+        .send(r.body)
     })
     // reusePort: a second tsdns on the same addresses (handover) binds too, as CoreDNS does.
     const listen = (host: string) => {
-      const opts: FastifyListenOptions & { reusePort: boolean } = { host, port: hp.port, reusePort: true }
+      const opts: FastifyListenOptions & { reusePort: boolean } = {
+        host,
+        port: hp.port,
+        reusePort: true,
+      }
       return app.listen(opts)
     }
     try {
       if (hp.host !== '') await listen(hp.host)
-      else await listen('::').catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL') throw err
-        return listen('0.0.0.0') // no IPv6 on this host
-      })
+      else
+        await listen('::').catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL') throw err
+          return listen('0.0.0.0') // no IPv6 on this host
+        })
     } catch (err) {
       await app.close()
-      throw new Error(`cannot listen on ${address} for HTTP: ${(err as Error).message}`, { cause: err })
+      throw new Error(`cannot listen on ${address} for HTTP: ${(err as Error).message}`, {
+        cause: err,
+      })
     }
     return l
   }
@@ -176,7 +192,7 @@ export class HttpEndpoints {
   }
 }
 
-/** This configuration's endpoints: the first call in a configuration hooks them to its lifecycle. */
+/** This configuration's endpoints; the first call in a configuration hooks them to its life. */
 export function httpEndpoints(ctx: SetupContext): HttpEndpoints {
   return ctx.shared('http endpoints', () => {
     const e = new HttpEndpoints()

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict'
 import { existsSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { after, before, test } from 'node:test'
-import { buildQuery, freePort, sleep, startTsdns, tcpQuery, udpQuery, type Tsdns } from '../helpers/index.ts'
+import {
+  buildQuery,
+  freePort,
+  sleep,
+  startTsdns,
+  tcpQuery,
+  udpQuery,
+  type Tsdns,
+} from '../helpers/index.ts'
 
 const LAMEDUCK_MS = 1500
 
@@ -63,7 +71,10 @@ test('reloads, a failed one included, never take /health or /ready down', async 
   let polling = true
   const poller = (async () => {
     for (let i = 0; polling && i < 5000; i++) {
-      for (const [p, path] of [[hport, '/health'], [rport, '/ready']] as const) {
+      for (const [p, path] of [
+        [hport, '/health'],
+        [rport, '/ready'],
+      ] as const) {
         try {
           const r = await get(p, path)
           seen.push(`${path} ${r.status}`)
@@ -76,7 +87,10 @@ test('reloads, a failed one included, never take /health or /ready down', async 
   for (const [i, zone] of ['example.org', 'broken', 'example.net'].entries()) {
     writeFileSync(tsdns.confPath, zone === 'broken' ? `. {\n    health :x\n}\n` : corefile(zone))
     tsdns.proc.kill('SIGUSR1')
-    await tsdns.waitForLine(zone === 'broken' ? /reload failed/ : new RegExp(`^${zone}\\.:${port} on`), 5000)
+    await tsdns.waitForLine(
+      zone === 'broken' ? /reload failed/ : new RegExp(`^${zone}\\.:${port} on`),
+      5000,
+    )
     await sleep(50 + i)
   }
   polling = false
@@ -88,23 +102,39 @@ test('reloads, a failed one included, never take /health or /ready down', async 
   assert.equal(r?.[3]! & 0x0f, 0, 'the last good configuration serves')
 })
 
-test('an HTTP port in use: fatal at start, logged on reload while everything else keeps serving', async () => {
+test('an HTTP port in use: fatal at start, only logged on reload', async () => {
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   const busy = (blocker.address() as net.AddressInfo).port
   try {
     const text = `.:${await freePort('both')} {\n    whoami\n    health 127.0.0.1:${busy}\n}\n`
-    await assert.rejects(startTsdns(text), /exited with 1[\s\S]*cannot listen on 127\.0\.0\.1:\d+ for HTTP/)
-    writeFileSync(tsdns.confPath, corefile('.').replace(`ready 127.0.0.1:${rport}`, `ready 127.0.0.1:${busy}`))
+    await assert.rejects(
+      startTsdns(text),
+      /exited with 1[\s\S]*cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
+    )
+    writeFileSync(
+      tsdns.confPath,
+      corefile('.').replace(`ready 127.0.0.1:${rport}`, `ready 127.0.0.1:${busy}`),
+    )
     tsdns.proc.kill('SIGUSR1')
-    await tsdns.waitForLine(/\[ERROR\] plugin\/\w+: cannot listen on 127\.0\.0\.1:\d+ for HTTP/, 5000)
+    await tsdns.waitForLine(
+      /\[ERROR\] plugin\/\w+: cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
+      5000,
+    )
     assert.deepEqual(await get(hport, '/health'), { status: 200, body: 'OK' })
-    assert.equal((await udpQuery('127.0.0.1', port, buildQuery('example.org'), { timeoutMs: 1000 }))?.[3]! & 0x0f, 0)
+    assert.equal(
+      (await udpQuery('127.0.0.1', port, buildQuery('example.org'), { timeoutMs: 1000 }))?.[3]! &
+        0x0f,
+      0,
+    )
     writeFileSync(tsdns.confPath, corefile('.')) // ready back on its port for the next test
     tsdns.proc.kill('SIGUSR1')
     let back = false
     for (let i = 0; i < 50 && !back; i++) {
-      back = await get(rport, '/ready').then((r) => r.status === 200, () => false)
+      back = await get(rport, '/ready').then(
+        (r) => r.status === 200,
+        () => false,
+      )
       if (!back) await sleep(50)
     }
     assert.ok(back, '/ready is back after the next reload')
@@ -123,15 +153,20 @@ test('SIGTERM: lameduck under load, then the listeners close and the process exi
     for (let i = 0; running && i < 5000; i++) {
       const sent = performance.now()
       const q = buildQuery('example.net', 'A', { id: i & 0xffff })
-      const r = await (i % 4 === 3 ? tcpQuery('127.0.0.1', port, q) : udpQuery('127.0.0.1', port, q, { timeoutMs: 500 }))
-        .catch(() => undefined)
+      const r = await (
+        i % 4 === 3
+          ? tcpQuery('127.0.0.1', port, q)
+          : udpQuery('127.0.0.1', port, q, { timeoutMs: 500 })
+      ).catch(() => undefined)
       ;(r ? answered : unanswered).push(sent)
     }
   })()
   const probes = (async () => {
     for (let i = 0; running && i < 5000; i++) {
       const at = performance.now()
-      const [h, r] = await Promise.all([get(hport, '/health'), get(rport, '/ready')].map((p) => p.catch(() => undefined)))
+      const [h, r] = await Promise.all(
+        [get(hport, '/health'), get(rport, '/ready')].map((p) => p.catch(() => undefined)),
+      )
       const said = (x: typeof h) => (x ? `${x.status} ${x.body}` : 'down')
       if (running) probed.push([at, said(h), said(r)])
       await sleep(20)
@@ -146,18 +181,34 @@ test('SIGTERM: lameduck under load, then the listeners close and the process exi
   await Promise.all([load, probes])
 
   assert.equal(exit?.code, 0)
-  assert.ok(stopped - t0 >= LAMEDUCK_MS, `exited after ${Math.round(stopped - t0)} ms, before the lameduck ended`)
+  assert.ok(
+    stopped - t0 >= LAMEDUCK_MS,
+    `exited after ${Math.round(stopped - t0)} ms, before the lameduck ended`,
+  )
   assert.equal(existsSync(tsdns.pidPath), false, 'pid file removed')
-  assert.ok(tsdns.stdout().some((l) => l === `[INFO] plugin/health: Going into lameduck mode for ${LAMEDUCK_MS / 1000}s`))
+  assert.ok(
+    tsdns
+      .stdout()
+      .some(
+        (l) => l === `[INFO] plugin/health: Going into lameduck mode for ${LAMEDUCK_MS / 1000}s`,
+      ),
+  )
   // Everything sent before the listeners started to close (the end of the lameduck) was answered.
   const closing = t0 + LAMEDUCK_MS
   const lost = unanswered.filter((t) => t < closing - 50)
   assert.ok(answered.filter((t) => t > t0).length > 10, `${answered.length} answered in lameduck`)
-  assert.deepEqual(lost.map((t) => Math.round(t - t0)), [], 'queries lost during lameduck (ms after SIGTERM)')
+  assert.deepEqual(
+    lost.map((t) => Math.round(t - t0)),
+    [],
+    'queries lost during lameduck (ms after SIGTERM)',
+  )
   // /health stays OK through the lameduck while /ready already turned away new clients.
   const lameduck = probed.filter(([at]) => at > t0 + 50 && at < closing - 100)
   assert.ok(lameduck.length >= 5, `${lameduck.length} probes during the lameduck`)
   assert.deepEqual([...new Set(lameduck.map(([, h]) => h))], ['200 OK'])
   assert.deepEqual([...new Set(lameduck.map(([, , r]) => r))], ['503 Shutting down'])
-  assert.ok(probed.some(([at, , r]) => at < t0 && r === '200 OK'), 'ready was OK before SIGTERM')
+  assert.ok(
+    probed.some(([at, , r]) => at < t0 && r === '200 OK'),
+    'ready was OK before SIGTERM',
+  )
 })

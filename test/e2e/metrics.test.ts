@@ -63,12 +63,14 @@ function samples(text: string): Sample[] {
 /** The one sample with exactly these labels (every label named, so label names are checked too). */
 function value(all: Sample[], name: string, labels: Record<string, string>): number | undefined {
   const want = JSON.stringify(Object.entries(labels).sort())
-  return all.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want)?.value
+  return all.find(
+    (s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want,
+  )?.value
 }
 
 const server = () => `dns://127.0.0.1:${port}`
 
-test('real traffic is counted per zone, proto, family, type, rcode and plugin; promtool accepts it', async () => {
+test('traffic counted by zone, proto, family, type, rcode, plugin; promtool agrees', async () => {
   const queries = [
     dig({ port, name: 'www.example.org' }),
     dig({ port, name: 'www.example.org', opts: ['+dnssec'] }),
@@ -81,7 +83,11 @@ test('real traffic is counted per zone, proto, family, type, rcode and plugin; p
   assert.deepEqual(statuses, ['NOERROR', 'NOERROR', 'NOERROR', 'NOERROR', 'REFUSED', 'REFUSED'])
 
   const text = await scrape()
-  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 })
+  const check = spawnSync('promtool', ['check', 'metrics'], {
+    input: text,
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
   assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`)
 
   const all = samples(text)
@@ -91,7 +97,12 @@ test('real traffic is counted per zone, proto, family, type, rcode and plugin; p
   assert.equal(req('example.org.', 'udp', '1', 'A'), 2)
   assert.equal(req('example.com.', 'tcp', '1', 'AAAA'), 1)
   const v6 = { server: `dns://[::1]:${port}`, zone: 'example.org.', view: '' }
-  const caa = value(all, 'coredns_dns_requests_total', { ...v6, proto: 'udp', family: '2', type: 'other' })
+  const caa = value(all, 'coredns_dns_requests_total', {
+    ...v6,
+    proto: 'udp',
+    family: '2',
+    type: 'other',
+  })
   assert.equal(caa, 1, 'the ::1 listener is its own server; CAA is "other", IPv6 is family 2')
   assert.equal(req('dropped', 'udp', '1', 'A'), 1)
   assert.equal(req('dropped', 'udp', '1', 'TXT'), 1)
@@ -102,10 +113,19 @@ test('real traffic is counted per zone, proto, family, type, rcode and plugin; p
   assert.equal(rsp('dropped', 'REFUSED', ''), 2)
   assert.equal(value(all, 'coredns_dns_do_requests_total', z('example.org.')), 1)
   assert.equal(value(all, 'coredns_dns_request_duration_seconds_count', z('example.org.')), 2)
-  assert.equal(value(all, 'coredns_dns_request_size_bytes_count', { ...z('example.com.'), proto: 'tcp' }), 1)
-  const rsize = value(all, 'coredns_dns_response_size_bytes_sum', { ...z('example.com.'), proto: 'tcp' })
+  assert.equal(
+    value(all, 'coredns_dns_request_size_bytes_count', { ...z('example.com.'), proto: 'tcp' }),
+    1,
+  )
+  const rsize = value(all, 'coredns_dns_response_size_bytes_sum', {
+    ...z('example.com.'),
+    proto: 'tcp',
+  })
   assert.ok(rsize! > 50 && rsize! < 512, `response size ${rsize}`)
-  assert.equal(value(all, 'coredns_dns_request_duration_seconds_bucket', { ...z('example.org.'), le: '+Inf' }), 2)
+  assert.equal(
+    value(all, 'coredns_dns_request_duration_seconds_bucket', { ...z('example.org.'), le: '+Inf' }),
+    2,
+  )
   for (const zone of ['example.org.', 'example.com.']) {
     for (const name of ['prometheus', 'whoami']) {
       assert.equal(value(all, 'coredns_plugin_enabled', { ...z(zone), name }), 1, `${zone} ${name}`)
@@ -134,7 +154,8 @@ test('a reload keeps the shared listener up: no scrape fails, the new zones appe
   })()
   // Ten reloads, one of them with a broken Corefile (the old configuration keeps serving).
   for (let i = 0; i < 10; i++) {
-    const text = i === 4 ? 'example.org {\n    prometheus 127.0.0.1:notaport\n}\n' : corefile(`z${i}.test`)
+    const text =
+      i === 4 ? 'example.org {\n    prometheus 127.0.0.1:notaport\n}\n' : corefile(`z${i}.test`)
     writeFileSync(tsdns.confPath, text)
     tsdns.proc.kill('SIGUSR1')
     if (i === 4) await tsdns.waitForLine(/reload failed/, 5000)
@@ -146,7 +167,9 @@ test('a reload keeps the shared listener up: no scrape fails, the new zones appe
   assert.ok(scrapes > 20, `only ${scrapes} scrapes`)
   assert.equal(failures, 0, `${failures} of ${scrapes} scrapes failed`)
   const all = samples(await scrape())
-  const enabled = all.filter((s) => s.name === 'coredns_plugin_enabled').map((s) => s.labels['zone'])
+  const enabled = all
+    .filter((s) => s.name === 'coredns_plugin_enabled')
+    .map((s) => s.labels['zone'])
   assert.deepEqual([...new Set(enabled)].sort(), ['example.org.', 'z9.test.'])
   assert.equal((await dig({ port, name: 'www.z9.test' })).status, 'NOERROR')
   assert.equal((await dig({ port, name: 'www.example.com' })).status, 'REFUSED')
