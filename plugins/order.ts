@@ -2,9 +2,14 @@
 // matters. Names listed here but not implemented are CoreDNS plugins tsdns refuses clearly.
 
 import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
+import acl from './acl/setup.ts'
+import any from './any/setup.ts'
 import bind from './bind/setup.ts'
 import debug from './debug/setup.ts'
+import errors from './errors/setup.ts'
 import health from './health/setup.ts'
+import loadbalance from './loadbalance/setup.ts'
+import log from './log/setup.ts'
 import loop from './loop/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
@@ -24,7 +29,8 @@ export const order = [
 export type DirectiveName = (typeof order)[number]
 
 const definitions: readonly AnyPluginDefinition[] = [
-  bind, debug, health, loop, prometheus, ready, reload, whoami,
+  acl, any, bind, debug, errors, health, loadbalance, log, loop, prometheus, ready, reload,
+  whoami,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(

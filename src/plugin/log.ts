@@ -12,8 +12,12 @@ export interface Logger {
 
 type Sink = (line: string) => void
 
-let sink: Sink = (line) => process.stdout.write(line + '\n')
+const stdoutSink: Sink = (line) => process.stdout.write(line + '\n')
+let sink: Sink = stdoutSink
 let debugOn = false
+/** Bytes stdout may hold unwritten before batched lines are dropped (a stalled log reader). */
+const BACKLOG_LIMIT = 16 << 20
+let droppedLines = 0
 
 export function setLogSink(s: Sink): void {
   sink = s
@@ -30,6 +34,27 @@ export function isDebug(): boolean {
 export function logLine(level: Level, msg: string): void {
   if (level === 'DEBUG' && !debugOn) return
   sink(`[${level}] ${msg}`)
+}
+
+/**
+ * Many lines of one level at once (query logs): one stdout write per batch, and dropped rather
+ * than queued without bound when stdout stopped draining. A test sink sees them one by one.
+ */
+export function logLines(level: Level, msgs: readonly string[]): void {
+  if (msgs.length === 0 || (level === 'DEBUG' && !debugOn)) return
+  if (sink !== stdoutSink) {
+    for (const m of msgs) sink(`[${level}] ${m}`)
+    return
+  }
+  if (process.stdout.writableLength > BACKLOG_LIMIT) {
+    droppedLines += msgs.length
+    return
+  }
+  if (droppedLines > 0) {
+    process.stdout.write(`[WARNING] ${droppedLines} log lines dropped: stdout is not keeping up\n`)
+    droppedLines = 0
+  }
+  process.stdout.write(`[${level}] ${msgs.join(`\n[${level}] `)}\n`)
 }
 
 export function logger(plugin?: string): Logger {

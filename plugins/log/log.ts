@@ -1,0 +1,155 @@
+// log: one line per query (CoreDNS plugin/log). A recording writer notes the reply on its way
+// out; lines are formatted and written later, one batch per event-loop turn, so the reply path
+// pays only for the recording.
+
+import { logLines } from '../../src/plugin/log.ts'
+import { encodeMsg } from '../../src/plugin/msg.ts'
+import {
+  nextOrFailure,
+  PluginError,
+  type Addr,
+  type Handler,
+  type HandlerResult,
+  type Msg,
+  type Request,
+  type RequestContext,
+  type ResponseWriter,
+} from '../../src/plugin/plugin.ts'
+import { clientWrote, Rcode } from '../../src/plugin/rcode.ts'
+import { inZone } from '../../src/plugin/zones.ts'
+import { rcodeReply } from '../../src/wire/reply.ts'
+import { render, type Entry, type Format } from './format.ts'
+import { classify, typify, type ResponseClass } from './typify.ts'
+
+export interface Rule {
+  /** Lowercased FQDN: names at or below it are logged by this rule. */
+  readonly scope: string
+  readonly format: Format
+  /** The response classes to log; undefined logs every query. */
+  readonly classes: ReadonlySet<ResponseClass> | undefined
+}
+
+/** The OPT the server adds to its own error reply when the query had one. */
+const OPT_SIZE = 11
+
+/** Wraps the writer for one query and becomes that query's log entry. */
+class Recorder implements ResponseWriter, Entry {
+  readonly proto: 'udp' | 'tcp'
+  readonly local: Addr
+  readonly remote: Addr
+  readonly req: Request
+  readonly rule: Rule
+  readonly #w: ResponseWriter
+  readonly #start = performance.now()
+  wire: Uint8Array | undefined = undefined
+  size = 0
+  by = ''
+  ns = 0
+
+  constructor(w: ResponseWriter, req: Request, rule: Rule) {
+    this.#w = w
+    this.proto = w.proto
+    this.local = w.local
+    this.remote = w.remote
+    this.req = req
+    this.rule = rule
+  }
+
+  write(wire: Uint8Array, by: string): void {
+    if (this.wire === undefined) {
+      this.wire = wire
+      this.size = wire.length
+      this.by = by
+    }
+    this.#w.write(wire, by)
+  }
+
+  writeMsg(msg: Msg, by: string): void {
+    this.write(encodeMsg(msg), by)
+  }
+
+  /** The chain returned `rcode`: if nothing was written, log the reply the server will write. */
+  done(rcode: number): void {
+    this.ns = Math.round((performance.now() - this.#start) * 1e6)
+    if (this.wire === undefined && !clientWrote(rcode)) {
+      this.wire = rcodeReply(this.req, rcode)
+      this.size = this.wire.length + (this.req.edns ? OPT_SIZE : 0)
+    }
+    enqueue(this)
+  }
+}
+
+const pending: Recorder[] = []
+let scheduled = false
+
+function enqueue(rec: Recorder): void {
+  pending.push(rec)
+  if (!scheduled) {
+    scheduled = true
+    setImmediate(flush)
+  }
+}
+
+function wanted(rec: Recorder): boolean {
+  const classes = rec.rule.classes
+  return classes === undefined || classes.has(classify(typify(rec.wire, Date.now() / 1000)))
+}
+
+/** Format and write every recorded query (runs by itself once per event-loop turn). */
+export function flush(): void {
+  scheduled = false
+  if (pending.length === 0) return
+  const lines: string[] = []
+  for (const rec of pending) if (wanted(rec)) lines.push(render(rec.rule.format, rec))
+  pending.length = 0
+  logLines('INFO', lines)
+}
+
+/** A returned error answers with its rcode, anything else thrown with SERVFAIL. */
+function errorRcode(err: unknown): number {
+  return err instanceof PluginError ? err.rcode : Rcode.ServFail
+}
+
+/** The first rule whose scope holds `name` (CoreDNS plugin.Name.Matches). */
+function matchRule(rules: readonly Rule[], name: string): Rule | undefined {
+  for (const rule of rules) if (inZone(rule.scope, name)) return rule
+  return undefined
+}
+
+export class LogHandler implements Handler {
+  readonly name = 'log'
+  readonly #rules: readonly Rule[]
+  readonly #next: Handler | undefined
+
+  constructor(rules: readonly Rule[], next: Handler | undefined) {
+    this.#rules = rules
+    this.#next = next
+  }
+
+  serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
+    const rule = matchRule(this.#rules, r.name)
+    if (rule === undefined) return nextOrFailure('log', this.#next, ctx, w, r)
+    const rec = new Recorder(w, r, rule)
+    let rc: HandlerResult
+    try {
+      rc = nextOrFailure('log', this.#next, ctx, rec, r)
+    } catch (err) {
+      rec.done(errorRcode(err))
+      throw err
+    }
+    if (typeof rc === 'number') {
+      rec.done(rc)
+      return rc
+    }
+    return rc.then(
+      (rcode) => {
+        rec.done(rcode)
+        return rcode
+      },
+      (err: unknown) => {
+        rec.done(errorRcode(err))
+        throw err
+      },
+    )
+  }
+}
