@@ -8,12 +8,14 @@ import bind from './bind/setup.ts'
 import debug from './debug/setup.ts'
 import errors from './errors/setup.ts'
 import health from './health/setup.ts'
+import hosts from './hosts/setup.ts'
 import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
 import loop from './loop/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
 import reload from './reload/setup.ts'
+import template from './template/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -29,8 +31,8 @@ export const order = [
 export type DirectiveName = (typeof order)[number]
 
 const definitions: readonly AnyPluginDefinition[] = [
-  acl, any, bind, debug, errors, health, loadbalance, log, loop, prometheus, ready, reload,
-  whoami,
+  acl, any, bind, debug, errors, health, hosts, loadbalance, log, loop, prometheus, ready,
+  reload, template, whoami,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(

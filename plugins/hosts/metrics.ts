@@ -1,0 +1,15 @@
+// CoreDNS's hosts metrics (plugin/hosts/metrics.go): names, help and labels unchanged.
+
+import { GaugeFamily } from '../../src/plugin/metrics.ts'
+
+export const entries = new GaugeFamily(
+  'coredns_hosts_entries',
+  'The combined number of entries in hosts and Corefile.',
+  ['hostsfile'],
+)
+
+export const reloadTimestamp = new GaugeFamily(
+  'coredns_hosts_reload_timestamp_seconds',
+  'The timestamp of the last reload of hosts file.',
+  [],
+)

@@ -1,0 +1,42 @@
+// Which zone a name belongs to (CoreDNS plugin.Zones.Matches) and when a plugin passes a query on
+// (plugin/pkg/fall). Names and zones are lowercased FQDNs (Request.name, normalized zones).
+
+/** Whether `name` is `zone` or below it, label by label (miekg IsSubDomain). */
+export function inZone(zone: string, name: string): boolean {
+  if (zone === '.' || zone === name) return true
+  if (!name.endsWith(zone) || name.length <= zone.length) return false
+  // the character before the zone must be a label separator, not an escaped dot
+  let i = name.length - zone.length - 1
+  if (name[i] !== '.') return false
+  let backslashes = 0
+  while (--i >= 0 && name[i] === '\\') backslashes++
+  return backslashes % 2 === 0
+}
+
+/** The longest of `zones` that `name` is in, or undefined. */
+export function matchZone(zones: readonly string[], name: string): string | undefined {
+  let best: string | undefined
+  for (const z of zones) {
+    if ((best === undefined || z.length > best.length) && inZone(z, name)) best = z
+  }
+  return best
+}
+
+/**
+ * CoreDNS fall.F: `fallthrough` with no zones passes on every name, with zones only names in
+ * them; without `fallthrough` (no zones) nothing is passed on.
+ */
+export class Fall {
+  readonly zones: readonly string[]
+  constructor(zones: readonly string[]) {
+    this.zones = zones
+  }
+  /** From the arguments of a `fallthrough` line, already normalized. */
+  static of(zones: readonly string[]): Fall {
+    return new Fall(zones.length === 0 ? ['.'] : zones)
+  }
+  static readonly never = new Fall([])
+  through(name: string): boolean {
+    return this.zones.length > 0 && matchZone(this.zones, name) !== undefined
+  }
+}
