@@ -1,0 +1,263 @@
+// forward FROM TO... { except NAMES...; force_tcp; prefer_udp; expire D; max_age D;
+// max_idle_conns N; max_fails N; max_connect_attempts N; read_timeout D; tls [CERT KEY [CA]];
+// tls_servername NAME; policy random|round_robin|sequential|parallel; health_check D [no_rec]
+// [domain FQDN]; max_concurrent N; next RCODE...; next_on_nodata; failover RCODE...;
+// failfast_all_unhealthy_upstreams } (CoreDNS plugin/forward/setup.go; every error located).
+// Several stanzas in one block are tried in the order written.
+
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createSecureContext, type SecureContextOptions } from 'node:tls'
+import type { Directive, Token } from '../../src/corefile/ast.ts'
+import { args, duration, int, noArgs, unknownProperty } from '../../src/corefile/args.ts'
+import { CorefileError } from '../../src/corefile/errors.ts'
+import { normalizeZones } from '../../src/corefile/keys.ts'
+import type { Handler, SetupContext } from '../../src/plugin/plugin.ts'
+import { definePlugin } from '../../src/plugin/plugin.ts'
+import { Rcode, rcodeFromName } from '../../src/plugin/rcode.ts'
+import { DEFAULTS, type ForwardConfig, type PolicyName } from './config.ts'
+import { Forward, ForwardHandler } from './forward.ts'
+import { parseUpstreams } from './upstreams.ts'
+
+const NAME = 'forward'
+const POLICIES: readonly PolicyName[] = ['random', 'round_robin', 'sequential', 'parallel']
+/** CoreDNS options tsdns leaves out, refused by name rather than as unknown. */
+const UNSUPPORTED = new Set(['doh_method', 'source_address', 'resolver', 'fallthrough'])
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+function invalid(t: Token, detail: string): CorefileError {
+  return new CorefileError('COREFILE_VALUE', t, detail, NAME)
+}
+
+function one(opt: Directive): Token {
+  return args(opt, 1, 1, NAME)[0]!
+}
+
+function nonNegativeDuration(t: Token, what: string): number {
+  const ms = duration(t, NAME)
+  if (ms < 0) throw invalid(t, `${what} can't be negative: ${t.text}`)
+  return ms
+}
+
+function rcodes(opt: Directive): number[] {
+  return args(opt, 1, Infinity, NAME).map((t) => {
+    const rc = rcodeFromName(t.text)
+    if (rc === undefined) throw invalid(t, `${t.text} is not a valid rcode`)
+    return rc
+  })
+}
+
+/** tls [CA] | [CERT KEY [CA]] (CoreDNS pkg/tls NewTLSConfigFromArgs), files read now. */
+function tlsFiles(opt: Directive, dir: string): SecureContextOptions {
+  const files = args(opt, 0, 3, NAME)
+  const read = (t: Token): Buffer => {
+    try {
+      return readFileSync(resolve(dir, t.text))
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? String(err)
+      throw invalid(t, `cannot read '${t.text}': ${why}`)
+    }
+  }
+  const [certFile, keyFile] = files.length >= 2 ? files : []
+  const caFile = files.length === 1 ? files[0] : files[2]
+  const opts: SecureContextOptions = {}
+  if (caFile) {
+    opts.ca = read(caFile)
+    try {
+      new X509Certificate(opts.ca)
+    } catch {
+      throw invalid(caFile, `no CA certificate in '${caFile.text}'`)
+    }
+  }
+  if (certFile && keyFile) {
+    opts.cert = read(certFile)
+    opts.key = read(keyFile)
+    try {
+      createSecureContext(opts)
+    } catch (err) {
+      throw invalid(certFile, `invalid TLS certificate or key: ${(err as Error).message}`)
+    }
+  }
+  return opts
+}
+
+function healthCheck(opt: Directive, cfg: Mutable<ForwardConfig>): void {
+  const [d, ...more] = args(opt, 1, 4, NAME)
+  cfg.healthCheckMs = nonNegativeDuration(d!, 'health_check')
+  cfg.healthCheckDomain = '.'
+  for (let i = 0; i < more.length; i++) {
+    const t = more[i]!
+    if (t.text === 'no_rec') cfg.healthCheckRecursion = false
+    else if (t.text === 'domain') {
+      const name = more[++i]
+      if (name === undefined) args(opt, i + 2, 4, NAME) // "after 'domain'"
+      try {
+        cfg.healthCheckDomain = normalizeZones([name!], NAME)[0]!
+      } catch {
+        throw invalid(name!, `health_check: invalid domain name ${name!.text}`)
+      }
+    } else throw invalid(t, `health_check: unknown option ${t.text}`)
+  }
+}
+
+function option(opt: Directive, cfg: Mutable<ForwardConfig>, dir: string): void {
+  const name = opt.name.text
+  switch (name) {
+    case 'except':
+      cfg.except = [...cfg.except, ...normalizeZones(args(opt, 1, Infinity, NAME), NAME)]
+      break
+    case 'force_tcp':
+      noArgs(opt, NAME)
+      cfg.forceTcp = true
+      break
+    case 'prefer_udp':
+      noArgs(opt, NAME)
+      cfg.preferUdp = true
+      break
+    case 'expire':
+      cfg.expireMs = nonNegativeDuration(one(opt), 'expire')
+      break
+    case 'max_age':
+      cfg.maxAgeMs = nonNegativeDuration(one(opt), 'max_age')
+      break
+    case 'max_idle_conns':
+      cfg.maxIdleConns = int(one(opt), NAME, { min: 0 })
+      break
+    case 'max_fails':
+      cfg.maxFails = int(one(opt), NAME, { min: 0, max: 0xffffffff })
+      break
+    case 'max_connect_attempts':
+      cfg.maxConnectAttempts = int(one(opt), NAME, { min: 0, max: 0xffffffff })
+      break
+    case 'read_timeout': {
+      const t = one(opt)
+      cfg.readTimeoutMs = duration(t, NAME)
+      if (cfg.readTimeoutMs <= 0) throw invalid(t, `read_timeout must be greater than 0: ${t.text}`)
+      break
+    }
+    case 'tls':
+      cfg.tls = tlsFiles(opt, dir)
+      break
+    case 'tls_servername':
+      cfg.tlsServerName = one(opt).text
+      break
+    case 'policy': {
+      const t = one(opt)
+      if (!(POLICIES as readonly string[]).includes(t.text)) {
+        throw new CorefileError('COREFILE_VALUE', t, `unknown policy '${t.text}'`, NAME)
+      }
+      cfg.policy = t.text as PolicyName
+      break
+    }
+    case 'health_check':
+      healthCheck(opt, cfg)
+      break
+    case 'max_concurrent': {
+      const t = one(opt)
+      cfg.maxConcurrent = int(t, NAME)
+      if (cfg.maxConcurrent < 0) throw invalid(t, `max_concurrent can't be negative: ${t.text}`)
+      break
+    }
+    case 'next':
+      cfg.next = [...cfg.next, ...rcodes(opt)]
+      break
+    case 'next_on_nodata':
+      noArgs(opt, NAME)
+      cfg.nextOnNodata = true
+      break
+    case 'failover': {
+      const list = rcodes(opt)
+      const i = list.indexOf(Rcode.NoError)
+      if (i !== -1) throw invalid(opt.args[i]!, 'NoError cannot be used in failover')
+      cfg.failover = [...cfg.failover, ...list]
+      break
+    }
+    case 'failfast_all_unhealthy_upstreams':
+      noArgs(opt, NAME)
+      cfg.failfastAllUnhealthy = true
+      break
+    default:
+      if (UNSUPPORTED.has(name)) {
+        const detail = `'${name}' is not supported by tsdns`
+        throw new CorefileError('COREFILE_UNSUPPORTED', opt.name, detail, NAME)
+      }
+      throw unknownProperty(opt, NAME)
+  }
+}
+
+function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): ForwardConfig {
+  const [from, ...to] = args(d, 2, Infinity, NAME)
+  const zones = normalizeZones([from!], NAME)
+  if (zones.length > 1) {
+    ctx.log.warning(`Unsupported CIDR notation: '${from!.text}' expands to multiple zones. ` +
+      `Using only '${zones[0]}'.`)
+  }
+  const cfg: Mutable<ForwardConfig> = {
+    from: zones[0]!,
+    except: [],
+    upstreams: [],
+    forceTcp: false,
+    preferUdp: false,
+    expireMs: DEFAULTS.expireMs,
+    maxAgeMs: 0,
+    maxIdleConns: 0,
+    maxFails: DEFAULTS.maxFails,
+    maxConnectAttempts: 0,
+    readTimeoutMs: DEFAULTS.readTimeoutMs,
+    tls: undefined,
+    tlsServerName: undefined,
+    policy: 'random',
+    healthCheckMs: DEFAULTS.healthCheckMs,
+    healthCheckRecursion: true,
+    healthCheckDomain: '.',
+    maxConcurrent: 0,
+    next: [],
+    nextOnNodata: false,
+    failover: [],
+    failfastAllUnhealthy: false,
+  }
+  // the block first: a TO's own %NAME may not clash with tls_servername
+  for (const opt of d.block ?? []) option(opt, cfg, ctx.dir)
+  if (cfg.maxAgeMs > 0 && cfg.maxAgeMs < cfg.expireMs) {
+    const t = d.block!.find((o) => o.name.text === 'max_age')!.args[0]!
+    throw invalid(t, `max_age (${t.text}) must be greater than or equal to expire`)
+  }
+  cfg.upstreams = parseUpstreams(to, ctx.dir, cfg.tlsServerName)
+  if (cfg.upstreams.length > DEFAULTS.maxUpstreams) {
+    const detail = `more than ${DEFAULTS.maxUpstreams} TOs configured: ${cfg.upstreams.length}`
+    throw new CorefileError('COREFILE_VALUE', d.name, detail, NAME)
+  }
+  return cfg
+}
+
+export function parseForward(
+  stanzas: readonly Directive[],
+  ctx: Pick<SetupContext, 'dir' | 'log'>,
+): ForwardConfig[] {
+  return stanzas.map((d) => parseStanza(d, ctx))
+}
+
+/** The stanzas chained in order: each one's next is the following stanza, the last one's `next`. */
+export function chain(stanzas: readonly Forward[], next: Handler | undefined): Handler {
+  let h = next
+  const last = stanzas.length - 1
+  for (let i = last; i >= 0; i--) h = new ForwardHandler(stanzas[i]!, h, i < last)
+  return h!
+}
+
+export default definePlugin<ForwardConfig[]>({
+  name: NAME,
+  parse: parseForward,
+  setup(configs, ctx) {
+    const stanzas = configs.map((c) => new Forward(c))
+    ctx.onStartup(() => {
+      for (const f of stanzas) f.start()
+    })
+    ctx.onShutdown(() => {
+      for (const f of stanzas) f.stop()
+    })
+    return (next) => chain(stanzas, next)
+  },
+})
