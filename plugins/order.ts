@@ -9,12 +9,14 @@ import debug from './debug/setup.ts'
 import errors from './errors/setup.ts'
 import forward from './forward/setup.ts'
 import health from './health/setup.ts'
+import hosts from './hosts/setup.ts'
 import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
 import loop from './loop/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
 import reload from './reload/setup.ts'
+import template from './template/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -30,8 +32,8 @@ export const order = [
 export type DirectiveName = (typeof order)[number]
 
 const definitions: readonly AnyPluginDefinition[] = [
-  acl, any, bind, debug, errors, forward, health, loadbalance, log, loop, prometheus, ready,
-  reload, whoami,
+  acl, any, bind, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
+  ready, reload, template, whoami,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
