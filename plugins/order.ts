@@ -5,6 +5,7 @@ import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
 import acl from './acl/setup.ts'
 import any from './any/setup.ts'
 import bind from './bind/setup.ts'
+import cache from './cache/setup.ts'
 import debug from './debug/setup.ts'
 import errors from './errors/setup.ts'
 import forward from './forward/setup.ts'
@@ -32,7 +33,7 @@ export const order = [
 export type DirectiveName = (typeof order)[number]
 
 const definitions: readonly AnyPluginDefinition[] = [
-  acl, any, bind, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
+  acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
 ]
 

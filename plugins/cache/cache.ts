@@ -1,0 +1,151 @@
+// The cache of one server block (CoreDNS plugin/cache/cache.go): a success and a denial store of
+// wire entries, shared by every address the block listens on; lookups in CoreDNS's order; and
+// the admission of replies written by the plugins behind it.
+
+import { LRUCache } from 'lru-cache'
+import type { Request } from '../../src/plugin/plugin.ts'
+import type { Cell } from '../../src/plugin/metrics.ts'
+import { matchZone } from '../../src/plugin/zones.ts'
+import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
+import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
+import { Entry, storedForm } from './entry.ts'
+import type { CacheCells } from './metrics.ts'
+import {
+  answersQuestion, classify, isCacheable, isDenial, Kind, minimalTtl, sameQuestion,
+} from './reply.ts'
+
+/** Stored reply bytes allowed per entry of capacity, on average: keeps memory bounded when a
+ *  flood of unique names brings large (TCP-sized) answers. */
+const BYTES_PER_ENTRY = 4096
+
+/** CoreDNS's key: lowercased qname, qtype, qclass, DO and CD bits. */
+export function cacheKey(r: Request): string {
+  return r.name + String.fromCharCode(0, r.type, r.class, (r.do ? 1 : 0) | (r.cd ? 2 : 0))
+}
+
+function clamp(ttl: number, p: TtlPolicy): number {
+  return Math.min(Math.max(ttl, p.minTtl), p.maxTtl)
+}
+
+export class Cache {
+  readonly cfg: CacheConfig
+  readonly now: () => number
+  readonly success: LRUCache<string, Entry>
+  readonly denial: LRUCache<string, Entry>
+  readonly #staleSec: number
+  /** The evictions cell of the server whose reply is being stored (stores are synchronous). */
+  #evicted: Cell | undefined
+
+  constructor(cfg: CacheConfig, now: () => number = Date.now) {
+    this.cfg = cfg
+    this.now = now
+    this.success = this.#store(cfg.success)
+    this.denial = this.#store(cfg.denial)
+    this.#staleSec = cfg.serveStale?.upToSec ?? 0
+  }
+
+  #store(p: TtlPolicy): LRUCache<string, Entry> {
+    const max = effectiveCapacity(p.capacity)
+    return new LRUCache<string, Entry>({
+      max,
+      maxSize: max * BYTES_PER_ENTRY,
+      sizeCalculation: (e) => e.wire.length + (e.lkg?.wire.length ?? 0),
+      dispose: (_e, _k, reason) => {
+        if (reason === 'evict' && this.#evicted) this.#evicted.value++
+      },
+    })
+  }
+
+  /** Fresh, or within the serve_stale window. */
+  #servable(e: Entry, now: number): boolean {
+    const ttl = e.ttl(now)
+    return ttl > 0 || (this.#staleSec > 0 && -ttl < this.#staleSec)
+  }
+
+  /**
+   * The entry to answer from, counting the hit. Denials come first (RFC 2308); with
+   * prefer_positive an answering positive entry (or the last one, kept beside a non-answering
+   * successor) wins. (CoreDNS also lets a servable positive beat a cached SERVFAIL: here the two
+   * never meet, as refreshes do not store failures and a positive store drops the denial.)
+   */
+  lookup(key: string, now: number, m: CacheCells): Entry | undefined {
+    const p = this.success.get(key)
+    if (this.cfg.preferPositive && p !== undefined) {
+      const good = p.answers ? p : p.lkg
+      if (good !== undefined && this.#servable(good, now)) {
+        m.hits.success.value++
+        return good
+      }
+    }
+    const n = this.denial.get(key)
+    if (n !== undefined && this.#servable(n, now)) {
+      m.hits.denial.value++
+      return n
+    }
+    if (p !== undefined && this.#servable(p, now)) {
+      m.hits.success.value++
+      return p
+    }
+    return undefined
+  }
+
+  /**
+   * Reads a reply to `r` written by the next plugin. Every TTL in `wire` is set, in place, to
+   * the time the reply is kept (the client sees no jump later, as with CoreDNS). Returns the
+   * entry to store, or undefined for what is not cached: truncated (passed on untouched: it may
+   * be cut anywhere), errors other than SERVFAIL/NOTIMP, negative answers without SOA,
+   * meta/update, a zero TTL, and replies that do not parse or do not match the question (both
+   * counted as drops).
+   */
+  examine(r: Request, wire: Uint8Array, now: number, m: CacheCells): Entry | undefined {
+    if (((wire[2] ?? 0) & (Flag.TC >>> 8)) !== 0) return undefined
+    let l: Layout
+    try {
+      l = layout(wire)
+    } catch {
+      m.drops.value++
+      return undefined
+    }
+    const cfg = this.cfg
+    const kind = classify(wire, l, Math.floor(now / 1000))
+    const denial = isDenial(kind)
+    const ttl =
+      kind === Kind.ServerError ? cfg.servfailTtl
+      : clamp(minimalTtl(wire, l, kind), denial ? cfg.denial : cfg.success)
+    for (let i = 0; i < l.ttls.length; i++) if (i !== l.opt) setU32(wire, l.ttls[i]!, ttl)
+    if (!isCacheable(kind) || ttl <= 0) return undefined
+    if (!sameQuestion(wire, l.questionEnd, r.wire)) {
+      m.drops.value++
+      return undefined
+    }
+    const stored = storedForm(wire, l)
+    if (stored === undefined) return undefined
+    const answers = cfg.preferPositive && !denial && answersQuestion(wire, l, r.name, r.type)
+    return new Entry(stored.wire, stored.ttls, l.questionEnd, denial, ttl, now, answers)
+  }
+
+  /** Stores `e` under `key` unless its cache is disabled for `name`. */
+  store(e: Entry, name: string, key: string, m: CacheCells): void {
+    const cfg = this.cfg
+    if (e.denial) {
+      if (matchZone(cfg.disable.denial, name) !== undefined) return
+      this.#set(this.denial, key, e, m.evictions.denial)
+      return
+    }
+    if (matchZone(cfg.disable.success, name) !== undefined) return
+    if (cfg.preferPositive && !e.answers) {
+      const old = this.success.peek(key)
+      const lkg = old?.answers ? old : old?.lkg
+      if (lkg !== undefined && this.#servable(lkg, e.stored)) e.lkg = lkg
+    }
+    this.#set(this.success, key, e, m.evictions.success)
+    // A positive answer supersedes an older denial (CoreDNS: on refresh).
+    this.denial.delete(key)
+  }
+
+  #set(store: LRUCache<string, Entry>, key: string, e: Entry, evicted: Cell): void {
+    this.#evicted = evicted
+    store.set(key, e)
+    this.#evicted = undefined
+  }
+}

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import dnsPacket from 'dns-packet'
+import { Flag } from '../../src/wire/message.ts'
+import type { Request } from '../../src/plugin/plugin.ts'
+import { Rcode } from '../../src/plugin/rcode.ts'
+import { parseQuery, WireRequest } from '../../src/wire/request.ts'
+import { Recorder, request, testContext } from '../../test/dnstest.ts'
+import { CacheHandler } from './handler.ts'
+import { compressedA, flagsOf, Harness, reply, SOA } from './testkit.ts'
+
+/** A refresh that never settles must fail the test, not hang the run. */
+const BOUNDED = { timeout: 5000 }
+
+/** `name` asked with the AD bit set (dns-packet queries never set it). */
+function adQuery(name: string): WireRequest {
+  const wire = new Uint8Array(request(name).wire)
+  wire[3] = wire[3]! | Flag.AD
+  const r = parseQuery(wire, 'udp')
+  assert.ok(r instanceof WireRequest)
+  return r
+}
+
+test('positive: the second answer is cached, AA set, TTL counting down', BOUNDED, async () => {
+  const t = new Harness()
+  const first = await t.ask('www.example.org')
+  assert.equal(first.msg.flag_aa, false)
+  assert.deepEqual(first.ttls, [300])
+  assert.equal(first.w.by, 'forward')
+  t.advance(10)
+  const second = await t.ask('www.example.org')
+  assert.equal(t.up.queries.length, 1)
+  assert.equal(second.w.by, 'cache')
+  assert.equal(second.rc, Rcode.NoError)
+  assert.equal(second.msg.flag_aa, true)
+  assert.equal(second.msg.flag_ra, true)
+  assert.equal(second.msg.flag_rd, true)
+  assert.equal(second.msg.id, 1234)
+  assert.deepEqual(second.ttls, [290])
+  assert.deepEqual(second.data, ['192.0.2.1'])
+  assert.equal(t.cells.requests.value, 2)
+  assert.equal(t.cells.hits.success.value, 1)
+  assert.equal(t.cells.misses.value, 1)
+  assert.equal(t.cache.success.size, 1)
+})
+
+test('the client gets its ID and question case, and names compressed to it', BOUNDED, async () => {
+  const t = new Harness('cache', (r) => compressedA(r, 300))
+  await t.ask('www.example.org')
+  const hit = await t.ask('WwW.ExAmPlE.oRg', 'A', { id: 4321 })
+  assert.equal(t.up.queries.length, 1, 'case does not split the key')
+  assert.equal(hit.msg.id, 4321)
+  assert.equal(hit.msg.questions?.[0]?.name, 'WwW.ExAmPlE.oRg')
+  assert.equal(hit.msg.answers?.[0]?.name, 'WwW.ExAmPlE.oRg')
+})
+
+test('TTLs: all records get the stored TTL, clamped to MINTTL and TTL', BOUNDED, async () => {
+  const t = new Harness('cache 30', (r) =>
+    reply(r, [`${r.qname} 2 IN A 192.0.2.1`, `${r.qname} 900 IN A 192.0.2.2`], {
+      authority: ['example.org. 600 IN NS ns.example.org.'],
+    }))
+  const low = await t.ask('low.example.org')
+  assert.deepEqual(low.ttls, [5, 5, 5], 'minimum TTL 2 is raised to MINTTL 5')
+  const t2 = new Harness('cache 30', (r) => reply(r, [`${r.qname} 900 IN A 192.0.2.1`]))
+  assert.deepEqual((await t2.ask('high.example.org')).ttls, [30])
+  t2.advance(29)
+  assert.deepEqual((await t2.ask('high.example.org')).ttls, [1])
+  t2.advance(1)
+  await t2.ask('high.example.org')
+  assert.equal(t2.up.queries.length, 2, 'expired after 30 s')
+})
+
+test('TTLs above an hour are cached for an hour at most, as CoreDNS does', BOUNDED, async () => {
+  const day = (r: Request) => reply(r, [`${r.qname} 86400 IN A 192.0.2.1`])
+  const t = new Harness('cache {\n success 9984 86400\n}', day)
+  assert.deepEqual((await t.ask('a.example.org')).ttls, [3600])
+})
+
+test('NXDOMAIN with SOA: cached as denial for min(SOA TTL, SOA MINIMUM)', BOUNDED, async () => {
+  const t = new Harness('cache', (r) => reply(r, [], { rcode: Rcode.NXDomain, authority: [SOA] }))
+  const first = await t.ask('nope.example.org')
+  assert.equal(first.rcode, 'NXDOMAIN')
+  assert.deepEqual(first.ttls, [60])
+  t.advance(59)
+  const hit = await t.ask('nope.example.org')
+  assert.equal(hit.rcode, 'NXDOMAIN')
+  assert.equal(hit.msg.flag_aa, true)
+  assert.deepEqual(hit.ttls, [1])
+  assert.equal(t.cells.hits.denial.value, 1)
+  assert.equal(t.cache.denial.size, 1)
+  t.advance(1)
+  await t.ask('nope.example.org')
+  assert.equal(t.up.queries.length, 2)
+})
+
+test('NODATA with SOA is cached; NXDOMAIN and NODATA without SOA are not', BOUNDED, async () => {
+  const nodata = new Harness('cache', (r) => reply(r, [], { authority: [SOA] }))
+  await nodata.ask('a.example.org', 'AAAA')
+  const hit = await nodata.ask('a.example.org', 'AAAA')
+  assert.equal(nodata.up.queries.length, 1)
+  assert.equal(hit.rcode, 'NOERROR')
+  assert.equal(hit.msg.answers?.length, 0)
+  for (const rcode of [Rcode.NXDomain, Rcode.NoError]) {
+    const t = new Harness('cache', (r) => reply(r, [], { rcode }))
+    await t.ask('a.example.org', 'AAAA')
+    await t.ask('a.example.org', 'AAAA')
+    assert.equal(t.up.queries.length, 2, `rcode ${rcode} without SOA`)
+  }
+})
+
+test('a SERVFAIL reply is cached for `servfail` (default 5 s; 0: off)', BOUNDED, async () => {
+  const t = new Harness('cache', (r) => reply(r, [], { rcode: Rcode.ServFail }))
+  await t.ask('down.example.org')
+  t.advance(4)
+  const hit = await t.ask('down.example.org')
+  assert.equal(hit.rcode, 'SERVFAIL')
+  assert.equal(hit.w.by, 'cache')
+  assert.equal(t.up.queries.length, 1)
+  t.advance(1)
+  await t.ask('down.example.org')
+  assert.equal(t.up.queries.length, 2)
+
+  const off = new Harness('cache {\n servfail 0\n}', (r) => reply(r, [], { rcode: Rcode.ServFail }))
+  await off.ask('down.example.org')
+  await off.ask('down.example.org')
+  assert.equal(off.up.queries.length, 2)
+})
+
+test('an rcode returned without a reply is passed on, not cached', BOUNDED, async () => {
+  const t = new Harness('cache', () => Rcode.ServFail)
+  const rc = await t.h.serveDNS(testContext, new Recorder(), request('x.example.org'))
+  assert.equal(rc, Rcode.ServFail)
+  await t.h.serveDNS(testContext, new Recorder(), request('x.example.org'))
+  assert.equal(t.up.queries.length, 2)
+})
+
+test('DO and CD bits are part of the key; the class too', BOUNDED, async () => {
+  const t = new Harness()
+  await t.ask('k.example.org')
+  await t.ask('k.example.org', 'A', { do: true })
+  await t.ask('k.example.org', 'A', { cd: true })
+  await t.ask('k.example.org', 'A', { do: true, cd: true })
+  await t.ask('k.example.org', 'A', { class: 'CH' })
+  assert.equal(t.up.queries.length, 5)
+  await t.ask('k.example.org', 'A', { do: true, cd: true })
+  await t.ask('K.EXAMPLE.ORG', 'A', { udpSize: 1232 })
+  assert.equal(t.up.queries.length, 5, 'same bits, any case, any buffer size: hits')
+})
+
+test('AD: set upstream, kept, shown only to clients asking with AD or DO', BOUNDED, async () => {
+  const flags = Flag.RA | Flag.AD
+  const t = new Harness('cache', (r) => reply(r, [`${r.qname} 300 IN A 192.0.2.1`], { flags }))
+  const plain = await t.ask('ad.example.org') // dns-packet queries carry no AD
+  assert.ok((t.up.queries[0]!.flags & Flag.AD) !== 0, 'the upstream query has AD set')
+  assert.equal(plain.msg.flag_ad, false, 'miss: AD cleared for a client without AD/DO')
+  assert.equal((await t.ask('ad.example.org')).msg.flag_ad, false)
+  const withAd = new Recorder()
+  t.h.serveDNS(testContext, withAd, adQuery('ad.example.org'))
+  assert.ok((flagsOf(withAd) & Flag.AD) !== 0, 'hit: AD for a client that set AD')
+  const doAsk = await t.ask('ad.example.org', 'A', { do: true })
+  assert.equal(doAsk.msg.flag_ad, true, 'DO client (its own entry) sees AD')
+  assert.equal(t.up.queries.length, 2)
+})
+
+test('a truncated reply is passed on untouched and never cached', BOUNDED, async () => {
+  const flags = Flag.RA | Flag.TC
+  const t = new Harness('cache', (r) => reply(r, [`${r.qname} 2 IN A 192.0.2.1`], { flags }))
+  const first = await t.ask('big.example.org')
+  assert.equal(first.msg.flag_tc, true)
+  assert.deepEqual(first.ttls, [2], 'not even its TTLs are rewritten')
+  await t.ask('big.example.org')
+  assert.equal(t.up.queries.length, 2)
+})
+
+test('a reply to another question: passed on, not cached, a drop', BOUNDED, async () => {
+  const t = new Harness('cache', (r) => {
+    const m = reply(r, ['other.example.org. 300 IN A 192.0.2.9'])
+    m.questions = [{ name: 'other.example.org', type: 'A', class: 'IN' }]
+    return m
+  })
+  const first = await t.ask('asked.example.org')
+  assert.equal(first.msg.questions?.[0]?.name, 'other.example.org')
+  await t.ask('asked.example.org')
+  assert.equal(t.up.queries.length, 2)
+  assert.equal(t.cells.drops.value, 2)
+})
+
+test('an unparsable reply is passed on untouched and counted as a drop', BOUNDED, async () => {
+  const t = new Harness('cache', () => new Uint8Array([0, 0, 0x81, 0x80, 0, 1, 0, 1]))
+  const w = new Recorder()
+  await t.h.serveDNS(testContext, w, request('bad.example.org'))
+  assert.deepEqual([...w.wire!], [0, 0, 0x81, 0x80, 0, 1, 0, 1])
+  assert.equal(t.cells.drops.value, 1)
+})
+
+test('no OPT is stored: hits carry none (the server mirrors EDNS)', BOUNDED, async () => {
+  const t = new Harness('cache', (r) =>
+    reply(r, [`${r.qname} 300 IN A 192.0.2.1`], {
+      additional: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0 } as never],
+    }))
+  const miss = await t.ask('opt.example.org', 'A', { udpSize: 4096 })
+  assert.equal(miss.msg.additionals?.length, 1)
+  const hit = await t.ask('opt.example.org', 'A', { udpSize: 4096 })
+  assert.equal(hit.msg.additionals?.length, 0)
+  assert.equal(dnsPacket.decode(Buffer.from(hit.w.wire!)).answers?.length, 1)
+})
+
+test('capacity: the least recently used entry is evicted and counted', BOUNDED, async () => {
+  const t = new Harness('cache {\n success 1000\n}') // rounded like CoreDNS: 256 shards of 4
+  for (let i = 0; i < 1025; i++) await t.ask(`n${i}.example.org`)
+  assert.equal(t.cache.success.size, 1024)
+  assert.equal(t.cells.evictions.success.value, 1)
+  await t.ask('n1.example.org')
+  assert.equal(t.up.queries.length, 1025, 'n1 still cached')
+  await t.ask('n0.example.org')
+  assert.equal(t.up.queries.length, 1026, 'n0 was evicted')
+})
+
+test('memory is bounded by bytes too under a flood of unique large answers', BOUNDED, async () => {
+  const txt = `"${'x'.repeat(250)}"`
+  const big = (r: Request) => reply(r, Array(40).fill(`${r.qname} 300 IN TXT ${txt}`))
+  const t = new Harness('cache {\n success 1024\n}', big)
+  for (let i = 0; i < 600; i++) await t.ask(`f${i}.example.org`, 'TXT')
+  const bytes = t.cache.success.calculatedSize
+  assert.ok(bytes <= 1024 * 4096, `${bytes} bytes stored`)
+  assert.ok(t.cache.success.size < 600, `only ${t.cache.success.size} of 600 ~10 KB entries kept`)
+  assert.ok(t.cells.evictions.success.value > 0)
+})
+
+test('keepttl: hits keep the original TTL', BOUNDED, async () => {
+  const t = new Harness('cache {\n keepttl\n}')
+  await t.ask('keep.example.org')
+  t.advance(100)
+  assert.deepEqual((await t.ask('keep.example.org')).ttls, [300])
+})
+
+test('disable success|denial ZONES: those replies are not stored', BOUNDED, async () => {
+  const corefile = 'cache {\n disable success example.org\n disable denial example.net\n}'
+  const t = new Harness(corefile, (r) =>
+    r.name.startsWith('nx')
+      ? reply(r, [], { rcode: Rcode.NXDomain, authority: [SOA] })
+      : reply(r, [`${r.qname} 300 IN A 192.0.2.1`]))
+  const names = ['a.example.org.', 'a.example.net.', 'nx.example.net.', 'nx.example.org.']
+  for (const name of [...names, ...names]) await t.ask(name)
+  assert.deepEqual(t.up.queries.map((q) => q.name), [...names, 'a.example.org.', 'nx.example.net.'])
+})
+
+test('names outside the cache zones pass through untouched', BOUNDED, async () => {
+  const t = new Harness('cache example.org')
+  await t.ask('www.example.net')
+  await t.ask('www.example.net')
+  await t.ask('www.example.org')
+  await t.ask('www.example.org')
+  assert.equal(t.up.queries.length, 3)
+  assert.equal(t.cells.requests.value, 2)
+})
+
+test('without a next plugin a miss is a SERVFAIL error', BOUNDED, () => {
+  const t = new Harness()
+  const lonely = new CacheHandler(t.cache, undefined, t.cells)
+  assert.throws(
+    () => lonely.serveDNS(testContext, new Recorder(), request('x.example.org')),
+    /plugin\/cache: no next plugin found/,
+  )
+})

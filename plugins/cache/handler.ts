@@ -1,0 +1,248 @@
+// The cache in the chain (CoreDNS plugin/cache/handler.go). A hit is answered from wire bytes
+// with a plain call; a miss goes to the next plugin through a CachingWriter that stores the
+// reply on its way out. Refreshes (prefetch, serve_stale) run the same query through the next
+// plugin with a writer that only stores, at most one per entry.
+
+import type {
+  Addr, Handler, HandlerResult, Msg, Request, RequestContext, ResponseWriter,
+} from '../../src/plugin/plugin.ts'
+import { nextOrFailure } from '../../src/plugin/plugin.ts'
+import { encodeMsg } from '../../src/plugin/msg.ts'
+import { Rcode } from '../../src/plugin/rcode.ts'
+import { matchZone } from '../../src/plugin/zones.ts'
+import { Flag } from '../../src/wire/message.ts'
+import { WireRequest } from '../../src/wire/request.ts'
+import { type Cache, cacheKey } from './cache.ts'
+import { type Entry, render } from './entry.ts'
+import type { CacheCells } from './metrics.ts'
+
+const NAME = 'cache'
+
+/**
+ * The query as the cache sends it on: AD set (CoreDNS 1.14.7), so that an upstream that
+ * validates says whether the answer is authenticated whatever the first client asked (the
+ * stored AD bit then serves later clients that ask with AD or DO); over `proto`.
+ */
+function upstreamQuery(r: Request, proto: 'udp' | 'tcp'): Request {
+  const ad = r.opcode === 0 && (r.flags & Flag.AD) === 0
+  if (!ad && proto === r.proto) return r
+  const wire = ad ? new Uint8Array(r.wire) : r.wire
+  if (ad) wire[3] = wire[3]! | Flag.AD
+  return new WireRequest(wire, proto, r.qname, r.type, r.class, r.questionEnd, r.edns)
+}
+
+export class CacheHandler implements Handler {
+  readonly name = NAME
+  readonly #cache: Cache
+  readonly #next: Handler | undefined
+  readonly #m: CacheCells
+  readonly #inflight = new Set<Promise<Entry | undefined>>()
+
+  constructor(cache: Cache, next: Handler | undefined, cells: CacheCells) {
+    this.#cache = cache
+    this.#next = next
+    this.#m = cells
+  }
+
+  serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
+    const c = this.#cache
+    if (matchZone(c.cfg.zones, r.name) === undefined) {
+      return nextOrFailure(NAME, this.#next, ctx, w, r)
+    }
+    const m = this.#m
+    const key = cacheKey(r)
+    const now = c.now()
+    m.requests.value++
+    const e = c.lookup(key, now, m)
+    if (e === undefined) {
+      m.misses.value++
+      const cw = new CachingWriter(c, m, w, r, key)
+      return nextOrFailure(NAME, this.#next, ctx, cw, upstreamQuery(r, r.proto))
+    }
+    const ttl = e.ttl(now)
+    if (ttl < 0) return this.#stale(ctx, w, r, key, e, now)
+    w.write(render(e, r, c.cfg.keepTtl ? e.origTtl : ttl), NAME)
+    if (this.#shouldPrefetch(e, now, ttl)) this.#prefetch(ctx, w, r, key, e, now)
+    return Rcode.NoError
+  }
+
+  /** Resolves once every refresh started so far has finished (for tests). */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.all(this.#inflight)
+  }
+
+  /** CoreDNS shouldPrefetch: counts the hit, then AMOUNT hits and PERCENTAGE of the TTL left. */
+  #shouldPrefetch(e: Entry, now: number, ttl: number): boolean {
+    const p = this.#cache.cfg.prefetch
+    if (p.amount <= 0) return false
+    e.hits = e.last < now - p.windowMs ? 1 : e.hits + 1
+    e.last = now
+    const threshold = Math.ceil((p.percentage / 100) * e.origTtl)
+    return e.hits >= p.amount && ttl <= threshold && e.canRefresh(now)
+  }
+
+  /** A background refresh (prefetch, or serve_stale immediate); the new entry keeps the hits. */
+  #prefetch(
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+  ): void {
+    this.#m.prefetches.value++
+    void this.#refresh(ctx, w, r, key, e).then((fresh) => {
+      if (fresh === undefined) return
+      fresh.hits = e.hits
+      fresh.last = now
+    })
+  }
+
+  /** serve_stale: the entry expired less than DURATION ago. */
+  #stale(
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+  ): HandlerResult {
+    const s = this.#cache.cfg.serveStale!
+    if (s.verify) return this.#verify(ctx, w, r, key, e, now)
+    this.#answerStale(w, r, e)
+    if (e.canRefresh(now)) this.#prefetch(ctx, w, r, key, e, now)
+    return Rcode.NoError
+  }
+
+  /**
+   * verify: ask the next plugin first (or join the refresh in flight) and answer with what it
+   * brought when that is a usable NOERROR/NXDOMAIN; stale otherwise, on timeout, or while a
+   * failed refresh waits out FAILURE_RECHECK. prefer_positive keeps an answering stale entry
+   * over a fresh reply that does not answer.
+   */
+  async #verify(
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+  ): Promise<number> {
+    const c = this.#cache
+    let pending = e.refreshing
+    if (pending === undefined && now >= e.retryAfter) pending = this.#refresh(ctx, w, r, key, e)
+    const fresh = pending && (await bounded(pending, c.cfg.serveStale!.verifyTimeoutMs))
+    if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !e.answers)) {
+      const ttl = c.cfg.keepTtl ? fresh.origTtl : Math.max(0, fresh.ttl(c.now()))
+      w.write(render(fresh, r, ttl), NAME)
+      return Rcode.NoError
+    }
+    this.#answerStale(w, r, e)
+    return Rcode.NoError
+  }
+
+  #answerStale(w: ResponseWriter, r: Request, e: Entry): void {
+    this.#m.servedStale.value++
+    w.write(render(e, r, this.#cache.cfg.serveStale!.responseTtl), NAME)
+  }
+
+  /**
+   * Runs the query through the next plugin for `e`, storing a usable reply. Resolves to the new
+   * entry, or undefined when the refresh failed (which starts FAILURE_RECHECK). Never rejects.
+   */
+  #refresh(
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry,
+  ): Promise<Entry | undefined> {
+    const c = this.#cache
+    const rw = new RefreshWriter(c, this.#m, w, r, key)
+    // Over TCP, as CoreDNS does: no client waits, and the reply is not cut to a UDP size.
+    const done = this.#run(ctx, rw, upstreamQuery(r, 'tcp')).then(() => {
+      e.refreshing = undefined
+      this.#inflight.delete(done)
+      const recheck = c.cfg.serveStale?.recheckMs ?? 0
+      if (rw.fresh === undefined && recheck > 0) e.retryAfter = c.now() + recheck
+      return rw.fresh
+    })
+    e.refreshing = done
+    this.#inflight.add(done)
+    return done
+  }
+
+  async #run(ctx: RequestContext, rw: RefreshWriter, r: Request): Promise<void> {
+    try {
+      await nextOrFailure(NAME, this.#next, ctx, rw, r)
+    } catch {
+      // An error is a refresh without a usable reply: the stale entry stays.
+    }
+  }
+}
+
+/** `p`, or undefined after `ms` (0: no limit). */
+function bounded<T>(p: Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return p
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms, undefined)
+    void p.then((v) => {
+      clearTimeout(timer)
+      resolve(v)
+    })
+  })
+}
+
+/** The writer a miss is served through: stores what the next plugin writes, then passes it on. */
+class CachingWriter implements ResponseWriter {
+  readonly proto: 'udp' | 'tcp'
+  readonly local: Addr
+  readonly remote: Addr
+  readonly #cache: Cache
+  readonly #m: CacheCells
+  readonly #w: ResponseWriter
+  readonly #r: Request
+  readonly #key: string
+
+  constructor(cache: Cache, m: CacheCells, w: ResponseWriter, r: Request, key: string) {
+    this.proto = w.proto
+    this.local = w.local
+    this.remote = w.remote
+    this.#cache = cache
+    this.#m = m
+    this.#w = w
+    this.#r = r
+    this.#key = key
+  }
+
+  write(wire: Uint8Array, by: string): void {
+    const c = this.#cache
+    const r = this.#r
+    const e = c.examine(r, wire, c.now(), this.#m)
+    if (e !== undefined) c.store(e, r.name, this.#key, this.#m)
+    // RFC 6840 §5.8: no AD for a client that asked for neither DNSSEC nor AD.
+    if (!r.do && (r.flags & Flag.AD) === 0 && wire.length > 3) wire[3] = wire[3]! & ~Flag.AD
+    this.#w.write(wire, by)
+  }
+
+  writeMsg(msg: Msg, by: string): void {
+    this.write(encodeMsg(msg), by)
+  }
+}
+
+/** The writer of a refresh: nothing goes to a client; a usable reply is stored and kept. */
+class RefreshWriter implements ResponseWriter {
+  readonly proto: 'udp' | 'tcp'
+  readonly local: Addr
+  readonly remote: Addr
+  /** The entry a usable reply made (stored unless its cache is disabled for the name). */
+  fresh: Entry | undefined
+  readonly #cache: Cache
+  readonly #m: CacheCells
+  readonly #r: Request
+  readonly #key: string
+
+  constructor(cache: Cache, m: CacheCells, w: ResponseWriter, r: Request, key: string) {
+    this.proto = 'tcp'
+    this.local = w.local
+    this.remote = w.remote
+    this.#cache = cache
+    this.#m = m
+    this.#r = r
+    this.#key = key
+  }
+
+  /** RFC 8767 §4: only a NOERROR or NXDOMAIN reply refreshes; failures leave the entry as is. */
+  write(wire: Uint8Array): void {
+    const c = this.#cache
+    const e = c.examine(this.#r, wire, c.now(), this.#m)
+    if (e === undefined || (e.rcode !== Rcode.NoError && e.rcode !== Rcode.NXDomain)) return
+    c.store(e, this.#r.name, this.#key, this.#m)
+    this.fresh = e
+  }
+
+  writeMsg(msg: Msg): void {
+    this.write(encodeMsg(msg))
+  }
+}

@@ -1,0 +1,82 @@
+// CoreDNS plugin/cache/metrics.go: names, help and labels unchanged so dashboards keep working.
+
+import { type Cell, CounterFamily, GaugeFamily, type GaugeCell } from '../../src/plugin/metrics.ts'
+
+export const entries = new GaugeFamily(
+  'coredns_cache_entries',
+  'The number of elements in the cache.',
+  ['server', 'type', 'zones', 'view'],
+)
+
+export const requests = new CounterFamily(
+  'coredns_cache_requests_total',
+  'The count of cache requests.',
+  ['server', 'zones', 'view'],
+)
+
+export const hits = new CounterFamily(
+  'coredns_cache_hits_total',
+  'The count of cache hits.',
+  ['server', 'type', 'zones', 'view'],
+)
+
+export const misses = new CounterFamily(
+  'coredns_cache_misses_total',
+  'The count of cache misses. Deprecated, derive misses from cache hits/requests counters.',
+  ['server', 'zones', 'view'],
+)
+
+export const prefetches = new CounterFamily(
+  'coredns_cache_prefetch_total',
+  'The number of times the cache has prefetched a cached item.',
+  ['server', 'zones', 'view'],
+)
+
+export const drops = new CounterFamily(
+  'coredns_cache_drops_total',
+  'The number responses that are not cached, because the reply is malformed.',
+  ['server', 'zones', 'view'],
+)
+
+export const servedStale = new CounterFamily(
+  'coredns_cache_served_stale_total',
+  'The number of requests served from stale cache entries.',
+  ['server', 'zones', 'view'],
+)
+
+export const evictions = new CounterFamily(
+  'coredns_cache_evictions_total',
+  'The count of cache evictions.',
+  ['server', 'type', 'zones', 'view'],
+)
+
+/** One server's cells, bound when its chain is built. */
+export interface CacheCells {
+  readonly requests: Cell
+  readonly misses: Cell
+  readonly prefetches: Cell
+  readonly drops: Cell
+  readonly servedStale: Cell
+  readonly hits: { readonly success: Cell; readonly denial: Cell }
+  readonly evictions: { readonly success: Cell; readonly denial: Cell }
+  readonly entries: { readonly success: GaugeCell; readonly denial: GaugeCell }
+}
+
+export function cacheCells(server: string, zones: string): CacheCells {
+  const view = ''
+  type Typed<C> = { child(l: Record<'server' | 'type' | 'zones' | 'view', string>): C }
+  const typed = <C>(family: Typed<C>) => ({
+    success: family.child({ server, type: 'success', zones, view }),
+    denial: family.child({ server, type: 'denial', zones, view }),
+  })
+  return {
+    requests: requests.child({ server, zones, view }),
+    misses: misses.child({ server, zones, view }),
+    prefetches: prefetches.child({ server, zones, view }),
+    drops: drops.child({ server, zones, view }),
+    servedStale: servedStale.child({ server, zones, view }),
+    hits: typed(hits),
+    evictions: typed(evictions),
+    entries: typed(entries),
+  }
+}

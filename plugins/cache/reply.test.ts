@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import dnsPacket from 'dns-packet'
+import type { Answer, Packet } from 'dns-packet'
+import { Flag, layout } from '../../src/wire/message.ts'
+import { request } from '../../test/dnstest.ts'
+import { rr } from '../../test/helpers/rr.ts'
+import { Entry, render, storedForm } from './entry.ts'
+import { answersQuestion, classify, Kind, minimalTtl, sameQuestion } from './reply.ts'
+import { SOA } from './testkit.ts'
+
+const NOW = 1_800_000_000
+
+type Parts = Partial<Packet> & { rcode?: number }
+
+function wire(p: Parts, q = { name: 'a.example.org', type: 'A' }): Uint8Array {
+  return dnsPacket.encode({
+    id: 1,
+    type: 'response',
+    flags: (p.flags ?? 0) | (p.rcode ?? 0),
+    questions: [{ name: q.name, type: q.type as never, class: 'IN' }],
+    answers: p.answers ?? [],
+    authorities: p.authorities ?? [],
+    additionals: p.additionals ?? [],
+  })
+}
+
+const opt = (flags = 0): Answer => ({ type: 'OPT', name: '.', udpPayloadSize: 512, flags }) as never
+
+/** An RRSIG valid from NOW + `from` to NOW + `until` seconds. */
+function rrsig(until: number, from: number): Answer {
+  return {
+    type: 'RRSIG', name: 'a.example.org', ttl: 300,
+    data: {
+      typeCovered: 'A', algorithm: 8, labels: 3, originalTTL: 300,
+      expiration: NOW + until, inception: NOW + from, keyTag: 1, signersName: 'example.org',
+      signature: Buffer.alloc(8),
+    },
+  } as never
+}
+
+const A = rr('a.example.org. 300 IN A 192.0.2.1')
+const NS = rr('example.org. 300 IN NS ns.example.org.')
+const GLUE = rr('ns.example.org. 7 IN A 192.0.2.3')
+const DO = opt(dnsPacket.DNSSEC_OK)
+
+const kinds: Array<[string, Uint8Array, number]> = [
+  ['answer', wire({ answers: [A] }), Kind.NoError],
+  ['NXDOMAIN + SOA', wire({ rcode: 3, authorities: [rr(SOA)] }), Kind.NameError],
+  ['NODATA + SOA', wire({ authorities: [rr(SOA)] }), Kind.NoData],
+  ['referral', wire({ authorities: [NS] }), Kind.Delegation],
+  ['SERVFAIL', wire({ rcode: 2 }), Kind.ServerError],
+  ['NOTIMP', wire({ rcode: 4 }), Kind.ServerError],
+  ['REFUSED', wire({ rcode: 5 }), Kind.OtherError],
+  ['NXDOMAIN without SOA', wire({ rcode: 3 }), Kind.OtherError],
+  ['NOERROR without anything', wire({}), Kind.OtherError],
+  ['AXFR', wire({ answers: [A] }, { name: 'example.org', type: 'AXFR' }), Kind.Meta],
+  ['NOTIFY', wire({ flags: 4 << 11, answers: [A] }), Kind.Meta],
+  ['UPDATE', wire({ flags: 5 << 11 }), Kind.Update],
+  ['DO, expired RRSIG', wire({ answers: [A, rrsig(-1, -9)], additionals: [DO] }), Kind.OtherError],
+  ['DO, valid RRSIG', wire({ answers: [A, rrsig(10, -9)], additionals: [DO] }), Kind.NoError],
+  ['expired RRSIG without DO', wire({ answers: [A, rrsig(-10, -99)] }), Kind.NoError],
+]
+
+for (const [what, buf, kind] of kinds) {
+  test(`classify: ${what}`, () => assert.equal(classify(buf, layout(buf), NOW), kind))
+}
+
+test('minimalTtl: smallest TTL, at most 3600; 5 for nothing; SOA MINIMUM for denials', () => {
+  const ttl = (buf: Uint8Array) => {
+    const l = layout(buf)
+    return minimalTtl(buf, l, classify(buf, l, NOW))
+  }
+  assert.equal(ttl(wire({ answers: [rr('a.example.org. 90000 IN A 192.0.2.1')] })), 3600)
+  assert.equal(ttl(wire({ answers: [A, rr('a.example.org. 20 IN A 192.0.2.2')] })), 20)
+  assert.equal(ttl(wire({ answers: [A], additionals: [GLUE, opt()] })), 7)
+  assert.equal(ttl(wire({ rcode: 3, authorities: [rr(SOA)] })), 60)
+  assert.equal(ttl(wire({ rcode: 3, authorities: [rr(SOA.replace(' 300 ', ' 30 '))] })), 30)
+  assert.equal(ttl(wire({ rcode: 2 })), 5)
+  assert.equal(ttl(wire({ authorities: [NS] })), 5)
+})
+
+test('sameQuestion: case-insensitive name, exact type and class, QR and one question', () => {
+  const q = request('WWW.Example.org').wire
+  const ok = wire({ answers: [A] }, { name: 'www.example.ORG', type: 'A' })
+  assert.equal(sameQuestion(ok, layout(ok).questionEnd, q), true)
+  for (const bad of [
+    wire({}, { name: 'www.example.net', type: 'A' }),
+    wire({}, { name: 'www.example.org', type: 'AAAA' }),
+    wire({}, { name: 'ww.example.org', type: 'A' }),
+    dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'www.example.org', type: 'A' }] }),
+  ]) {
+    assert.equal(sameQuestion(bad, layout(bad).questionEnd, q), false)
+  }
+})
+
+test('storedForm: OPT removed when last; a reply with OPT elsewhere is not stored', () => {
+  const last = wire({ answers: [A], additionals: [GLUE, opt()] })
+  const s = storedForm(last, layout(last))!
+  assert.equal(s.wire.length, last.length - 11)
+  assert.deepEqual(dnsPacket.decode(Buffer.from(s.wire)).additionals?.map((a) => a.type), ['A'])
+  assert.equal(s.ttls.length, 2)
+  const middle = wire({ answers: [A], additionals: [opt(), GLUE] })
+  assert.equal(storedForm(middle, layout(middle)), undefined)
+})
+
+test('answersQuestion: direct, through a CNAME chain, ANY; not a dangling CNAME or a loop', () => {
+  const answers = (records: string[], type = 1) => {
+    const buf = wire({ answers: records.map(rr) })
+    return answersQuestion(buf, layout(buf), 'a.example.org.', type)
+  }
+  assert.equal(answers(['a.example.org. 60 IN A 192.0.2.1']), true)
+  assert.equal(answers(['A.Example.Org. 60 IN A 192.0.2.1']), true)
+  const ab = 'a.example.org. 60 IN CNAME b.example.org.'
+  const bc = 'b.example.org. 60 IN CNAME c.example.net.'
+  assert.equal(answers([ab, bc, 'c.example.net. 60 IN A 192.0.2.1']), true)
+  assert.equal(answers(['a.example.org. 60 IN CNAME b.example.org.'], 5), true)
+  assert.equal(answers(['a.example.org. 60 IN TXT "x"'], 255), true)
+  assert.equal(answers(['a.example.org. 60 IN CNAME b.example.org.']), false)
+  assert.equal(answers([ab, 'b.example.org. 60 IN CNAME a.example.org.']), false)
+  assert.equal(answers(['other.example.org. 60 IN A 192.0.2.1']), false)
+})
+
+test('render: flags from query and entry; every TTL patched; client ID and question', () => {
+  const buf = wire({ flags: Flag.RA | Flag.AD | Flag.AA, answers: [A, A], authorities: [rr(SOA)] })
+  const s = storedForm(buf, layout(buf))!
+  const e = new Entry(s.wire, s.ttls, layout(buf).questionEnd, false, 300, 0, true)
+  const decode = (b: Uint8Array) => dnsPacket.decode(Buffer.from(b))
+  const plain = decode(render(e, request('A.EXAMPLE.org', 'A', { id: 77, cd: true }), 42))
+  assert.equal(plain.id, 77)
+  assert.equal(plain.questions?.[0]?.name, 'A.EXAMPLE.org')
+  const { flag_qr: qr, flag_aa: aa, flag_rd: rd, flag_cd: cd, flag_ra: ra, flag_ad: ad } = plain
+  assert.deepEqual([qr, aa, rd, cd, ra, ad], [true, true, true, true, true, false])
+  const records = [...(plain.answers ?? []), ...(plain.authorities ?? [])]
+  assert.deepEqual(records.map((a) => (a as { ttl: number }).ttl), [42, 42, 42])
+  const dnssec = decode(render(e, request('a.example.org', 'A', { do: true }), 1))
+  assert.equal(dnssec.flag_ad, true)
+  assert.equal(dnssec.flag_cd, false)
+})
