@@ -2,6 +2,7 @@
 // tsdns command line: CoreDNS's flags for serving, plus check / fmt / query for authors.
 
 import { plugins } from '../../plugins/order.ts'
+import { isNodeCacheMode, nodeCacheFlags, parseNodeCacheFlags } from '../nodecache/flags.ts'
 import { check } from './check.ts'
 import { FlagError, parseFlags } from './flags.ts'
 import { fmt } from './fmt.ts'
@@ -11,6 +12,7 @@ import { banner } from './version.ts'
 
 const USAGE = `usage:
   tsdns [-conf FILE|stdin] [-dns.port PORT] [-pidfile FILE] [-quiet]   serve
+  tsdns -localip IP[,IP] [node-cache flags] [serve flags]    serve as node-local-dns's node-cache
   tsdns -plugins | -version
   tsdns check FILE...                 report every error in each Corefile
   tsdns fmt [-w] FILE                 print (or rewrite) a Corefile in canonical layout
@@ -25,6 +27,7 @@ const serveFlags = {
   plugins: { names: ['plugins'], bool: true },
   version: { names: ['version'], bool: true },
   help: { names: ['h', 'help'], bool: true },
+  ...nodeCacheFlags,
 }
 
 function port(v: string | undefined): number {
@@ -65,12 +68,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write([...plugins.keys()].sort().join('\n') + '\n')
     return 0
   }
-  return serve({
+  const opts = {
     conf: values.get('conf'),
     port: port(values.get('port')),
     pidfile: values.get('pidfile'),
     quiet: values.get('quiet') === 'true',
-  })
+  }
+  if (isNodeCacheMode(values)) {
+    const { runNodeCache } = await import('../nodecache/node-cache.ts') // its metrics only then
+    return runNodeCache(parseNodeCacheFlags(values, opts.port, opts.conf), opts)
+  }
+  return serve(opts)
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,8 @@ export interface ServeOptions {
   readonly port: number
   readonly pidfile: string | undefined
   readonly quiet: boolean
+  /** Awaited once every listener is up, before the pid file is written (node-cache's rules). */
+  readonly onServing?: () => Promise<void>
 }
 
 export async function serve(opts: ServeOptions): Promise<number> {
@@ -36,6 +38,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     for (const line of inst.describe()) process.stdout.write(line + '\n')
     process.stdout.write(banner() + '\n')
   }
+  await opts.onServing?.()
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`)
 
   return new Promise<number>((resolve) => {

@@ -8,6 +8,10 @@ import type { DnsServer } from './server.ts'
 
 /** Room for bursts: the kernel default (~200 KiB) drops packets under load. */
 const RECV_BUFFER = 4 << 20
+/** At close, how long queued and in-flight queries get to be answered after leaving the group. */
+const DRAIN_MS = 50
+
+type Parked = readonly [wire: Uint8Array, port: number, address: string]
 
 export class UdpListener {
   readonly host: string
@@ -15,6 +19,8 @@ export class UdpListener {
   target: DnsServer
   #sock: dgram.Socket | undefined
   #local: Addr
+  /** Replies held while closing: a connected socket cannot send to other addresses. */
+  #parked: Parked[] | undefined
 
   constructor(host: string, port: number, target: DnsServer) {
     this.host = host
@@ -44,16 +50,39 @@ export class UdpListener {
     sock.on('message', (msg, rinfo) => {
       const remote = peer(rinfo.address, rinfo.port)
       this.target.handle(msg, 'udp', this.#local, remote, (wire) => {
-        sock.send(wire, rinfo.port, rinfo.address)
+        if (this.#parked) this.#parked.push([wire, rinfo.port, rinfo.address])
+        else sock.send(wire, rinfo.port, rinfo.address)
       })
     })
     this.#sock = sock
   }
 
-  close(): Promise<void> {
+  /**
+   * Losing as little as possible of what another process on the same address (reusePort) could
+   * answer: a connected socket leaves the group for new datagrams (the kernel hands them to the
+   * others), the queued ones are still read and answered, then it closes.
+   */
+  async close(): Promise<void> {
     const sock = this.#sock
     this.#sock = undefined
-    if (!sock) return Promise.resolve()
-    return new Promise((resolve) => sock.close(() => resolve()))
+    if (!sock) return
+    const parked: Parked[] = (this.#parked = [])
+    const away = await new Promise<boolean>((resolve) => {
+      try {
+        sock.connect(this.port, this.#local.address, (err?: Error) => resolve(!err))
+      } catch {
+        resolve(false)
+      }
+    })
+    if (away) await new Promise((resolve) => setTimeout(resolve, DRAIN_MS))
+    this.#parked = undefined
+    if (parked.length > 0) {
+      // back in the group until the close below, well under a millisecond with no poll between
+      if (away) sock.disconnect()
+      for (const [wire, port, address] of parked) sock.send(wire, port, address)
+      // send() hands the datagram to the kernel on the next tick (after its address lookup)
+      await new Promise((resolve) => process.nextTick(resolve))
+    }
+    await new Promise<void>((resolve) => sock.close(() => resolve()))
   }
 }

@@ -1,0 +1,396 @@
+// node-cache mode end to end, only inside network namespaces this file creates (never the host's
+// interfaces or iptables): the interface with 169.254.20.10, node-cache's exact rules installed
+// once listening, dig answered on that address, a deleted rule and address put back by the next
+// sync, teardown of rules then interface, -skipteardown, and an HA pair on one address through
+// reusePort losing no query while one of them restarts.
+//
+// Run with TSDNS_NODECACHE_STREAM set, this file is instead the query stream of the HA test,
+// started inside the namespace (see stream()).
+
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, test } from 'node:test'
+import { buildQuery, digArgs, makeTempDir, parseDig, removeTempDir, sleep, spawnChild, TSDNS_MAIN,
+  udpQuery, type Child, type DigResult } from '../helpers/index.ts'
+import { onCleanup } from '../helpers/cleanup.ts'
+
+const LOCAL_IP = '169.254.20.10'
+const SKIP = '"NodeLocal DNS Cache: skip conntrack"'
+const ALLOW = '"NodeLocal DNS Cache: allow DNS traffic"'
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function run(cmd: string, args: readonly string[], timeoutMs = 10_000): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs })
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+/** A network namespace of our own, deleted in cleanup (and at exit if a test dies first). */
+class Netns {
+  readonly name = `tsdns-test-${randomBytes(4).toString('hex')}`
+  readonly #unregister: () => void
+
+  constructor() {
+    const add = run('ip', ['netns', 'add', this.name])
+    assert.equal(add.code, 0, add.stderr)
+    this.#unregister = onCleanup(() => void run('ip', ['netns', 'del', this.name]))
+    this.ok(['ip', 'link', 'set', 'lo', 'up'])
+  }
+
+  exec(argv: readonly string[], timeoutMs?: number): Run {
+    return run('ip', ['netns', 'exec', this.name, ...argv], timeoutMs)
+  }
+
+  ok(argv: readonly string[]): string {
+    const r = this.exec(argv)
+    assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+
+  dig(name: string, server = LOCAL_IP, opts: string[] = []): DigResult {
+    const r = this.exec(['dig', ...digArgs({ server, port: 53, name, opts, timeSec: 2, tries: 1 })])
+    return parseDig(r.stdout + r.stderr, r.code)
+  }
+
+  /** `iptables -S` of one table, without the chain policies. */
+  rules(table: 'filter' | 'raw', cmd = 'iptables'): string[] {
+    return this.ok([cmd, '-t', table, '-S']).split('\n').filter((l) => l.startsWith('-A '))
+  }
+
+  /** The interface's addresses, or undefined when it does not exist. */
+  addresses(dev = 'nodelocaldns'): string[] | undefined {
+    const r = this.exec(['ip', '-j', 'addr', 'show', 'dev', dev])
+    if (r.code !== 0) return undefined
+    const [link] = JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number }[] }[]
+    return link!.addr_info.map((a) => `${a.local}/${a.prefixlen}`)
+  }
+
+  del(): void {
+    this.#unregister()
+    run('ip', ['netns', 'del', this.name])
+  }
+}
+
+/** node-cache's rules for one IP as `iptables -S` prints them: each was inserted at the top. */
+function expectedRules(ip: string, bits: 32 | 128, port = 53, health = 8080) {
+  const d = `-d ${ip}/${bits}`
+  const s = `-s ${ip}/${bits}`
+  return {
+    filter: [
+      `-A INPUT ${d} -p udp -m udp --dport ${port} -m comment --comment ${ALLOW} -j ACCEPT`,
+      `-A INPUT ${d} -p tcp -m tcp --dport ${port} -m comment --comment ${ALLOW} -j ACCEPT`,
+      `-A OUTPUT ${s} -p udp -m udp --sport ${port} -m comment --comment ${ALLOW} -j ACCEPT`,
+      `-A OUTPUT ${s} -p tcp -m tcp --sport ${port} -m comment --comment ${ALLOW} -j ACCEPT`,
+    ],
+    raw: [
+      `-A PREROUTING ${d} -p udp -m udp --dport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A PREROUTING ${d} -p tcp -m tcp --dport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${s} -p tcp -m tcp --sport ${health} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${d} -p tcp -m tcp --dport ${health} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${d} -p udp -m udp --dport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${d} -p tcp -m tcp --dport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${s} -p udp -m udp --sport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+      `-A OUTPUT ${s} -p tcp -m tcp --sport ${port} -m comment --comment ${SKIP} -j NOTRACK`,
+    ],
+  }
+}
+
+/** A link type this kernel has (it may lack dummy): the tests pass it as -interfacetype. */
+function workingInterfaceType(ns: Netns): string {
+  for (const type of ['dummy', 'ifb', 'bridge']) {
+    if (ns.exec(['ip', 'link', 'add', 'probe0', 'type', type]).code === 0) {
+      ns.ok(['ip', 'link', 'del', 'probe0'])
+      return type
+    }
+  }
+  throw new Error('no usable link type for the local interface')
+}
+
+const BASE_COREFILE = `.:53 {
+    bind __PILLAR__LOCAL__DNS__ __PILLAR__DNS__SERVER__
+    whoami
+    prometheus 127.0.0.1:9253
+    health __PILLAR__LOCAL__DNS__:8080
+}
+`
+
+interface NodeCache {
+  readonly child: Child
+  readonly dir: string
+  readonly corefile: string
+  /** Exit code after SIGTERM. */
+  stop(): Promise<number | null>
+}
+
+interface StartOptions {
+  readonly base?: string
+  readonly localIP?: string
+  /** The process is expected to exit (a failed start): wait for that instead of the pid file. */
+  readonly expectExit?: boolean
+}
+
+/** Bound on a start: several node processes may be starting at once on two busy cores. */
+const START_MS = 30_000
+
+/** tsdns in node-cache mode inside `ns`; resolves once its pid file exists (rules installed). */
+async function startNodeCache(ns: Netns, args: readonly string[], o: StartOptions = {}): Promise<NodeCache> {
+  const dir = makeTempDir('tsdns-nodecache')
+  const corefile = join(dir, 'Corefile')
+  const pid = join(dir, 'pid')
+  writeFileSync(join(dir, 'Corefile.base'), o.base ?? BASE_COREFILE)
+  const child = spawnChild('tsdns-nodecache', 'ip', ['netns', 'exec', ns.name, process.execPath,
+    TSDNS_MAIN, '-localip', o.localIP ?? LOCAL_IP, '-basecorefile', join(dir, 'Corefile.base'),
+    '-conf', corefile, '-pidfile', pid, ...args], { cwd: dir })
+  const nc: NodeCache = {
+    child,
+    dir,
+    corefile,
+    async stop() {
+      const s = await child.stop('SIGTERM', 8000)
+      removeTempDir(dir)
+      return s.code
+    },
+  }
+  if (o.expectExit) await child.waitExit(START_MS)
+  else {
+    const end = Date.now() + START_MS
+    while (!existsSync(pid) && child.status() === undefined && Date.now() < end) await sleep(20)
+    if (!existsSync(pid)) {
+      await nc.stop()
+      throw new Error(`tsdns did not start:\n${child.tail(40)}`)
+    }
+  }
+  return nc
+}
+
+async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond() && Date.now() < end) await sleep(50)
+  assert.ok(cond(), `${what} within ${ms} ms`)
+}
+
+/** Sum of one metric's samples on a /metrics endpoint inside the namespace (0 if unreachable). */
+function metric(ns: Netns, url: string, name: string): number {
+  const r = ns.exec(['curl', '-sf', '--max-time', '3', url])
+  if (r.code !== 0) return 0
+  return r.stdout.split('\n').filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+}
+
+if (process.env.TSDNS_NODECACHE_STREAM !== undefined) await stream()
+else {
+  describe('node-cache mode in a network namespace', { concurrency: true }, () => {
+    test('sets up, answers, repairs within one sync, tears down rules then interface', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const type = workingInterfaceType(ns)
+      const nc = await startNodeCache(ns, ['-interfacetype', type, '-syncinterval', '1s',
+        '-metrics-listen-address', '127.0.0.1:9353'])
+      t.after(() => nc.stop())
+
+      assert.equal(readFileSync(nc.corefile, 'utf8'), BASE_COREFILE
+        .replace('__PILLAR__LOCAL__DNS__ __PILLAR__DNS__SERVER__', `${LOCAL_IP} `)
+        .replace('__PILLAR__LOCAL__DNS__', LOCAL_IP))
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`])
+      const want = expectedRules(LOCAL_IP, 32)
+      assert.deepEqual(ns.rules('filter'), want.filter)
+      assert.deepEqual(ns.rules('raw'), want.raw)
+
+      for (const opts of [[], ['+tcp']]) {
+        const r = ns.dig('whoami.example.', LOCAL_IP, opts)
+        assert.equal(r.status, 'NOERROR', r.raw)
+        assert.equal(r.additional.find((x) => x.type === 'A')?.data, LOCAL_IP)
+      }
+      assert.equal(ns.ok(['curl', '-sf', '--max-time', '3', `http://${LOCAL_IP}:8080/health`]), 'OK')
+      const errors = ns.ok(['curl', '-sf', '--max-time', '3', 'http://127.0.0.1:9353/metrics'])
+        .split('\n').filter((l) => l.startsWith('coredns_nodecache_setup_errors_total{'))
+      assert.deepEqual(errors, ['iptables', 'iptables_lock', 'interface_add', 'interface_check', 'configmap']
+        .map((type) => `coredns_nodecache_setup_errors_total{errortype="${type}"} 0`))
+
+      // someone removes a rule and the address: the next sync (1 s) puts both back
+      ns.ok(['iptables', '-D', 'INPUT', '1']) // the UDP ACCEPT rule, at the top
+      ns.ok(['ip', 'addr', 'del', `${LOCAL_IP}/32`, 'dev', 'nodelocaldns'])
+      assert.equal(ns.rules('filter').length, 3)
+      // the next sync pass ensures every rule and address; 1 s plus room for a slow pass
+      await until('rule and address restored', () =>
+        ns.rules('filter').length === 4 && ns.addresses()?.length === 1, 4000)
+      assert.deepEqual(ns.rules('filter'), want.filter)
+      assert.deepEqual(ns.rules('raw'), want.raw)
+      const added = '[INFO] Added back nodelocaldns rule - {filter INPUT [-p udp'
+      assert.ok(nc.child.stdout().some((l) => l.startsWith(added)))
+      assert.equal(ns.dig('whoami.example.').status, 'NOERROR')
+
+      assert.equal(await nc.stop(), 0)
+      assert.deepEqual(ns.rules('filter'), [])
+      assert.deepEqual(ns.rules('raw'), [])
+      assert.equal(ns.addresses(), undefined)
+      const out = nc.child.stdout()
+      const lastRule = out.findLastIndex((l) => l.includes('Removed nodelocaldns rule'))
+      const iface = out.findIndex((l) => l.includes('Removed interface - nodelocaldns'))
+      assert.equal(out.filter((l) => l.includes('Removed nodelocaldns rule')).length, 12)
+      assert.ok(lastRule >= 0 && iface > lastRule, 'rules removed before the interface')
+    })
+
+    test('-skipteardown leaves rules and interface in place', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const nc = await startNodeCache(ns, ['-interfacetype', workingInterfaceType(ns), '-skipteardown',
+        '-metrics-listen-address', ''])
+      t.after(() => nc.stop())
+      assert.equal(ns.dig('whoami.example.').status, 'NOERROR')
+      assert.equal(await nc.stop(), 0)
+      const want = expectedRules(LOCAL_IP, 32)
+      assert.deepEqual(ns.rules('filter'), want.filter)
+      assert.deepEqual(ns.rules('raw'), want.raw)
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`])
+      assert.ok(!nc.child.stdout().some((l) => l.includes('Tearing down')))
+    })
+
+    test('a server that cannot start gets no rules', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const base = '.:53 {\n    bind __PILLAR__LOCAL__DNS__\n    nosuchplugin\n}\n'
+      const nc = await startNodeCache(ns, ['-interfacetype', workingInterfaceType(ns),
+        '-metrics-listen-address', ''], { base, expectExit: true })
+      t.after(() => nc.stop())
+      assert.equal(nc.child.status()?.code, 1)
+      assert.match(nc.child.stderr().join('\n'), /unknown directive 'nosuchplugin'/)
+      assert.deepEqual(ns.rules('filter'), [])
+      assert.deepEqual(ns.rules('raw'), [])
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`], 'the interface stays, as with node-cache')
+    })
+
+    test('-interfacetype dummy (the default): works, or says which types to use instead', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const hasDummy = workingInterfaceType(ns) === 'dummy'
+      const nc = await startNodeCache(ns, ['-metrics-listen-address', ''], { expectExit: !hasDummy })
+      t.after(() => nc.stop())
+      if (hasDummy) {
+        assert.match(ns.ok(['ip', '-d', 'link', 'show', 'nodelocaldns']), /\bdummy\b/)
+        assert.equal(ns.dig('whoami.example.').status, 'NOERROR')
+        return
+      }
+      assert.equal(nc.child.status()?.code, 1)
+      assert.match(nc.child.stderr().join('\n'),
+        new RegExp('cannot create interface nodelocaldns: this kernel has no "dummy" link type .*; ' +
+          'choose another with -interfacetype: ifb, bridge, veth'))
+      assert.equal(ns.addresses(), undefined)
+      assert.deepEqual(ns.rules('raw'), [])
+    })
+
+    test('IPv6: ip6tables rules and answers on the local IPv6 address', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const ip = 'fd00:169:254::10'
+      const base = BASE_COREFILE.replace('prometheus 127.0.0.1:9253\n', '')
+        .replace('health __PILLAR__LOCAL__DNS__:8080', 'health [__PILLAR__LOCAL__DNS__]:8080')
+      const nc = await startNodeCache(ns, ['-interfacetype', workingInterfaceType(ns),
+        '-metrics-listen-address', ''], { base, localIP: ip })
+      t.after(() => nc.stop())
+      const want = expectedRules(ip, 128)
+      assert.deepEqual(ns.rules('filter', 'ip6tables'), want.filter)
+      assert.deepEqual(ns.rules('raw', 'ip6tables'), want.raw)
+      assert.deepEqual(ns.rules('raw'), [], 'nothing in the IPv4 tables')
+      assert.deepEqual(ns.addresses(), [`${ip}/128`])
+      const r = ns.dig('whoami.example.', ip)
+      assert.equal(r.status, 'NOERROR', r.raw)
+      assert.equal(r.additional.find((x) => x.type === 'AAAA')?.data, ip)
+      assert.equal(await nc.stop(), 0)
+      assert.deepEqual(ns.rules('raw', 'ip6tables'), [])
+      assert.equal(ns.addresses(), undefined)
+    })
+
+    test('HA pair: one restarts under a steady query stream, nothing goes unanswered', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const type = workingInterfaceType(ns)
+      const base = BASE_COREFILE.replace('health __PILLAR__LOCAL__DNS__:8080',
+        'health __PILLAR__LOCAL__DNS__:8080 {\n        lameduck 200ms\n    }')
+      const common = ['-interfacetype', type, '-syncinterval', '60']
+      const a = await startNodeCache(ns, [...common, '-metrics-listen-address', '127.0.0.1:9353'], { base })
+      t.after(() => a.stop())
+      const startB = () => startNodeCache(ns, [...common, '-skipteardown', '-metrics-listen-address',
+        '127.0.0.1:9354'], { base })
+      const b = await startB()
+      t.after(() => b.stop())
+
+      const intervalMs = 4
+      const streamer = spawnChild('stream', 'ip', ['netns', 'exec', ns.name, process.execPath,
+        fileURLToPath(import.meta.url)], {
+        env: { ...process.env, TSDNS_NODECACHE_STREAM: JSON.stringify({ intervalMs, max: 30_000 }) },
+      })
+      t.after(() => streamer.stop('SIGKILL'))
+      const requests = 'coredns_dns_requests_total'
+      const answeredByB = () => metric(ns, 'http://127.0.0.1:9354/metrics', requests)
+      await until('B answers part of the stream', () => answeredByB() > 20, START_MS)
+
+      const stoppedAt = Date.now()
+      assert.equal(await b.stop(), 0)
+      t.diagnostic(`B stopped in ${Date.now() - stoppedAt} ms`)
+      const want = expectedRules(LOCAL_IP, 32)
+      assert.deepEqual(ns.rules('filter'), want.filter, 'B (-skipteardown) left the rules')
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`])
+      const b2 = await startB()
+      t.after(() => b2.stop())
+      await until('B again answers part of the stream', () => answeredByB() > 20, START_MS)
+      await sleep(300)
+
+      streamer.proc.kill('SIGTERM')
+      const exit = await streamer.waitExit(10_000)
+      assert.equal(exit?.code, 0, streamer.tail(10))
+      const result = JSON.parse(streamer.stdout().at(-1)!) as
+        { sent: number; answered: number; firstTryLost: number[]; unanswered: number[] }
+      const since = (times: number[]) => JSON.stringify(times.map((at) => at - stoppedAt))
+      t.diagnostic(`stream: sent ${result.sent}, answered ${result.answered}; without an answer to ` +
+        `the first try: ${since(result.firstTryLost)} ms after B's SIGTERM`)
+      assert.ok(result.sent > 200, `a steady stream (${result.sent} queries)`)
+      assert.deepEqual(result.unanswered, [])
+      assert.equal(result.answered, result.sent)
+      assert.ok(metric(ns, 'http://127.0.0.1:9353/metrics', requests) > 0, 'A answered too')
+      assert.deepEqual(ns.rules('raw'), want.raw)
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`])
+    })
+  })
+}
+
+/**
+ * The HA test's query stream, run inside the namespace: a query to the local IP every
+ * `intervalMs` until SIGTERM (at most `max`), each from its own socket (so reusePort spreads them
+ * over both servers). Like a stub resolver, a query without an answer within 1 s is sent once
+ * more. Prints {sent, answered, firstTryLost, unanswered} as JSON, the last two as send times.
+ */
+async function stream(): Promise<void> {
+  const { intervalMs, max } =
+    JSON.parse(process.env.TSDNS_NODECACHE_STREAM!) as { intervalMs: number; max: number }
+  let stopping = false
+  process.on('SIGTERM', () => (stopping = true))
+  const ask = (i: number) => udpQuery(LOCAL_IP, 53, buildQuery(`q${i}.ha.example.`, 'A'), { timeoutMs: 1000 })
+    .then((r) => r !== undefined, () => false)
+  const firstTryLost: number[] = []
+  const unanswered: number[] = []
+  const pending: Promise<void>[] = []
+  const start = performance.now()
+  for (let i = 0; i < max && !stopping; i++) {
+    const sentAt = Date.now()
+    pending.push((async () => {
+      if (await ask(i)) return
+      firstTryLost.push(sentAt)
+      if (!(await ask(i))) unanswered.push(sentAt)
+    })())
+    const wait = start + (i + 1) * intervalMs - performance.now()
+    if (wait > 0) await sleep(wait)
+  }
+  await Promise.all(pending)
+  const sent = pending.length
+  const answered = sent - unanswered.length
+  process.stdout.write(JSON.stringify({ sent, answered, firstTryLost, unanswered }) + '\n')
+}
