@@ -319,10 +319,7 @@ test('HA standby: serves the Corefile standby.sed makes, on the primary\'s addre
   checkNodeCritical(standby.spec!, standby.spec!.containers[0]!)
 })
 
-// corefiles/node-local.Corefile copies node-local-dns's, which has no ready (node-cache lacks
-// the plugin): until it gains the line, the readiness probes get 404.
-const noReady = nodeLocal.ready === undefined && 'corefiles/node-local.Corefile needs ready 169.254.20.10:8080'
-test('static pod and HA standby: the readiness probe asks ready where the Corefile serves it', { todo: noReady }, () => {
+test('static pod and HA standby: the readiness probe asks ready where the Corefile serves it', () => {
   const pairs: [IPod, Served][] = [[staticPod, nodeLocal], [standby, served(standbyCorefile, 'Corefile.standby')]]
   for (const [pod, s] of pairs) {
     assert.ok(s.ready, `${pod.metadata?.name}: the Corefile has ready`)
