@@ -7,33 +7,11 @@ import { CorefileError, CorefileErrors } from '../src/corefile/errors.ts'
 import { loadCorefile } from '../src/corefile/load.ts'
 import { Instance } from '../src/server/instance.ts'
 import { setLogSink } from '../src/plugin/log.ts'
+import { KUBEADM } from '../src/corefile/fixtures.test.ts'
 
 setLogSink(() => {})
 
-const kubeadm = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30 {
-       disable success cluster.local
-       disable denial cluster.local
-    }
-    loop
-    reload
-    loadbalance
-}
-`
+const kubeadm = KUBEADM
 
 test('kubeadm Corefile: the one error is kubernetes, not supported, located', () => {
   const { blocks } = loadCorefile({ file: 'Corefile', text: kubeadm })

@@ -3,10 +3,10 @@
 // pays only for the recording.
 
 import { logLines } from '../../src/plugin/log.ts'
+import { observeNext } from '../../src/plugin/observe.ts'
 import { encodeMsg } from '../../src/plugin/msg.ts'
 import {
   nextOrFailure,
-  PluginError,
   type Addr,
   type Handler,
   type HandlerResult,
@@ -15,7 +15,7 @@ import {
   type RequestContext,
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
-import { clientWrote, Rcode } from '../../src/plugin/rcode.ts'
+import { clientWrote } from '../../src/plugin/rcode.ts'
 import { inZone } from '../../src/plugin/zones.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { render, type Entry, type Format } from './format.ts'
@@ -105,11 +105,6 @@ export function flush(): void {
   logLines('INFO', lines)
 }
 
-/** A returned error answers with its rcode, anything else thrown with SERVFAIL. */
-function errorRcode(err: unknown): number {
-  return err instanceof PluginError ? err.rcode : Rcode.ServFail
-}
-
 /** The first rule whose scope holds `name` (CoreDNS plugin.Name.Matches). */
 function matchRule(rules: readonly Rule[], name: string): Rule | undefined {
   for (const rule of rules) if (inZone(rule.scope, name)) return rule
@@ -130,26 +125,6 @@ export class LogHandler implements Handler {
     const rule = matchRule(this.#rules, r.name)
     if (rule === undefined) return nextOrFailure('log', this.#next, ctx, w, r)
     const rec = new Recorder(w, r, rule)
-    let rc: HandlerResult
-    try {
-      rc = nextOrFailure('log', this.#next, ctx, rec, r)
-    } catch (err) {
-      rec.done(errorRcode(err))
-      throw err
-    }
-    if (typeof rc === 'number') {
-      rec.done(rc)
-      return rc
-    }
-    return rc.then(
-      (rcode) => {
-        rec.done(rcode)
-        return rcode
-      },
-      (err: unknown) => {
-        rec.done(errorRcode(err))
-        throw err
-      },
-    )
+    return observeNext('log', this.#next, ctx, rec, r, rec)
   }
 }

@@ -5,8 +5,6 @@
 import { performance } from 'node:perf_hooks'
 import { encodeMsg } from '../../src/plugin/msg.ts'
 import {
-  nextOrFailure,
-  PluginError,
   type Addr,
   type ChainInfo,
   type Handler,
@@ -16,7 +14,8 @@ import {
   type RequestContext,
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
-import { clientWrote, Rcode } from '../../src/plugin/rcode.ts'
+import { clientWrote } from '../../src/plugin/rcode.ts'
+import { observeNext } from '../../src/plugin/observe.ts'
 import { ServerWriter } from '../../src/server/writer.ts'
 import { rcodeOf } from '../../src/wire/message.ts'
 import { ZoneReport } from './report.ts'
@@ -60,16 +59,11 @@ class Recording implements ResponseWriter {
   }
 
   /** The chain returned `status`; SERVFAIL and the like are the rcode the server then writes. */
-  finish(status: number): void {
+  done(status: number): void {
     const rcode = clientWrote(status) ? this.#rcode : status
     const seconds = (performance.now() - this.#start) / 1000
     this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.#size, seconds)
   }
-}
-
-/** The rcode the server answers a thrown error with. */
-function failedRcode(err: unknown): number {
-  return err instanceof PluginError ? err.rcode : Rcode.ServFail
 }
 
 export class Metrics implements Handler {
@@ -87,27 +81,7 @@ export class Metrics implements Handler {
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     const rec = new Recording(w, r, this.#report(ctx.zone))
-    let rc: HandlerResult
-    try {
-      rc = nextOrFailure(this.name, this.#next, ctx, rec, r)
-    } catch (err) {
-      rec.finish(failedRcode(err))
-      throw err
-    }
-    if (typeof rc === 'number') {
-      rec.finish(rc)
-      return rc
-    }
-    return rc.then(
-      (status) => {
-        rec.finish(status)
-        return status
-      },
-      (err: unknown) => {
-        rec.finish(failedRcode(err))
-        throw err
-      },
-    )
+    return observeNext(this.name, this.#next, ctx, rec, r, rec)
   }
 
   #report(zone: string): ZoneReport {
