@@ -5,8 +5,11 @@ import type { AnyPluginDefinition } from '../src/plugin/plugin.ts'
 import acl from './acl/setup.ts'
 import any from './any/setup.ts'
 import bind from './bind/setup.ts'
+import bufsize from './bufsize/setup.ts'
 import cache from './cache/setup.ts'
+import chaos from './chaos/setup.ts'
 import debug from './debug/setup.ts'
+import dns64 from './dns64/setup.ts'
 import errors from './errors/setup.ts'
 import forward from './forward/setup.ts'
 import health from './health/setup.ts'
@@ -14,10 +17,13 @@ import hosts from './hosts/setup.ts'
 import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
 import loop from './loop/setup.ts'
+import nsid from './nsid/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
 import reload from './reload/setup.ts'
+import rewrite from './rewrite/setup.ts'
 import template from './template/setup.ts'
+import timeouts from './timeouts/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -35,6 +41,7 @@ export type DirectiveName = (typeof order)[number]
 const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
+  bufsize, chaos, dns64, nsid, rewrite, timeouts,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
@@ -47,6 +54,9 @@ const hints: Partial<Record<DirectiveName, string>> = {
   file: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   auto: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   secondary: 'it serves node-local caching; serve zone transfers from CoreDNS and forward to it',
+  k8s_external: 'it serves node-local caching; keep external names on CoreDNS and forward to it',
+  autopath: 'it needs the kubernetes plugin; leave search-path completion to CoreDNS',
+  grpc: 'forward to a DNS or DNS-over-TLS upstream instead',
 }
 
 /** Why a known CoreDNS directive is refused, for the located error. */

@@ -138,7 +138,21 @@ export interface SetupContext {
   shared<T>(key: string, create: () => T): T
   /** bind: serve this block on these addresses instead of every address. */
   listenOn(hosts: readonly string[]): void
+  /** timeouts: TCP connection limits of the servers this block is on (fields given override). */
+  tcpOptions(opts: TcpOptions): void
   readonly runtime: Runtime
+}
+
+/** TCP connection limits of a server (CoreDNS Read/Write/IdleTimeout, MaxConnectionQueries). */
+export interface TcpOptions {
+  /** First read on a new connection. */
+  readonly readMs?: number
+  /** A reply not flushed within this closes the connection. */
+  readonly writeMs?: number
+  /** Every later read. */
+  readonly idleMs?: number
+  /** Queries read on one connection before it is closed once answered; 0 for no cap. */
+  readonly maxQueries?: number
 }
 
 export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed'

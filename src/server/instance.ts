@@ -6,7 +6,7 @@ import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { listenKeys } from '../corefile/keys.ts'
 import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
 import { logger } from '../plugin/log.ts'
-import type { Handler, Hook, Plugin, Runtime, SetupContext } from '../plugin/plugin.ts'
+import type { Handler, Hook, Plugin, Runtime, SetupContext, TcpOptions } from '../plugin/plugin.ts'
 import { DnsServer, type ServerObserver } from './server.ts'
 
 export interface BuildOptions {
@@ -23,6 +23,7 @@ interface BlockPlan {
   readonly chain: readonly Plugin[]
   readonly names: readonly string[]
   readonly allowOtherClasses: boolean
+  readonly tcp: TcpOptions
 }
 
 export class Instance {
@@ -120,6 +121,7 @@ function prepareBlock(
     byName.set(name, list)
   }
   let hosts: readonly string[] = ['']
+  let tcp: TcpOptions = {}
   const ctxFor = (name: string): SetupContext => ({
     block,
     zones: [...new Set(keys.map((k) => k.zone))],
@@ -132,6 +134,7 @@ function prepareBlock(
       return life.shared.get(key) as T
     },
     listenOn: (h) => void (hosts = h),
+    tcpOptions: (o) => void (tcp = { ...tcp, ...o }),
     runtime: opts.runtime ?? standalone,
   })
   const parsed: Array<{ name: string; ctx: SetupContext; config: unknown }> = []
@@ -168,26 +171,29 @@ function prepareBlock(
       chain,
       names,
       allowOtherClasses: byName.has('forward') || byName.has('chaos'),
+      tcp,
     }
   }
 }
 
 function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefined): DnsServer[] {
-  // First pass: which addresses exist and whether any block there lets other classes through.
-  const addrs = new Map<string, { host: string; port: number; chaos: boolean }>()
+  // First pass: which addresses exist, whether any block there lets other classes through, and
+  // the TCP limits its blocks set (CoreDNS: one server per address takes them from its zones).
+  const addrs = new Map<string, { host: string; port: number; chaos: boolean; tcp: TcpOptions }>()
   for (const p of plans) {
     for (const { port } of p.zones) {
       for (const host of p.hosts) {
         const k = `${host}|${port}`
-        const a = addrs.get(k) ?? { host, port, chaos: false }
+        const a = addrs.get(k) ?? { host, port, chaos: false, tcp: {} }
         a.chaos ||= p.allowOtherClasses
+        a.tcp = { ...a.tcp, ...p.tcp }
         addrs.set(k, a)
       }
     }
   }
   const servers = new Map<string, DnsServer>()
   for (const [k, a] of addrs) {
-    const opts = { host: a.host, port: a.port, allowOtherClasses: a.chaos }
+    const opts = { host: a.host, port: a.port, allowOtherClasses: a.chaos, tcp: a.tcp }
     servers.set(k, new DnsServer(observer ? { ...opts, observer } : opts))
   }
   for (const p of plans) {

@@ -4,13 +4,14 @@
 
 import { randomInt } from 'node:crypto'
 import dnsPacket from 'dns-packet'
-import type { Addr, Handler, Msg, Request, RequestContext } from '../plugin/plugin.ts'
+import type { Addr, Handler, Msg, Request, RequestContext, TcpOptions } from '../plugin/plugin.ts'
 import { PluginError } from '../plugin/plugin.ts'
 import { logLine } from '../plugin/log.ts'
 import { packetName, typeName } from '../plugin/msg.ts'
 import { clientWrote, Rcode } from '../plugin/rcode.ts'
 import { badVersReply, headerReply, rcodeReply } from '../wire/reply.ts'
 import { DROP, parseQuery } from '../wire/request.ts'
+import { TCP_DEFAULTS } from './tcp.ts'
 import { ServerWriter, type Send } from './writer.ts'
 
 const CLASS_IN = 1
@@ -37,6 +38,8 @@ export interface ServerOptions {
   /** CoreDNS lets non-IN classes through when chaos or forward is loaded. */
   readonly allowOtherClasses: boolean
   readonly observer?: ServerObserver
+  /** timeouts: overrides of TCP_DEFAULTS. */
+  readonly tcp?: TcpOptions
 }
 
 export class DnsServer {
@@ -44,6 +47,8 @@ export class DnsServer {
   readonly port: number
   /** Metrics `server` label, e.g. `dns://169.254.20.10:53` or `dns://:53`. */
   readonly label: string
+  /** What the TCP listener applies to each new connection. */
+  readonly tcp: Required<TcpOptions>
   readonly #zones = new Map<string, Route>()
   readonly #allowOtherClasses: boolean
   readonly #observer: ServerObserver | undefined
@@ -54,6 +59,7 @@ export class DnsServer {
     this.label = `dns://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
     this.#allowOtherClasses = opts.allowOtherClasses
     this.#observer = opts.observer
+    this.tcp = { ...TCP_DEFAULTS, ...opts.tcp }
   }
 
   get zones(): readonly string[] {

@@ -1,13 +1,18 @@
-// TCP transport (RFC 7766): 2-byte length framing, CoreDNS's 3 s first-read and 10 s idle
-// timeouts, pipelined queries answered as each completes, and a bound on open connections.
+// TCP transport (RFC 7766): 2-byte length framing, CoreDNS's 3 s first-read, 10 s idle and 5 s
+// write timeouts (the timeouts plugin changes them per server), pipelined queries answered as
+// each completes, and a bound on open connections.
 
 import net from 'node:net'
-import type { Addr } from '../plugin/plugin.ts'
+import type { Addr, TcpOptions } from '../plugin/plugin.ts'
 import { peer } from './addr.ts'
 import type { DnsServer } from './server.ts'
 
-export const TCP_FIRST_READ_MS = 3000
-export const TCP_IDLE_MS = 10000
+export const TCP_DEFAULTS: Required<TcpOptions> = {
+  readMs: 3000,
+  writeMs: 5000,
+  idleMs: 10000,
+  maxQueries: 0,
+}
 export const TCP_MAX_CONNECTIONS = 1024
 
 export class TcpListener {
@@ -45,30 +50,41 @@ export class TcpListener {
     this.#sockets.add(sock)
     sock.on('close', () => this.#sockets.delete(sock))
     sock.on('error', () => sock.destroy())
-    sock.setTimeout(TCP_FIRST_READ_MS, () => sock.destroy())
+    // The limits of the configuration serving when the connection came in.
+    const { readMs, writeMs, idleMs, maxQueries } = this.target.tcp
+    sock.setTimeout(readMs, () => sock.destroy())
     const local: Addr = peer(sock.localAddress ?? '', sock.localPort ?? this.port)
     const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
+    let read = 0
+    let sent = 0
+    let stalled: NodeJS.Timeout | undefined
+    sock.on('close', () => clearTimeout(stalled))
     const send = (wire: Uint8Array) => {
       if (sock.destroyed || !sock.writable) return
       const framed = Buffer.allocUnsafe(wire.length + 2)
       framed.writeUInt16BE(wire.length, 0)
       framed.set(wire, 2)
-      sock.write(framed)
+      // A reply the kernel does not take within writeMs means a client that stopped reading.
+      if (!sock.write(framed) && stalled === undefined) {
+        stalled = setTimeout(() => sock.destroy(), writeMs)
+        sock.once('drain', () => {
+          clearTimeout(stalled)
+          stalled = undefined
+        })
+      }
+      if (++sent === maxQueries) sock.end()
     }
     let pending: Buffer = Buffer.alloc(0)
-    let first = true
     sock.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
       while (pending.length >= 2) {
+        if (read === maxQueries && maxQueries > 0) return // the rest waits for the close
         const len = pending.readUInt16BE(0)
         if (len === 0) return void sock.destroy() // nothing sane follows a zero-length frame
         if (pending.length < len + 2) break
         const msg = pending.subarray(2, len + 2)
         pending = pending.subarray(len + 2)
-        if (first) {
-          first = false
-          sock.setTimeout(TCP_IDLE_MS)
-        }
+        if (read++ === 0) sock.setTimeout(idleMs)
         this.target.handle(msg, 'tcp', local, remote, send)
       }
     })

@@ -5,7 +5,7 @@ import dnsPacket from 'dns-packet'
 import type { Edns, Msg, Request } from '../plugin/plugin.ts'
 import { Rcode } from '../plugin/rcode.ts'
 import { lowerName, readName, skipName, WireError } from './name.ts'
-import { Flag, HEADER, layout, u16, u32 } from './message.ts'
+import { Flag, HEADER, layout, setU16, u16, u32 } from './message.ts'
 
 /** parseQuery's answer when the packet must be ignored (responses, runt packets). */
 export const DROP = -1
@@ -23,7 +23,7 @@ export class WireRequest implements Request {
   readonly type: number
   readonly class: number
   readonly questionEnd: number
-  readonly edns: Edns | undefined
+  edns: Edns | undefined
   readonly proto: 'udp' | 'tcp'
   #msg: Msg | undefined
 
@@ -62,6 +62,18 @@ export class WireRequest implements Request {
     if (this.proto === 'tcp') return 65535
     const s = this.edns?.udpSize ?? 512
     return s < 512 ? 512 : s
+  }
+
+  /**
+   * bufsize: lower the advertised EDNS UDP size in place, bytes included, as CoreDNS mutates the
+   * request: the next plugins and upstreams see the smaller size, and the server's writer
+   * (which holds this request) truncates the reply to it and mirrors it.
+   */
+  limitUdpSize(max: number): void {
+    const e = this.edns
+    if (e === undefined || e.udpSize <= max) return
+    setU16(this.wire, skipName(this.wire, e.offset) + 2, max)
+    this.edns = { ...e, udpSize: max }
   }
 
   get msg(): Msg {

@@ -1,0 +1,29 @@
+import type { Directive } from '../../src/corefile/ast.ts'
+import { noBlock } from '../../src/corefile/args.ts'
+import { definePlugin } from '../../src/plugin/plugin.ts'
+import { version } from '../../src/cli/version.ts'
+import { chaosHandler, trimTxt, type ChaosConfig } from './chaos.ts'
+
+/** What authors.bind says when the Corefile names nobody. */
+export const DEFAULT_AUTHORS = ['tsdns']
+
+/** `chaos [VERSION [AUTHORS...]]`: authors deduplicated and sorted, as CoreDNS does. */
+export function parseChaos(d: Directive): ChaosConfig {
+  noBlock(d, 'chaos')
+  const [v, ...authors] = d.args.map((t) => trimTxt(t.text))
+  return {
+    version: v ?? `tsdns-${version}`,
+    authors: authors.length === 0 ? DEFAULT_AUTHORS : [...new Set(authors)].sort(),
+  }
+}
+
+export default definePlugin<ChaosConfig>({
+  name: 'chaos',
+  once: true,
+  parse(stanzas) {
+    return parseChaos(stanzas[0]!)
+  },
+  setup(cfg) {
+    return (next) => chaosHandler(cfg, next)
+  },
+})

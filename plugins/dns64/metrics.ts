@@ -1,0 +1,7 @@
+import { CounterFamily } from '../../src/plugin/metrics.ts'
+
+export const translated = new CounterFamily(
+  'coredns_dns64_requests_translated_total',
+  'Counter of DNS requests translated by dns64.',
+  ['server'],
+)

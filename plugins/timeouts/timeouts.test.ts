@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict'
+import { connect, type Socket } from 'node:net'
+import { after, test } from 'node:test'
+import { CorefileError } from '../../src/corefile/errors.ts'
+import { loadCorefile } from '../../src/corefile/load.ts'
+import type { TcpOptions } from '../../src/plugin/plugin.ts'
+import { setLogSink } from '../../src/plugin/log.ts'
+import { Instance } from '../../src/server/instance.ts'
+import { ListenerPool } from '../../src/server/listeners.ts'
+import { buildQuery, freePort } from '../../test/helpers/index.ts'
+import { parseTimeouts } from './setup.ts'
+
+setLogSink(() => {})
+
+function build(text: string): Instance {
+  const { blocks } = loadCorefile({ file: 'Corefile', text })
+  return Instance.build(blocks, { defaultPort: 53, dir: '.' })
+}
+
+function parse(body: string): TcpOptions {
+  const { blocks } = loadCorefile({ file: 'Corefile', text: `. {\n${body}\n}\n` })
+  return parseTimeouts(blocks[0]!.directives)
+}
+
+const valid: Array<[string, TcpOptions]> = [
+  ['timeouts {\n read 10s\n}', { readMs: 10_000 }],
+  [
+    'timeouts {\n read 10s\n write 20s\n idle 1m\n}',
+    { readMs: 10_000, writeMs: 20_000, idleMs: 60_000 },
+  ],
+  ['timeouts {\n idle 24h\n max_queries 200\n}', { idleMs: 86_400_000, maxQueries: 200 }],
+  ['timeouts {\n read 1s\n}\ntimeouts {\n read 2s\n write 3s\n}', { readMs: 2000, writeMs: 3000 }],
+]
+for (const [body, want] of valid) {
+  test(`parses: ${body.replace(/\n/g, ' ')}`, () => assert.deepEqual(parse(body), want))
+}
+
+// fails
+const invalid: Array<[string, string, number, number, string]> = [
+  ['timeouts', 'COREFILE_ARGS', 2, 1, 'timeouts block with no timeouts or limits specified'],
+  ['timeouts {\n}', 'COREFILE_ARGS', 2, 1, 'timeouts block with no timeouts or limits specified'],
+  ['timeouts 5s {\n read 5s\n}', 'COREFILE_ARGS', 2, 10, 'wrong argument count'],
+  ['timeouts {\n read 500ms\n}', 'COREFILE_VALUE', 3, 7, "'500ms' needs to be between 1 second"],
+  ['timeouts {\n idle 25h\n}', 'COREFILE_VALUE', 3, 7, 'needs to be between 1 second and 24 hours'],
+  ['timeouts {\n write ten\n}', 'COREFILE_VALUE', 3, 8, "invalid duration 'ten'"],
+  ['timeouts {\n read\n}', 'COREFILE_ARGS', 3, 2, 'wrong argument count'],
+  ['timeouts {\n read 1s 2s\n}', 'COREFILE_ARGS', 3, 10, 'wrong argument count'],
+  ['timeouts {\n max_queries -1\n}', 'COREFILE_VALUE', 3, 14, 'out of range'],
+  ['timeouts {\n linger 5s\n}', 'COREFILE_UNKNOWN', 3, 2, "unknown option: 'linger'"],
+]
+for (const [body, code, line, col, fragment] of invalid) {
+  test(`fails: ${body.replace(/\n/g, ' ')}`, () => {
+    assert.throws(() => parse(body), (err: unknown) => {
+      assert.ok(err instanceof CorefileError, String(err))
+      assert.deepEqual([err.code, err.line, err.col], [code, line, col], err.message)
+      assert.ok(err.detail.includes(fragment), err.detail)
+      return true
+    })
+  })
+}
+
+test('servers take CoreDNS defaults, and the values of every block on their address', () => {
+  const plain = build('.:1053 {\n whoami\n}\n')
+  const defaults = { readMs: 3000, writeMs: 5000, idleMs: 10_000, maxQueries: 0 }
+  assert.deepEqual(plain.servers[0]!.tcp, defaults)
+  const two = build(
+    'a.:1053 {\n timeouts {\n read 2s\n }\n whoami\n}\n' +
+      'b.:1053 {\n timeouts {\n idle 30s\n }\n whoami\n}\n',
+  )
+  assert.deepEqual(two.servers[0]!.tcp, { ...defaults, readMs: 2000, idleMs: 30_000 })
+})
+
+/** A real TCP listener on a free port serving `plugins`; stopped after the tests. */
+async function listen(plugins: string): Promise<number> {
+  const port = await freePort('tcp')
+  const pool = new ListenerPool()
+  await pool.apply(build(`.:${port} {\n${plugins}\n whoami\n}\n`).servers)
+  after(() => pool.closeAll())
+  return port
+}
+
+function framed(...queries: Uint8Array[]): Buffer {
+  const frame = (q: Uint8Array) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q])
+  return Buffer.concat(queries.map(frame))
+}
+
+interface Session {
+  /** From connecting to the server's close. */
+  readonly ms: number
+  readonly replies: number
+  readonly firstReplyMs: number
+}
+
+/** Connects, sends `data`, and resolves when the server closes the connection. */
+function session(port: number, data: Buffer | undefined): Promise<Session> {
+  return new Promise((resolve) => {
+    const start = Date.now()
+    let firstReplyMs = -1
+    let got = Buffer.alloc(0)
+    const sock: Socket = connect({ host: '127.0.0.1', port }, () => {
+      if (data) sock.write(data)
+    })
+    const guard = setTimeout(() => sock.destroy(), 6000) // the assertions then say why
+    sock.on('data', (chunk) => {
+      if (firstReplyMs < 0) firstReplyMs = Date.now() - start
+      got = Buffer.concat([got, chunk])
+    })
+    // A server closing with a query left unread resets the connection: still a close.
+    sock.on('error', () => {})
+    sock.on('close', () => {
+      clearTimeout(guard)
+      let replies = 0
+      for (let o = 0; o + 2 <= got.length; o += 2 + got.readUInt16BE(o)) replies++
+      resolve({ ms: Date.now() - start, replies, firstReplyMs })
+    })
+  })
+}
+
+test('read: a connection that sends nothing is closed after the read timeout', async () => {
+  const port = await listen(' timeouts {\n read 1s\n }')
+  const { ms, replies } = await session(port, undefined)
+  assert.equal(replies, 0)
+  assert.ok(ms >= 900 && ms < 2500, `closed after ${ms} ms (default would be 3000)`)
+})
+
+test('idle: after a query, the connection lives for the idle timeout', async () => {
+  const port = await listen(' timeouts {\n read 5s\n idle 1s\n }')
+  const { ms, replies, firstReplyMs } = await session(port, framed(buildQuery('a.example.')))
+  assert.equal(replies, 1)
+  const idle = ms - firstReplyMs
+  assert.ok(idle >= 900 && idle < 2500, `closed ${idle} ms after the reply (default idle: 10 s)`)
+})
+
+test('max_queries: the connection is closed once that many queries are answered', async () => {
+  const port = await listen(' timeouts {\n max_queries 2\n }')
+  const q = () => buildQuery('a.example.')
+  const { ms, replies } = await session(port, framed(q(), q(), q()))
+  assert.equal(replies, 2)
+  assert.ok(ms < 1000, `closed after ${ms} ms, not by a timeout`)
+})
+
+test('write: a client that stops reading is cut off when a reply waits that long', async () => {
+  const big = [0, 1, 2, 3].map((i) => `answer "{{ .Name }} 60 IN TXT ${String(i).repeat(250)}"`)
+  const port = await listen(
+    ` timeouts {\n write 1s\n idle 30s\n }\n template IN TXT big.test {\n ${big.join('\n ')}\n }`,
+  )
+  // About 10 MB of replies: more than the kernel buffers on both sides hold.
+  const queries = Array.from({ length: 10_000 }, () => buildQuery('big.test.', 'TXT'))
+  const got = await new Promise<{ replies: number }>((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port }, () => {
+      sock.pause()
+      sock.write(framed(...queries))
+      // reading again after the write timeout: only what was already sent is left
+      setTimeout(() => sock.resume(), 2500)
+    })
+    let bytes = Buffer.alloc(0)
+    sock.on('data', (chunk) => (bytes = Buffer.concat([bytes, chunk])))
+    sock.on('error', () => {})
+    const guard = setTimeout(() => sock.destroy(), 8000)
+    sock.on('close', () => {
+      clearTimeout(guard)
+      let replies = 0
+      for (let o = 0; o + 2 <= bytes.length; o += 2 + bytes.readUInt16BE(o)) replies++
+      resolve({ replies })
+    })
+  })
+  assert.ok(got.replies > 0 && got.replies < queries.length, `${got.replies} replies`)
+})

@@ -1,0 +1,85 @@
+// EDNS options in an OPT RR (RFC 6891 §6.1.2), read and written as bytes: nsid puts its option
+// in replies, rewrite edits the options of requests.
+
+import { HEADER, type Layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
+
+export const OPTION_NSID = 3
+export const OPTION_SUBNET = 8
+
+export interface EdnsOption {
+  readonly code: number
+  readonly data: Uint8Array
+}
+
+/** An OPT RR's UDP size (its class) and TTL word (extended rcode, version, flags). */
+export interface OptHeader {
+  readonly udpSize: number
+  readonly ttl: number
+}
+
+/** The options of the OPT RR whose TTL field is at `ttlOff` (malformed trailing bytes dropped). */
+export function readOptions(wire: Uint8Array, ttlOff: number): EdnsOption[] {
+  const end = ttlOff + 6 + u16(wire, ttlOff + 4)
+  const out: EdnsOption[] = []
+  for (let o = ttlOff + 6; o + 4 <= end; ) {
+    const len = u16(wire, o + 2)
+    if (o + 4 + len > end) break
+    out.push({ code: u16(wire, o), data: wire.slice(o + 4, o + 4 + len) })
+    o += 4 + len
+  }
+  return out
+}
+
+/** Whether the OPT RR whose TTL field is at `ttlOff` carries option `code` (no allocation). */
+export function hasOption(wire: Uint8Array, ttlOff: number, code: number): boolean {
+  const end = ttlOff + 6 + u16(wire, ttlOff + 4)
+  for (let o = ttlOff + 6; o + 4 <= end; o += 4 + u16(wire, o + 2)) {
+    if (u16(wire, o) === code) return true
+  }
+  return false
+}
+
+export function readOptHeader(wire: Uint8Array, ttlOff: number): OptHeader {
+  return { udpSize: u16(wire, ttlOff - 2), ttl: u32(wire, ttlOff) }
+}
+
+/** A whole OPT RR: root owner, type OPT, then the header fields and options. */
+export function encodeOpt(h: OptHeader, options: readonly EdnsOption[]): Uint8Array {
+  let rdlen = 0
+  for (const o of options) rdlen += 4 + o.data.length
+  const out = new Uint8Array(11 + rdlen)
+  setU16(out, 1, TYPE_OPT)
+  setU16(out, 3, h.udpSize)
+  setU32(out, 5, h.ttl)
+  setU16(out, 9, rdlen)
+  let p = 11
+  for (const o of options) {
+    setU16(out, p, o.code)
+    setU16(out, p + 2, o.data.length)
+    out.set(o.data, p + 4)
+    p += 4 + o.data.length
+  }
+  return out
+}
+
+/**
+ * `msg` (walked as `l`) with its OPT RR dropped and `opt` appended as the last additional RR,
+ * the way the server's scrub moves the OPT: compression pointers only point backwards.
+ */
+export function withOpt(msg: Uint8Array, l: Layout, opt: Uint8Array): Uint8Array {
+  const end = l.starts[l.starts.length - 1]!
+  let keep = end - HEADER
+  let optStart = end
+  let optEnd = end
+  if (l.opt >= 0) {
+    optStart = l.starts[l.opt]!
+    optEnd = l.starts[l.opt + 1]!
+    keep -= optEnd - optStart
+  }
+  const out = new Uint8Array(HEADER + keep + opt.length)
+  out.set(msg.subarray(0, optStart))
+  out.set(msg.subarray(optEnd, end), optStart)
+  out.set(opt, HEADER + keep)
+  if (l.opt < 0) setU16(out, 10, u16(msg, 10) + 1)
+  return out
+}
