@@ -102,11 +102,14 @@ export class Health {
     for (const p of this.#probes.values()) p.start()
   }
 
-  /** On the final stop, /health keeps answering OK and queries keep being served meanwhile. */
-  async stop(final: boolean): Promise<void> {
-    for (const p of this.#probes.values()) p.stop()
-    if (!final || this.#lameduckMs <= 0) return
+  /** Final stop only: /health keeps answering OK and queries keep being served meanwhile. */
+  async lameduck(): Promise<void> {
+    if (this.#lameduckMs <= 0) return
     this.#log.info(`Going into lameduck mode for ${goDuration(this.#lameduckMs)}`)
     await sleep(this.#lameduckMs)
+  }
+
+  stop(): void {
+    for (const p of this.#probes.values()) p.stop()
   }
 }

@@ -35,7 +35,8 @@ export default definePlugin<HealthConfig[]>({
     const health = ctx.shared('health', () => {
       const h = new Health(ctx.log)
       ctx.onStartup(() => h.start())
-      ctx.onShutdown(() => h.stop(ctx.runtime.phase() === 'stopping'))
+      ctx.onLameduck(() => h.lameduck())
+      ctx.onShutdown(() => h.stop())
       return h
     })
     for (const { address, lameduckMs } of cfg) {

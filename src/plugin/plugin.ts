@@ -134,6 +134,11 @@ export interface SetupContext {
   readonly log: Logger
   onStartup(fn: Hook): void
   onShutdown(fn: Hook): void
+  /**
+   * On the final stop only, before any shutdown hook: the process still serves while these run
+   * (health's lameduck), so no plugin has closed its upstreams yet.
+   */
+  onLameduck(fn: Hook): void
   /** One value per key for the whole configuration (e.g. a metrics listener per address). */
   shared<T>(key: string, create: () => T): T
   /** bind: serve this block on these addresses instead of every address. */

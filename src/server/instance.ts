@@ -28,48 +28,40 @@ interface BlockPlan {
 
 export class Instance {
   readonly servers: readonly DnsServer[]
-  readonly #startup: Hook[]
-  readonly #shutdown: Hook[]
-  readonly #shared: Map<string, unknown>
+  readonly #life: Lifecycle
 
-  private constructor(servers: DnsServer[], startup: Hook[], shutdown: Hook[], shared: Map<string, unknown>) {
+  private constructor(servers: DnsServer[], life: Lifecycle) {
     this.servers = servers
-    this.#startup = startup
-    this.#shutdown = shutdown
-    this.#shared = shared
+    this.#life = life
   }
 
   /** Parses every plugin, then sets them up; throws every located error found. No sockets yet. */
   static build(blocks: readonly ServerBlock[], opts: BuildOptions): Instance {
-    const startup: Hook[] = []
-    const shutdown: Hook[] = []
-    const shared = new Map<string, unknown>()
+    const life: Lifecycle = { startup: [], shutdown: [], lameduck: [], shared: new Map() }
     const errors: CorefileError[] = []
-    const life = { startup, shutdown, shared }
     const steps = blocks.map((block) => prepareBlock(block, opts, life, errors))
     if (errors.length === 1) throw errors[0]!
     if (errors.length > 1) throw new CorefileErrors(errors)
     const plans = steps.map((setup) => setup())
-    return new Instance(compose(plans, opts.observer), startup, shutdown, shared)
+    return new Instance(compose(plans, opts.observer), life)
   }
 
   /** Values plugins registered with ctx.shared (a reload hands them to the next instance). */
   get shared(): ReadonlyMap<string, unknown> {
-    return this.#shared
+    return this.#life.shared
   }
 
   async startup(): Promise<void> {
-    for (const fn of this.#startup) await fn()
+    for (const fn of this.#life.startup) await fn()
+  }
+
+  /** The final stop's first step: every lameduck hook at once (the longest one sets the pace). */
+  async lameduck(): Promise<void> {
+    await Promise.all(this.#life.lameduck.map((fn) => run(fn, 'lameduck')))
   }
 
   async shutdown(): Promise<void> {
-    for (const fn of this.#shutdown) {
-      try {
-        await fn()
-      } catch (err) {
-        logger().error(`shutdown: ${String(err)}`)
-      }
-    }
+    for (const fn of this.#life.shutdown) await run(fn, 'shutdown')
   }
 
   /** Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`. */
@@ -77,6 +69,15 @@ export class Instance {
     return this.servers.flatMap((s) =>
       s.zones.map((z) => `${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`),
     )
+  }
+}
+
+/** A failing hook is logged; the others still run. */
+async function run(fn: Hook, what: string): Promise<void> {
+  try {
+    await fn()
+  } catch (err) {
+    logger().error(`${what}: ${String(err)}`)
   }
 }
 
@@ -90,6 +91,7 @@ const standalone: Runtime = {
 interface Lifecycle {
   readonly startup: Hook[]
   readonly shutdown: Hook[]
+  readonly lameduck: Hook[]
   readonly shared: Map<string, unknown>
 }
 
@@ -129,6 +131,7 @@ function prepareBlock(
     log: logger(name),
     onStartup: (fn) => void life.startup.push(fn),
     onShutdown: (fn) => void life.shutdown.push(fn),
+    onLameduck: (fn) => void life.lameduck.push(fn),
     shared: <T>(key: string, create: () => T): T => {
       if (!life.shared.has(key)) life.shared.set(key, create())
       return life.shared.get(key) as T

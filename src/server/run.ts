@@ -83,7 +83,13 @@ export class Runner {
     this.#current = next
     this.hash = hash
     await old?.shutdown()
-    await next.startup()
+    try {
+      await next.startup()
+    } catch (err) {
+      // The new configuration serves DNS already; a plugin that could not start is logged, and
+      // the reload must not take the process down (SIGUSR1 and the reload plugin don't wait).
+      logLine('ERROR', `reload: startup of the new configuration failed: ${String(err instanceof Error ? err.message : err)}`)
+    }
     await closeRetiredListeners() // HTTP listeners only the old configuration used
     return 'reloaded'
   }
@@ -92,6 +98,7 @@ export class Runner {
     const inst = this.#current
     this.#current = undefined
     this.#phase = 'stopping'
+    await inst?.lameduck() // still serving: nothing has closed yet
     await inst?.shutdown()
     await closeRetiredListeners()
     await this.#pool.closeAll()
