@@ -21,6 +21,8 @@ export class UdpListener {
   #local: Addr
   /** Replies held while closing: a connected socket cannot send to other addresses. */
   #parked: Parked[] | undefined
+  /** Set just before the socket closes: answers finishing later are dropped, not sent. */
+  #closed = false
 
   constructor(host: string, port: number, target: DnsServer) {
     this.host = host
@@ -51,7 +53,8 @@ export class UdpListener {
       const remote = peer(rinfo.address, rinfo.port)
       this.target.handle(msg, 'udp', this.#local, remote, (wire) => {
         if (this.#parked) this.#parked.push([wire, rinfo.port, rinfo.address])
-        else sock.send(wire, rinfo.port, rinfo.address)
+        // send() on a closed socket throws: an answer that took longer than the drain is lost
+        else if (!this.#closed) sock.send(wire, rinfo.port, rinfo.address)
       })
     })
     this.#sock = sock
@@ -83,6 +86,7 @@ export class UdpListener {
       // send() hands the datagram to the kernel on the next tick (after its address lookup)
       await new Promise((resolve) => process.nextTick(resolve))
     }
+    this.#closed = true
     await new Promise<void>((resolve) => sock.close(() => resolve()))
   }
 }
