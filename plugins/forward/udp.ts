@@ -6,6 +6,7 @@
 // diversity) until `expire`.
 
 import dgram from 'node:dgram'
+import { ipLookup } from '../../src/plugin/ip-lookup.ts'
 import type { DropReason } from './metrics.ts'
 import { checkReply } from './reply-check.ts'
 import { randomId } from './random-id.ts'
@@ -33,7 +34,7 @@ export class UdpConn {
     this.#ep = ep
     this.#pool = pool
     this.#connected = connected
-    this.#sock = dgram.createSocket(ep.family === 6 ? 'udp6' : 'udp4')
+    this.#sock = dgram.createSocket({ type: ep.family === 6 ? 'udp6' : 'udp4', lookup: ipLookup })
     this.#sock.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo))
     this.#sock.on('error', (err) => this.#fail(err))
     if (connected) this.#sock.connect(ep.port, ep.host, () => (this.#ready = true))

@@ -17,7 +17,7 @@ import {
   type CustomPatternMatcherFunc,
   type IToken,
   type TokenType,
-} from 'chevrotain'
+} from './chevrotain.ts'
 import type { Token } from './ast.ts'
 import { CorefileError } from './errors.ts'
 

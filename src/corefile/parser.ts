@@ -21,7 +21,7 @@ import {
   type IRecognitionException,
   type IToken,
   type TokenType,
-} from 'chevrotain'
+} from './chevrotain.ts'
 import { CorefileError } from './errors.ts'
 import {
   InlineRCurly,

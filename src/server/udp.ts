@@ -2,6 +2,7 @@
 // serve the same address (handover, HA pairs). The target server can be swapped (reload).
 
 import dgram from 'node:dgram'
+import { ipLookup } from '../plugin/ip-lookup.ts'
 import type { Addr } from '../plugin/plugin.ts'
 import { peer } from './addr.ts'
 import type { DnsServer } from './server.ts'
@@ -33,7 +34,9 @@ export class UdpListener {
 
   async listen(): Promise<void> {
     const v6 = this.host === '' || this.host.includes(':')
-    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reusePort: true, ipv6Only: false })
+    const sock = dgram.createSocket({
+      type: v6 ? 'udp6' : 'udp4', reusePort: true, ipv6Only: false, lookup: ipLookup,
+    })
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject)
       sock.bind({ address: this.host === '' ? '::' : this.host, port: this.port }, () => {
@@ -83,8 +86,6 @@ export class UdpListener {
       // back in the group until the close below, well under a millisecond with no poll between
       if (away) sock.disconnect()
       for (const [wire, port, address] of parked) sock.send(wire, port, address)
-      // send() hands the datagram to the kernel on the next tick (after its address lookup)
-      await new Promise((resolve) => process.nextTick(resolve))
     }
     this.#closed = true
     await new Promise<void>((resolve) => sock.close(() => resolve()))

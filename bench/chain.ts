@@ -1,0 +1,70 @@
+// The JavaScript cost of one query, without sockets: the bench Corefile's chains built in process
+// and driven through DnsServer.handle with a send that only counts. Cache hits and template
+// answers are synchronous, so a plain loop measures them. What `npm run bench` measures on top
+// of this is the kernel (two syscalls a query) and the event loop.
+// Usage: node bench/chain.ts [queries per workload, default 300000]   (add --cpu-prof to profile)
+
+import dgram from 'node:dgram'
+import { performance } from 'node:perf_hooks'
+import { parseConfig } from '../src/cli/config.ts'
+import type { Addr } from '../src/plugin/plugin.ts'
+import { Instance } from '../src/server/instance.ts'
+import type { DnsServer } from '../src/server/server.ts'
+import { buildQuery } from '../test/helpers/query.ts'
+import { LOCAL_ZONE, tsdnsCorefile } from './servers.ts'
+
+const N = Number(process.argv[2] ?? 300_000)
+const PORT = 53
+const NAMES = 1000
+
+/** A loopback upstream answering every A query with one record (to fill the cache). */
+async function upstream(): Promise<{ port: number; close(): void }> {
+  const sock = dgram.createSocket('udp4')
+  sock.on('message', (q, rinfo) => {
+    const a = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 0, 0, 1])
+    const r = Buffer.concat([q, a])
+    r[2] = 0x81
+    r[3] = 0x80
+    r.writeUInt16BE(1, 6)
+    sock.send(r, rinfo.port, rinfo.address)
+  })
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve))
+  return { port: sock.address().port, close: () => sock.close() }
+}
+
+const local: Addr = { address: '127.0.0.1', port: PORT, family: 4 }
+const remote: Addr = { address: '127.0.0.1', port: 40000, family: 4 }
+let sent = 0
+const send = (): void => {
+  sent++
+}
+
+function queries(suffix: string): Buffer[] {
+  return Array.from({ length: NAMES }, (_, i) => buildQuery(`h${i}.${suffix}`, 'A', { id: i }))
+}
+
+/** ns per query over `n` queries through `server` (every one answered synchronously). */
+function run(server: DnsServer, qs: readonly Buffer[], n: number): number {
+  const before = sent
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) server.handle(qs[i % qs.length]!, 'udp', local, remote, send)
+  const ns = ((performance.now() - t0) * 1e6) / n
+  if (sent - before !== n) throw new Error(`${n - (sent - before)} queries not answered at once`)
+  return ns
+}
+
+const up = await upstream()
+const text = tsdnsCorefile(PORT, up.port, 9153)
+const blocks = parseConfig({ file: 'bench', text }, PORT)
+const inst = Instance.build(blocks, { defaultPort: PORT, dir: '.' })
+const server = inst.servers[0]!
+const hits = queries('bench')
+// fill the cache through forward (asynchronous), then every query is a hit
+await Promise.all(hits.map((q) => server.exchange(q)))
+const local_ = queries(LOCAL_ZONE)
+for (const [name, qs] of [['cache hit', hits], ['template', local_]] as const) {
+  run(server, qs, Math.min(N, 50_000)) // warm up: optimised code before measuring
+  process.stdout.write(`${name}: ${(run(server, qs, N) / 1000).toFixed(2)} µs a query\n`)
+}
+up.close()
+await inst.shutdown()

@@ -1,0 +1,171 @@
+// bench/results/latest.md: the figures of one run as tables, ratios to the peers of the same
+// run, and the issue's targets checked against them.
+
+export interface Meta {
+  readonly date: string
+  readonly machine: string
+  readonly load: string
+  readonly seconds: number
+  readonly rate: number
+  readonly rounds: number
+}
+
+export interface Row {
+  readonly server: string
+  readonly workload: string
+  /** Flat out. */
+  readonly qps: number
+  readonly sent: number
+  readonly lost: number
+  /** CPU time of the server per answered query, flat out, in µs. */
+  readonly cpuUs: number
+  /** At the fixed offered rate: latency in ms over the answered queries. */
+  readonly rate: number
+  readonly p50: number
+  readonly p99: number
+  readonly p999: number
+  readonly rateSent: number
+  readonly rateLost: number
+  readonly startMs: number
+}
+
+export interface MemoryRow {
+  readonly server: string
+  /** Median over every start of this server in the run. */
+  readonly startMs: number
+  /** MiB at start, after 10k and after 100k unique names. */
+  readonly rss0: number
+  readonly rss10k: number
+  readonly rss100k: number
+  readonly lost: number
+}
+
+const CEILING = 'node ceiling'
+const TSDNS = 'tsdns'
+
+const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '-')
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-')
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-')
+const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-')
+const pct = (part: number, whole: number): string =>
+  whole > 0 ? `${((100 * part) / whole).toFixed(part > 0 && part < whole / 1000 ? 3 : 1)}%` : '-'
+
+interface Target {
+  readonly what: string
+  readonly value: number
+  readonly shown: string
+  readonly ok: boolean
+}
+
+function find(rows: readonly Row[], server: string, workload: string): Row | undefined {
+  return rows.find((r) => r.server === server && r.workload === workload)
+}
+
+function targets(rows: readonly Row[], mem: readonly MemoryRow[]): Target[] {
+  const out: Target[] = []
+  const ratio = (what: string, workload: string, peer: string, min: number): void => {
+    const t = find(rows, TSDNS, workload)
+    const p = find(rows, peer, workload)
+    if (t === undefined || p === undefined) return
+    // judged per core (CPU time per query): steadier than qps when the machine is shared
+    const perCore = p.cpuUs / t.cpuUs
+    out.push({ what: `${workload}: tsdns ≥ ${min}x ${what} (per core)`, value: perCore,
+      shown: `${f2(perCore)}x (qps ${f2(t.qps / p.qps)}x)`, ok: perCore >= min })
+  }
+  ratio('the Node ceiling', 'cache hits', CEILING, 0.7)
+  ratio('dnsmasq', 'cache hits', 'dnsmasq', 1.3)
+  ratio('unbound', 'cache misses', 'unbound', 1.0)
+  const hits = find(rows, TSDNS, 'cache hits')
+  if (hits !== undefined) {
+    out.push({ what: `cache hits: p99 ≤ 1 ms at ${f0(hits.rate)} qps`, value: hits.p99,
+      shown: `${f3(hits.p99)} ms`, ok: hits.p99 <= 1 })
+  }
+  const startRow = mem.find((r) => r.server === TSDNS)
+  if (startRow !== undefined) {
+    out.push({ what: 'start to first answer ≤ 300 ms', value: startRow.startMs,
+      shown: `${f0(startRow.startMs)} ms`, ok: startRow.startMs <= 300 })
+  }
+  for (const m of mem.filter((r) => r.server === TSDNS || r.server.startsWith(`${TSDNS}, node`))) {
+    const how = m.server === TSDNS ? '' : ` (${m.server})`
+    out.push({ what: `RSS ≤ 80 MiB with 10k cached entries${how}`, value: m.rss10k,
+      shown: `${f1(m.rss10k)} MiB`, ok: m.rss10k <= 80 })
+    const growth = m.rss100k - m.rss10k
+    out.push({ what: `memory flat under a unique-name flood (10k → 100k names, < 10% ` +
+      `growth)${how}`, value: growth, shown: `${growth >= 0 ? '+' : ''}${f1(growth)} MiB`,
+      ok: growth < 0.1 * m.rss10k })
+  }
+  return out
+}
+
+export function markdown(meta: Meta, rows: readonly Row[], mem: readonly MemoryRow[]): string {
+  const workloads = [...new Set(rows.map((r) => r.workload))]
+  const lines = [
+    '# tsdns benchmark',
+    '',
+    `${meta.date} · ${meta.machine} · ${meta.load}`,
+    '',
+    `Each server runs on CPU 0 (taskset); dnsperf and the upstream (an authoritative unbound) ` +
+      `share CPU 1. Every server is started fresh for each workload and round, warmed for 1 s, ` +
+      `then measured flat out for ${meta.seconds} s (8 clients, 500 queries outstanding, 1 s ` +
+      `timeout) and at a fixed ${f0(meta.rate)} qps for ${meta.seconds} s (latency of each ` +
+      `answer, over the answered queries). The Node ceiling answers every query with a fixed ` +
+      `reply, whatever the workload. ${meta.rounds} rounds, servers taking turns; the table ` +
+      `keeps each server's best round (highest qps, lowest CPU per query, lowest p99): the ` +
+      `machine is shared with other work, which lowers and scatters throughput; CPU time per ` +
+      `query (from /proc, flat out) is the steadier figure, and 10⁶ / it is the rate one ` +
+      `whole core would give.`,
+    '',
+    '![throughput and latency per server](latest.svg)',
+    '',
+    '## Targets',
+    '',
+    '| target | measured | |',
+    '|---|---:|---|',
+    ...targets(rows, mem).map((t) =>
+      `| ${t.what} | ${t.shown} | ${t.ok ? 'met' : '**not met**'} |`),
+    '',
+  ]
+  for (const w of workloads) {
+    const ws = rows.filter((r) => r.workload === w)
+    const base = find(rows, CEILING, w)?.qps ?? NaN
+    const baseCpu = find(rows, CEILING, w)?.cpuUs ?? NaN
+    lines.push(
+      `## ${w}`,
+      '',
+      `| server | qps | vs ceiling | lost | CPU µs/query | qps per core | vs ceiling | p50 ms | ` +
+        `p99 ms | p99.9 ms | lost at ${f0(meta.rate)} qps |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...ws.map((r) =>
+        `| ${r.server} | ${f0(r.qps)} | ${f2(r.qps / base)} | ${pct(r.lost, r.sent)} | ` +
+        `${f1(r.cpuUs)} | ${f0(1e6 / r.cpuUs)} | ${f2(baseCpu / r.cpuUs)} | ` +
+        `${f3(r.p50)} | ${f3(r.p99)} | ${f3(r.p999)} | ${pct(r.rateLost, r.rateSent)} |`),
+      '',
+    )
+  }
+  if (mem.length > 0) {
+    lines.push(
+      '## Memory and start',
+      '',
+      `RSS after a fresh start, then after 10k and 100k unique names (each forwarded once, at ` +
+        `${f0(meta.rate)} qps). tsdns, dnsmasq: cache of ~10k entries (the node-local ` +
+        'Corefile\'s capacity, dnsmasq --cache-size=10000); unbound: default 4 MiB message + ' +
+        '4 MiB RRset caches; "capacity 100k": the cache made to hold every name; "node …": ' +
+        'the same Corefile with V8 heap flags (bench/run.ts LEAN_HEAP). Start: from spawn to ' +
+        'the first answer to a forwarded name, the median over every start of that server in the ' +
+        'run.',
+      '',
+      '| server | start to first answer ms | RSS start MiB | RSS 10k names MiB | ' +
+        'RSS 100k names MiB |',
+      '|---|---:|---:|---:|---:|',
+      ...mem.map((m) =>
+        `| ${m.server} | ${f0(m.startMs)} | ${f1(m.rss0)} | ${f1(m.rss10k)} | ${f1(m.rss100k)} |`),
+      '',
+    )
+  }
+  lines.push(
+    'Command: `npm run bench` (BENCH_SECONDS, BENCH_RATE, BENCH_ONLY, BENCH_PROFILE: see ' +
+      'bench/run.ts).',
+    '',
+  )
+  return lines.join('\n')
+}
