@@ -99,9 +99,10 @@ export function parseQuery(buf: Uint8Array, proto: 'udp' | 'tcp'): WireRequest |
     const qname = readName(buf, HEADER)
     const qEnd = skipName(buf, HEADER)
     if (qEnd + 4 > buf.length) return Rcode.FormErr
-    const l = layout(buf)
+    // most queries carry no record at all: nothing to lay out
+    const l = u16(buf, 6) + u16(buf, 8) + u16(buf, 10) === 0 ? undefined : layout(buf)
     let edns: Edns | undefined
-    if (l.opt >= 0) {
+    if (l !== undefined && l.opt >= 0) {
       const start = l.starts[l.opt]!
       const ttlOff = l.ttls[l.opt]!
       const ttl = u32(buf, ttlOff)
