@@ -1,0 +1,28 @@
+// Floods, short: unique names against a bounded cache, max_concurrent against a slow upstream,
+// 2,000 idle TCP connections, slow TCP clients.
+
+import { test } from 'node:test'
+import { idleTcp, maxConcurrent, trickleTcp, uniqueNames } from './scenarios/floods.ts'
+import { assertOutcome } from './lib/check.ts'
+
+test('unique names at full speed: the cache stays at capacity, memory levels off', async (t) => {
+  assertOutcome(t, await uniqueNames({ durationMs: 5000, capacity: 2000, plateauSlackMiB: 40 }))
+})
+
+test('max_concurrent: a flood over a slow upstream is REFUSED at once, nothing queues',
+  async (t) => {
+    assertOutcome(t, await maxConcurrent({ durationMs: 2000, rate: 3000, maxConcurrent: 50,
+      upstreamDelayMs: 500 }))
+  })
+
+test('2,000 idle TCP connections: UDP unaffected, all closed at the read timeout', async (t) => {
+  assertOutcome(t, await idleTcp({ connections: 2000, udpRate: 300 }))
+})
+
+// Known defect (docs/reliability.md): the TCP listener's read timeout is an inactivity timer, so
+// a byte every second keeps a connection open for ever, and 1,024 of them lock real TCP clients
+// out. Marked todo until src/server/tcp.ts bounds the time to read a whole message.
+test('slow TCP clients (slowloris) are closed at the read timeout, real clients get in',
+  { todo: 'src/server/tcp.ts: the read timeout restarts on every byte' }, async (t) => {
+    assertOutcome(t, await trickleTcp({ connections: 1100, everyMs: 1000 }))
+  })

@@ -1,0 +1,87 @@
+// The long soak (`npm run soak`): every scenario at full size, one after another, printing its
+// figures as Markdown (the "Reliability" figures of docs/reliability.md come from here) and
+// exiting non-zero if any invariant broke. Bounded: each scenario by its own durations, the
+// whole run by a watchdog. Only loopback traffic.
+//
+//   node test/soak/run.ts [--only fuzz,upstream,floods,spoofing,lifecycle] [--seed N]
+
+import { setTimeout as delay } from 'node:timers/promises'
+import { packetFuzz } from './scenarios/fuzz.ts'
+import { allUpstreamsDead, FAULTS, upstreamFault } from './scenarios/upstream.ts'
+import { idleTcp, maxConcurrent, trickleTcp, uniqueNames } from './scenarios/floods.ts'
+import { spoofing } from './scenarios/spoofing.ts'
+import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
+import type { Outcome } from './lib/outcome.ts'
+
+const WATCHDOG_MS = 25 * 60_000
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
+const only = arg('only')?.split(',')
+const seed = Number(arg('seed') ?? Date.now() % 0x7fffffff)
+
+const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
+  // 12,000 a second: what tsdns takes on this machine beside the fuzzer and the upstreams
+  fuzz: () => [packetFuzz({ udp: 1_000_000, tcp: 10_000, seed, rate: 12_000, warmupMs: 20_000,
+    rssSlackMiB: 128, settleMs: 10_000 })],
+  upstream: async () => {
+    const outs: Outcome[] = []
+    for (const f of FAULTS) {
+      outs.push(await upstreamFault(f, { rate: 1000, durationMs: 15_000, faultAtMs: 3000,
+        minShare: 0.99, maxRecoveryMs: f === 'servfail' ? 500 : 8000 }))
+    }
+    outs.push(await allUpstreamsDead({ cached: 1000, uncached: 100 }))
+    return outs
+  },
+  floods: async () => [
+    await uniqueNames({ durationMs: 60_000, capacity: 9984, plateauSlackMiB: 40 }),
+    await maxConcurrent({ durationMs: 10_000, rate: 5000, maxConcurrent: 100,
+      upstreamDelayMs: 500 }),
+    await idleTcp({ connections: 2000, udpRate: 1000 }),
+    await trickleTcp({ connections: 1100, everyMs: 1000 }),
+  ],
+  spoofing: () => [spoofing({ names: 2000, samples: 20_000 })],
+  lifecycle: async () => [
+    await reloadUnderLoad({ rate: 3000, reloads: 10, reloadEveryMs: 1000 }),
+    await sigtermAlone({ rate: 3000, lameduckMs: 2000 }),
+    await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 0, cachedOnly: true }),
+    await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 200, cachedOnly: false }),
+    await crashRestart(2000),
+  ],
+}
+
+async function main(): Promise<number> {
+  const started = Date.now()
+  console.log(`# tsdns soak, ${new Date().toISOString()}, seed ${seed}\n`)
+  let failed = 0
+  let passed = 0
+  for (const [name, run] of Object.entries(groups)) {
+    if (only && !only.includes(name)) continue
+    const t0 = Date.now()
+    const outs = await Promise.all(await run())
+    console.log(`## ${name} (${Math.round((Date.now() - t0) / 1000)} s)\n`)
+    for (const o of outs) {
+      console.log(`### ${o.name}\n`)
+      console.log('| figure | value |\n| --- | --- |')
+      for (const [k, v] of Object.entries(o.figures)) console.log(`| ${k} | ${String(v)} |`)
+      for (const f of o.failures) console.log(`\n**FAILED**: ${f}`)
+      console.log('')
+      if (o.failures.length > 0) failed++
+      else passed++
+    }
+  }
+  console.log(`soak: ${Math.round((Date.now() - started) / 1000)} s`)
+  console.log(`soak: ${passed} passed, ${failed} failed`)
+  return failed > 0 ? 1 : 0
+}
+
+const watchdog = delay(WATCHDOG_MS, undefined, { ref: false }).then(() => {
+  console.error(`soak: watchdog: still running after ${WATCHDOG_MS / 60_000} min, giving up`)
+  process.exit(2)
+})
+void watchdog
+process.exitCode = await main()
+// helpers unref their children; anything left is killed by their exit hooks
+process.exit()
