@@ -7,7 +7,8 @@
 // disturb far less than throughput.
 //
 // Environment: BENCH_SECONDS (per measured phase, default 3), BENCH_ROUNDS (default 2),
-// BENCH_RATE (offered rate of the latency phase, default 20000), BENCH_ONLY (comma-separated
+// BENCH_RATE (offered rate of the latency phase, default 20000; a quarter of it for the
+// workloads that forward), BENCH_ONLY (comma-separated
 // server or workload names, or "memory"), BENCH_PROFILE=1 (tsdns runs with --cpu-prof; profiles
 // in bench/results/raw/profiles; summarise one with `node bench/profile.ts FILE`), BENCH_REPORT=1
 // (only rewrite latest.md and latest.svg from the last full run's bench/results/raw/latest.json).
@@ -117,12 +118,13 @@ async function measure(spec: ServerSpec, w: Workload, env: Env): Promise<Row> {
     const cpu0 = cpuSeconds(s.pid)
     const flat = await perf(file, {})
     const cpuUs = ((cpuSeconds(s.pid) - cpu0) * 1e6) / (flat.sent - flat.lost)
-    const fixed = await perf(w.file(env.dir, 'l', Math.ceil(rate * seconds * 1.05)),
-      { rate, latencies: true })
+    const wrate = Math.round(rate * w.rateShare)
+    const fixed = await perf(w.file(env.dir, 'l', Math.ceil(wrate * seconds * 1.05)),
+      { rate: wrate, latencies: true })
     const ms = (q: number): number => quantile(fixed.latencies, q) * 1000
     return {
       server: spec.name, workload: w.name, qps: flat.qps, lost: flat.lost, sent: flat.sent,
-      cpuUs, rate, p50: ms(0.5), p99: ms(0.99), p999: ms(0.999), rateLost: fixed.lost,
+      cpuUs, rate: wrate, p50: ms(0.5), p99: ms(0.99), p999: ms(0.999), rateLost: fixed.lost,
       rateSent: fixed.sent, startMs: s.startMs,
     }
   } finally {
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
           const r = await measure(spec, w, env)
           tries.get(spec.name)!.push(r)
           process.stdout.write(`${Math.round(r.qps)} qps (lost ${r.lost}), ` +
-            `${r.cpuUs.toFixed(1)} µs CPU/query; at ${rate} qps p50 ${r.p50.toFixed(3)} ` +
+            `${r.cpuUs.toFixed(1)} µs CPU/query; at ${r.rate} qps p50 ${r.p50.toFixed(3)} ` +
             `p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} ms (lost ${r.rateLost})\n`)
         }
       }

@@ -15,6 +15,11 @@ export interface Workload {
   file(dir: string, tag: string, count: number): string
   /** Send the whole file once before measuring (fills the cache with what is measured). */
   readonly prime: boolean
+  /**
+   * The latency phase's share of BENCH_RATE: forwarding peers answer 15-25k misses a second on
+   * one core, and a server past its capacity only measures its queue.
+   */
+  readonly rateShare: number
 }
 
 const HIT_NAMES = 1000
@@ -77,6 +82,7 @@ export const hits: Workload = {
   name: 'cache hits',
   about: `${HIT_NAMES} names, all cached before measuring`,
   prime: true,
+  rateShare: 1,
   file: (dir) => write(dir, 'hits.txt', () => range(HIT_NAMES, (i) => `h${i}.bench A`)),
 }
 
@@ -84,6 +90,7 @@ export const misses: Workload = {
   name: 'cache misses',
   about: 'unique names, each forwarded to the upstream',
   prime: false,
+  rateShare: 0.25,
   file: (dir, tag, count) =>
     write(dir, `misses-${tag}.txt`, () => range(count, (i) => `m${i}.${tag}.bench A`)),
 }
@@ -92,6 +99,7 @@ export const mixed: Workload = {
   name: 'mixed Zipf',
   about: `Zipf (s=${ZIPF_S}) over ${ZIPF_NAMES / 1e6}M names, cold at start`,
   prime: false,
+  rateShare: 0.25,
   file(dir, tag, count) {
     const seed = [...tag].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7)
     return write(dir, `zipf-${tag}.txt`, function* () {
@@ -104,6 +112,7 @@ export const local: Workload = {
   name: 'template',
   about: `${HIT_NAMES} names under ${LOCAL_ZONE}, answered by the server itself`,
   prime: false,
+  rateShare: 1,
   file: (dir) =>
     write(dir, 'local.txt', () => range(HIT_NAMES, (i) => `h${i}.${LOCAL_ZONE} A`)),
 }
