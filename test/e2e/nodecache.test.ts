@@ -225,7 +225,7 @@ else {
       assert.deepEqual(ns.rules('filter'), want.filter)
       assert.deepEqual(ns.rules('raw'), want.raw)
       const added = '[INFO] Added back nodelocaldns rule - {filter INPUT [-p udp'
-      assert.ok(nc.child.stdout().some((l) => l.startsWith(added)))
+      await nc.child.waitForLine(new RegExp(`^${added.replace(/[[\]{}()*+?.\\^$|-]/g, '\\$&')}`), 2000, 'stdout')
       assert.equal(ns.dig('whoami.example.').status, 'NOERROR')
 
       assert.equal(await nc.stop(), 0)

@@ -57,5 +57,5 @@ test('bind 127.0.0.2 and ::1: answers there, nothing on 127.0.0.1', async (t) =>
   assert.equal(silent, undefined, 'no UDP answer from 127.0.0.1')
   const tcp = await dig({ server: '127.0.0.1', port, name: 'example.org', opts: ['+tcp'] })
   assert.notEqual(tcp.status, 'NOERROR', 'TCP on 127.0.0.1 is not served either')
-  assert.match(ts.stdout().join('\n'), new RegExp(`^\\.:${port} on 127\\.0\\.0\\.2$`, 'm'))
+  await ts.waitForLine(new RegExp(`^\\.:${port} on 127\\.0\\.0\\.2$`), 5000, 'stdout')
 })

@@ -28,10 +28,10 @@ after(async () => {
   await tsdns?.stop()
 })
 
-test('startup lines name every zone and address', () => {
-  const out = tsdns.stdout().join('\n')
-  assert.match(out, new RegExp(`^example\\.org\\.:${port} on 127\\.0\\.0\\.1$`, 'm'))
-  assert.match(out, new RegExp(`^sub\\.example\\.org\\.:${port} on ::1$`, 'm'))
+test('startup lines name every zone and address', async () => {
+  // The pid file can be written before the parent has read the child's stdout pipe: wait for lines.
+  await tsdns.waitForLine(new RegExp(`^example\\.org\\.:${port} on 127\\.0\\.0\\.1$`), 5000, 'stdout')
+  await tsdns.waitForLine(new RegExp(`^sub\\.example\\.org\\.:${port} on ::1$`), 5000, 'stdout')
 })
 
 for (const tool of ['dig', 'kdig'] as const) {

@@ -87,7 +87,13 @@ export async function packetFuzz(p: FuzzParams): Promise<Outcome> {
       await sleep(1000)
       rssAfter = rssMiB(pid)
     }
-    const fdsAfter = openFds(pid)
+    // descriptors: the queries still in flight end within forward's deadline and the pooled
+    // upstream sockets close at `expire` (2 s here); a leak stays open past both
+    let fdsAfter = openFds(pid)
+    for (let i = 0; i < 10 && fdsAfter > fdsBase + 32; i++) {
+      await sleep(1000)
+      fdsAfter = openFds(pid)
+    }
     const heapAfter = alive ? await heapMiB(mport) : NaN
     const heapCommitted = alive ? await heapMiB(mport, 'nodejs_heap_size_total_bytes') : NaN
     const panics = alive ? await metric(`127.0.0.1:${mport}`, 'coredns_panics_total') : NaN
@@ -132,6 +138,7 @@ example.org:${port} {
   loadbalance
   forward . ${unbound.host}:${unbound.port} {
     max_concurrent 500
+    expire 2s
   }
 }
 hostile.test:${port} {
@@ -140,6 +147,7 @@ hostile.test:${port} {
   forward . ${hostile.addr} {
     read_timeout 300ms
     max_fails 0
+    expire 2s
   }
 }
 hosts.test:${port} {
