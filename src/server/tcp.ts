@@ -1,6 +1,10 @@
 // TCP transport (RFC 7766): 2-byte length framing, CoreDNS's 3 s first-read, 10 s idle and 5 s
 // write timeouts (the timeouts plugin changes them per server), pipelined queries answered as
 // each completes, and a bound on open connections.
+//
+// The read timeouts are deadlines, as Go's SetReadDeadline in CoreDNS: a whole message must
+// arrive within readMs of the connection (idleMs of the last message or answer). Bytes trickling
+// in do not extend it, or a client sending one byte a second would hold a connection for ever.
 
 import net from 'node:net'
 import type { Addr, TcpOptions } from '../plugin/plugin.ts'
@@ -52,13 +56,17 @@ export class TcpListener {
     sock.on('error', () => sock.destroy())
     // The limits of the configuration serving when the connection came in.
     const { readMs, writeMs, idleMs, maxQueries } = this.target.tcp
-    sock.setTimeout(readMs, () => sock.destroy())
+    const expire = () => sock.destroy()
+    let deadline = setTimeout(expire, readMs)
     const local: Addr = peer(sock.localAddress ?? '', sock.localPort ?? this.port)
     const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
     let read = 0
     let sent = 0
     let stalled: NodeJS.Timeout | undefined
-    sock.on('close', () => clearTimeout(stalled))
+    sock.on('close', () => {
+      clearTimeout(stalled)
+      clearTimeout(deadline)
+    })
     const send = (wire: Uint8Array) => {
       if (sock.destroyed || !sock.writable) return
       const framed = Buffer.allocUnsafe(wire.length + 2)
@@ -73,6 +81,7 @@ export class TcpListener {
         })
       }
       if (++sent === maxQueries) sock.end()
+      deadline.refresh() // the next message may take idleMs from this answer
     }
     let pending: Buffer = Buffer.alloc(0)
     sock.on('data', (chunk: Buffer) => {
@@ -84,7 +93,10 @@ export class TcpListener {
         if (pending.length < len + 2) break
         const msg = pending.subarray(2, len + 2)
         pending = pending.subarray(len + 2)
-        if (read++ === 0) sock.setTimeout(idleMs)
+        if (read++ === 0) {
+          clearTimeout(deadline)
+          deadline = setTimeout(expire, idleMs)
+        } else deadline.refresh()
         this.target.handle(msg, 'tcp', local, remote, send)
       }
     })
