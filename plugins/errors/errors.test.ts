@@ -137,6 +137,28 @@ test('consolidate: matching errors are counted, reported once per period at a le
   assert.equal(lines.length, 2, 'nothing more to report')
 })
 
+test('consolidate: a CoreDNS pattern for the bare forward error matches too', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  // the pattern of CoreDNS's errors README; CoreDNS's forward returns the network error bare
+  const { h } = handler(
+    'errors {\n consolidate 30s "^read udp .* i/o timeout$"\n}',
+    failing('read udp 1.2.3.4:53: i/o timeout'),
+  )
+  const other = handler(
+    'errors {\n consolidate 30s "^udp .* i/o timeout$"\n}',
+    failing('read udp 1.2.3.4:53: i/o timeout'),
+  )
+  h.serveDNS(testContext, new Recorder(), request('example.org'))
+  other.h.serveDNS(testContext, new Recorder(), request('example.org'))
+  assert.deepEqual(lines, [
+    '[ERROR] plugin/errors: 2 example.org. A: plugin/forward: read udp 1.2.3.4:53: i/o timeout',
+  ])
+  t.mock.timers.tick(30_000)
+  assert.deepEqual(lines.slice(1), [
+    "[ERROR] plugin/errors: 1 errors like '^read udp .* i/o timeout$' occurred in last 30s",
+  ])
+})
+
 test('consolidate show_first: the first error at once, a summary only when more followed', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] })
   const { h } = handler(

@@ -150,7 +150,10 @@ export class ErrorsHandler implements Handler {
       return Rcode.ServFail
     }
     const line = `${err.rcode} ${r.name} ${typeName(r.type)}: ${err.message}`
-    const c = this.#consolidators.find((c) => c.rule.re.test(err.message))
+    // CoreDNS's forward returns its network errors bare (`read udp ...: i/o timeout`), so the
+    // patterns written for it are tried on the text without our `plugin/<name>: ` too
+    const bare = err.message.slice(err.plugin.length + 9)
+    const c = this.#consolidators.find((c) => c.rule.re.test(err.message) || c.rule.re.test(bare))
     if (c === undefined || !c.take(line)) this.#log.error(line)
     return err.rcode
   }

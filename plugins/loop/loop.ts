@@ -20,6 +20,8 @@ export class LoopDetector {
   readonly qname: string
   seen = 0
   disabled = false
+  /** Where the probe goes, named as CoreDNS does: `:53`, `127.0.0.1:53`, `[::1]:53`. */
+  address = ''
   onLoop: (msg: string) => void
 
   constructor(zone: string, onLoop: (msg: string) => void) {
@@ -31,14 +33,16 @@ export class LoopDetector {
 
   /** Chain link: count our own probe; everything else passes straight through. */
   plugin(): Plugin {
-    return (next) => {
+    return (next, chain) => {
+      // the first server the block is built for is the one probed (setup.ts)
+      if (this.address === '') this.address = chain.server.replace(/^dns:\/\//, '')
       const h: Handler = {
         name: 'loop',
         serveDNS: (ctx, w, r) => {
           if (r.type === TYPE_HINFO && !this.disabled && r.name === this.qname) {
             if (++this.seen > 2) {
               this.onLoop(
-                `Loop (${w.remote.address}:${w.remote.port} -> ${w.local.address}:${w.local.port}) detected for zone "${this.zone}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}"`,
+                `Loop (${hostPort(w.remote.address, w.remote.port)} -> ${this.address}) detected for zone "${this.zone}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}"`,
               )
             }
           }
@@ -77,6 +81,11 @@ export class LoopDetector {
     send()
     return stop
   }
+}
+
+/** Go's net.JoinHostPort. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 export function fatalLoop(msg: string): void {

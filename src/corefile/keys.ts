@@ -10,6 +10,7 @@
 import type { ServerBlock, Token } from './ast.ts'
 import { parseCidr, reverseZones } from './cidr.ts'
 import { CorefileError, CorefileErrors } from './errors.ts'
+import { listenHosts } from './listen.ts'
 
 export interface ListenKey {
   readonly transport: 'dns'
@@ -63,21 +64,27 @@ function zoneError(host: string): string | undefined {
 
 /**
  * The listen keys of one block, in key order. Throws CorefileErrors with every bad key: invalid
- * zones or ports, schemes tsdns does not serve, the same zone and port twice.
+ * zones or ports, schemes tsdns does not serve, the same zone, port and address twice.
  */
 export function listenKeys(block: ServerBlock, defaultPort: number): ListenKey[] {
   return listenKeysByBlock([block], defaultPort)[0]!
 }
 
-/** listenKeys for a whole Corefile: a zone and port may be defined only once across all blocks. */
+/**
+ * listenKeys for a whole Corefile, with CoreDNS's listener check (register.go
+ * validateZonesAndListeningAddresses): a zone and port are served once per listen address (the
+ * block's `bind`, listen.ts), and a block without bind (every address) cannot share a zone and
+ * port with a bound one. The later key is the one in error.
+ */
 export function listenKeysByBlock(
   blocks: readonly ServerBlock[],
   defaultPort: number,
 ): ListenKey[][] {
   const errors: CorefileError[] = []
-  const seen = new Map<string, Token>()
-  const result = blocks.map((block) =>
-    block.keys.flatMap((token): ListenKey[] => {
+  const listeners = new Listeners()
+  const result = blocks.map((block) => {
+    const hosts = listenHosts(block)
+    return block.keys.flatMap((token): ListenKey[] => {
       const key = splitKey(token.text)
       if (typeof key === 'string') {
         errors.push(new CorefileError('COREFILE_KEY', token, key))
@@ -95,26 +102,44 @@ export function listenKeysByBlock(
         return []
       }
       return key.zones.flatMap((zone) => {
-        const name = `dns://${zone}:${port}`
-        const first = seen.get(name)
-        if (first) {
-          const at = `${first.file}:${first.line}:${first.col}`
-          errors.push(
-            new CorefileError(
-              'COREFILE_KEY',
-              token,
-              `cannot serve ${name} - it is already defined (at ${at})`,
-            ),
-          )
-          return []
+        for (const host of hosts) {
+          const clash = listeners.register(zone, port, host, token)
+          if (clash) {
+            errors.push(new CorefileError('COREFILE_KEY', token, clash))
+            return []
+          }
         }
-        seen.set(name, token)
         return [{ transport: 'dns' as const, zone, port, token }]
       })
-    }),
-  )
+    })
+  })
   if (errors.length > 0) throw new CorefileErrors(errors)
   return result
+}
+
+/** CoreDNS's zoneOverlap (core/dnsserver/address.go): the zone/port/address triples seen so far. */
+class Listeners {
+  readonly #seen = new Map<string, Token>()
+  /** Per zone and port, the first triple registered, bound or not. */
+  readonly #first = new Map<string, { host: string; token: Token }>()
+
+  /** Registers the triple, or says why it cannot be served. */
+  register(zone: string, port: number, host: string, token: Token): string | undefined {
+    const name = (h: string): string => `dns://${zone}:${port}${h === '' ? '' : ` on ${h}`}`
+    const at = (t: Token): string => `(at ${t.file}:${t.line}:${t.col})`
+    const same = this.#seen.get(`${zone}|${port}|${host}`)
+    if (same) return `cannot serve ${name(host)} - it is already defined ${at(same)}`
+    const first = this.#first.get(`${zone}|${port}`)
+    const unbound = this.#seen.get(`${zone}|${port}|`)
+    const other = host === '' ? first : unbound && { host: '', token: unbound }
+    if (other) {
+      const detail = `zone overlap listener capacity with ${name(other.host)} ${at(other.token)}`
+      return `cannot serve ${name(host)} - ${detail}`
+    }
+    this.#seen.set(`${zone}|${port}|${host}`, token)
+    if (!first) this.#first.set(`${zone}|${port}`, { host, token })
+    return undefined
+  }
 }
 
 /**

@@ -66,6 +66,9 @@ const INVALID: readonly InvalidCase[] = [
   { name: 'same zone in other case', input: 'Example.ORG {\n}\n\nexample.org. {\n}', code: 'COREFILE_KEY', line: 4, col: 1, message: 'cannot serve dns://example.org.:53' },
   { name: 'same zone from a CIDR', input: '10.0.0.0/8 {\n}\n10.in-addr.arpa {\n}', code: 'COREFILE_KEY', line: 3, col: 1, message: 'cannot serve dns://10.in-addr.arpa.:53' },
   { name: 'same key in one block', input: 'a.example a.example {\n}', code: 'COREFILE_KEY', line: 1, col: 11, message: 'cannot serve dns://a.example.:53' },
+  { name: 'same zone, port and bind address twice', input: '. {\n    bind 127.0.0.1\n}\n.:53 {\n    bind ::1 127.0.0.1\n}', code: 'COREFILE_KEY', line: 4, col: 1, message: 'cannot serve dns://.:53 on 127.0.0.1 - it is already defined (at Corefile:1:1)' },
+  { name: 'unbound after bound', input: '. {\n    bind 127.0.0.1\n}\n. {\n}', code: 'COREFILE_KEY', line: 4, col: 1, message: 'cannot serve dns://.:53 - zone overlap listener capacity with dns://.:53 on 127.0.0.1 (at Corefile:1:1)' },
+  { name: 'bound after unbound', input: 'example.org {\n}\nexample.org {\n    bind 127.0.0.1 {\n        except ::1\n    }\n}', code: 'COREFILE_KEY', line: 3, col: 1, message: 'cannot serve dns://example.org.:53 on 127.0.0.1 - zone overlap listener capacity with dns://example.org.:53 (at Corefile:1:1)' },
   { name: 'bad key from env', input: '. {\n}\n{$ZONE}:99999 {\n}', code: 'COREFILE_KEY', line: 3, col: 1, message: "invalid port 99999 in 'example.org:99999'" },
   // snippets and imports
   { name: 'snippet without braces', input: '(snip)\nwhoami', code: 'COREFILE_SYNTAX', line: 2, col: 1, message: "unexpected token 'whoami', expecting '{' after snippet '(snip)'" },
@@ -218,5 +221,19 @@ describe('loadCorefile', () => {
     rmSync(dir, { recursive: true })
     assert.equal(loaded.blocks[0]!.directives[0]!.name.file, file)
     assert.equal(loaded.sources.get(file), '. {\n    whoami\n}\n')
+  })
+
+  test('one zone and port in several blocks, each on its own bind addresses (AKS LocalDNS)', () => {
+    const text = [
+      'health.example {\n    bind 127.0.0.20 127.0.0.21\n}',
+      '. {\n    bind 127.0.0.20\n}',
+      '. {\n    bind 127.0.0.21 127.0.0.20 {\n        except 127.0.0.20\n    }\n}',
+      '.:1053 {\n}',
+    ].join('\n')
+    const { listenKeys } = load(text)
+    assert.deepEqual(
+      listenKeys.map((keys) => keys.map((k) => `${k.zone}:${k.port}`)),
+      [['health.example.:53'], ['.:53'], ['.:53'], ['.:1053']],
+    )
   })
 })
