@@ -156,14 +156,21 @@ export async function sigtermPair(p: PairParams): Promise<Outcome> {
     // both caches hold the hot names (the kernel spreads the senders' ports over the pair)
     await runLoad({ host: '127.0.0.1', port, rate: 1000, durationMs: 500, query: hot })
     let exitA: Promise<number | null> | undefined
+    let stopMs = 0 // SIGTERM to exit: the lameduck, then the close waiting for what it took
+    const stopA = async (): Promise<number | null> => {
+      const t0 = performance.now()
+      const code = await a.stop('SIGTERM', 10_000)
+      stopMs = Math.round(performance.now() - t0)
+      return code
+    }
     const s = summarize(await runLoad({
       host: '127.0.0.1', port, rate: p.rate, durationMs: 2000 + p.lameduckMs, window: 4096,
       query: p.cachedOnly ? hot : mixed('p'),
-      onTick: (t) => void (t >= 1000 && (exitA ??= a.stop('SIGTERM', 10_000))),
+      onTick: (t) => void (t >= 1000 && (exitA ??= stopA())),
     }))
     const code = await exitA
     out.set({ queries: s.sent, lost: s.lost, p99Ms: s.p99Ms, maxMs: s.maxMs,
-      upstreamDelayMs: p.upstreamDelayMs, exit: String(code) })
+      upstreamDelayMs: p.upstreamDelayMs, exit: String(code), stopMs })
     out.expect(code === 0, `exit code ${code}`)
     out.expect(s.lost === 0, `${s.lost} of ${s.sent} queries lost`)
   } finally {
