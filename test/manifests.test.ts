@@ -523,13 +523,35 @@ test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non
   const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)?.args
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root USER')
   const entrypoint = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args
-  assert.deepEqual(JSON.parse(entrypoint ?? 'null'), ['node', '/app/dist/src/cli/main.js'])
+  // the heap flags of bench/README.md "Memory", on the command line (NODE_OPTIONS refuses one)
+  const lean = ['--max-semi-space-size=2', '--heap-growing-percent=10']
+  assert.deepEqual(JSON.parse(entrypoint ?? 'null'), ['node', ...lean, '/app/dist/src/cli/main.js'])
   assert.match(runs(runtime), /install .*\biproute2\b.*\biptables\b/, 'ip and iptables for node setup')
 
   // the entrypoint is what the build makes of src/cli/main.ts
   const build_ = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { outDir: string } }
   assert.equal(posix.join('/app', build_.compilerOptions.outDir, 'src/cli/main.js'), '/app/dist/src/cli/main.js')
   assert.ok(existsSync(join(root, 'src/cli/main.ts')))
+})
+
+test('Dockerfile: a start at build time fills the compile cache the read-only image reads', () => {
+  const runtime = stages(dockerfile).stages.at(-1)!
+  const env = runtime.instructions.filter((i) => i.op === 'ENV').map((i) => i.args)
+  const dir = env.map((e) => /^NODE_COMPILE_CACHE=(\S+)$/.exec(e)?.[1]).find(Boolean)
+  assert.ok(dir, 'NODE_COMPILE_CACHE names the cache')
+  const at = (i: { op: string; args: string }) => runtime.instructions.indexOf(i)
+  const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)!
+  const mkdir = runtime.instructions.find((i) => i.op === 'RUN' && i.args.includes(dir))
+  assert.ok(mkdir && at(mkdir) < at(user), 'the directory is made before USER')
+  const [uid, gid] = user.args.split(':')
+  assert.equal(mkdir.args, `install -d -o ${uid} -g ${gid} ${dir}`, 'and owned by the USER')
+  // the warm-up runs as the USER, with the ENTRYPOINT's node flags (part of the cache's key)
+  const entrypoint = JSON.parse(runtime.instructions.find((i) => i.op === 'ENTRYPOINT')!.args) as string[]
+  const warm = runtime.instructions.filter((i) => i.op === 'RUN' && at(i) > at(user))
+  assert.equal(warm.length, 1)
+  assert.ok(warm[0]!.args.includes(`${entrypoint.join(' ')} -conf `), 'the entrypoint serves once')
+  assert.match(warm[0]!.args, / -pidfile (\S+) & .*while \[ ! -e \1 \].*kill -TERM \$! && wait \$!/,
+    'stopped by TERM once every listener is up, failing the build if it failed')
 })
 
 test('Dockerfile: every COPY from the context exists and passes the .dockerignore', () => {

@@ -1,7 +1,6 @@
 // health: /health answers 200 OK while the process serves, through the lameduck too, and a
 // self-probe each second measures how long that takes (CoreDNS plugin/health).
 
-import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../src/plugin/log.ts'
@@ -19,6 +18,8 @@ const SLOW_MS = 1000
 
 /** GET without keep-alive; rejects on a network error, a timeout or a status other than 200. */
 function get(url: string, timeoutMs: number): Promise<void> {
+  // Not imported with the module: node:http would add ~25 ms to a start before DNS answers.
+  const http = process.getBuiltinModule('node:http')
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       res.resume()

@@ -1,12 +1,10 @@
 // The core server metrics (CoreDNS plugin/metrics/vars/vars.go and metrics.go): names, labels
 // and buckets unchanged so dashboards and alerts keep working. `view` is always '' (no *view*).
 
-import { collectDefaultMetrics } from 'prom-client'
 import {
   CounterFamily,
   GaugeFamily,
   HistogramFamily,
-  registry,
   SIZE_BUCKETS,
   TIME_BUCKETS,
 } from '../../src/plugin/metrics.ts'
@@ -73,14 +71,3 @@ const buildInfo = new GaugeFamily(
 // tsdns runs on Node: goversion carries the Node version; no revision is stamped into the package.
 buildInfo.child({ version, revision: '', goversion: process.version }).value = 1
 
-// process_* (and nodejs_*, in place of Go's go_*) as the Go client's default collectors export.
-collectDefaultMetrics({ register: registry })
-// prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
-// rejects them); their per-type siblings (nodejs_active_handles{type}, ...) carry the same counts.
-for (const name of [
-  'nodejs_active_handles_total',
-  'nodejs_active_requests_total',
-  'nodejs_active_resources_total',
-]) {
-  registry.removeSingleMetric(name)
-}

@@ -48,11 +48,15 @@ interface Enabled {
   readonly name: string
 }
 
-/** coredns_plugin_enabled of this configuration: set when it starts, cleared when it stops. */
+/**
+ * coredns_plugin_enabled of this configuration: set when it starts, cleared when it stops. The
+ * registry (prom-client) loads when it starts too.
+ */
 function enabledList(ctx: SetupContext): Enabled[] {
   return ctx.shared('prometheus plugin_enabled', () => {
     const list: Enabled[] = []
     ctx.onStartup(() => {
+      registry.load()
       for (const { server, zone, name } of list)
         pluginEnabled.child({ server, zone, view: '', name }).value = 1
     })

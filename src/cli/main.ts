@@ -1,94 +1,11 @@
 #!/usr/bin/env node
-// tsdns command line: CoreDNS's flags for serving, plus check / fmt / query for authors.
+// tsdns's entry point. It turns on Node's compile cache (V8's code for each module, kept on disk)
+// before anything else loads, so that a start compiles none of them again. The directory is
+// NODE_COMPILE_CACHE's, else one under os.tmpdir(); when it cannot be used (a read-only
+// filesystem) Node runs without it: enableCompileCache reports that in its result, never throws.
 
-import { plugins } from '../../plugins/order.ts'
-import { isNodeCacheMode, nodeCacheFlags, parseNodeCacheFlags } from '../nodecache/flags.ts'
-import { check } from './check.ts'
-import { FlagError, parseFlags } from './flags.ts'
-import { fmt } from './fmt.ts'
-import { query } from './query.ts'
-import { serve } from './serve.ts'
-import { banner } from './version.ts'
+import { enableCompileCache } from 'node:module'
 
-const USAGE = `usage:
-  tsdns [-conf FILE|stdin] [-dns.port PORT] [-pidfile FILE] [-quiet]   serve
-  tsdns -localip IP[,IP] [node-cache flags] [serve flags]    serve as node-local-dns's node-cache
-  tsdns -plugins | -version
-  tsdns check FILE...                 report every error in each Corefile
-  tsdns fmt [-w] FILE                 print (or rewrite) a Corefile in canonical layout
-  tsdns query [-conf FILE] NAME [TYPE] run one query through the chains, in process
-`
-
-const serveFlags = {
-  conf: { names: ['conf'] },
-  port: { names: ['dns.port', 'p'] },
-  pidfile: { names: ['pidfile'] },
-  quiet: { names: ['quiet'], bool: true },
-  plugins: { names: ['plugins'], bool: true },
-  version: { names: ['version'], bool: true },
-  help: { names: ['h', 'help'], bool: true },
-  ...nodeCacheFlags,
-}
-
-function port(v: string | undefined): number {
-  if (v === undefined) return 53
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new FlagError(`invalid port "${v}" for -dns.port`)
-  return n
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv
-  if (cmd === 'check') {
-    const { values, rest: files } = parseFlags(rest, { port: serveFlags.port })
-    if (files.length === 0) throw new FlagError('check: no Corefile given')
-    return check(files, port(values.get('port')))
-  }
-  if (cmd === 'fmt') {
-    const { values, rest: files } = parseFlags(rest, { write: { names: ['w'], bool: true } })
-    if (files.length !== 1) throw new FlagError('fmt: exactly one Corefile expected')
-    return fmt(files[0]!, values.get('write') === 'true')
-  }
-  if (cmd === 'query') {
-    const { values, rest: args } = parseFlags(rest, { conf: serveFlags.conf, port: serveFlags.port })
-    if (args.length < 1 || args.length > 2) throw new FlagError('query: NAME [TYPE] expected')
-    return query(values.get('conf'), port(values.get('port')), args[0]!, args[1])
-  }
-  const { values, rest: extra } = parseFlags(argv, serveFlags)
-  if (values.get('help') === 'true') {
-    process.stdout.write(USAGE)
-    return 0
-  }
-  if (extra.length > 0) throw new FlagError(`extra command line arguments: ${extra.join(' ')}`)
-  if (values.get('version') === 'true') {
-    process.stdout.write(banner() + '\n')
-    return 0
-  }
-  if (values.get('plugins') === 'true') {
-    process.stdout.write([...plugins.keys()].sort().join('\n') + '\n')
-    return 0
-  }
-  const opts = {
-    conf: values.get('conf'),
-    port: port(values.get('port')),
-    pidfile: values.get('pidfile'),
-    quiet: values.get('quiet') === 'true',
-  }
-  if (isNodeCacheMode(values)) {
-    const { runNodeCache } = await import('../nodecache/node-cache.ts') // its metrics only then
-    return runNodeCache(parseNodeCacheFlags(values, opts.port, opts.conf), opts)
-  }
-  return serve(opts)
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof FlagError) {
-      process.stderr.write(`${err.message}\n${USAGE}`)
-      process.exit(2)
-    }
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-    process.exit(1)
-  },
-)
+enableCompileCache()
+const { run } = await import('./cli.ts')
+run(process.argv.slice(2))

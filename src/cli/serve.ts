@@ -1,6 +1,7 @@
 // `tsdns [-conf FILE]`: serve until SIGTERM/SIGINT; SIGUSR1 reloads (CoreDNS's signals).
 
 import { rmSync, writeFileSync } from 'node:fs'
+import { flushCompileCache } from 'node:module'
 import { logLine } from '../plugin/log.ts'
 import { Runner } from '../server/run.ts'
 import { serverObserver } from '../../plugins/prometheus/observer.ts'
@@ -39,9 +40,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
     process.stdout.write(banner() + '\n')
   }
   await opts.onServing?.()
-  if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`)
 
-  return new Promise<number>((resolve) => {
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false
     const stop = async () => {
       if (stopping) return
@@ -60,4 +60,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
     })
     process.on('SIGHUP', () => {}) // ignored, as caddy does
   })
+  // Once the signals are handled: whoever waits for the pid file may send SIGTERM at once.
+  if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`)
+  // What this start compiled goes to the compile cache (main.ts) now: Node writes it at exit
+  // otherwise, and a killed process never gets there.
+  flushCompileCache()
+  return stopped
 }

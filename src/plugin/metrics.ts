@@ -4,9 +4,47 @@
 // global one. Children are never dropped: label sets come from configuration, so they are few,
 // and counters survive a reload as Prometheus expects.
 
-import { Registry } from 'prom-client'
+import { createRequire } from 'node:module'
+import type { Registry } from 'prom-client'
 
-export const registry = new Registry()
+/** Every family, in order of creation: the registry takes them over when prom-client loads. */
+const families: Family<string, unknown>[] = []
+let loaded: Registry | undefined
+
+/**
+ * prom-client (some 90 modules, 25-40 ms) is not loaded with tsdns but on first use, so that DNS
+ * answers first: the prometheus plugin asks for it when its configuration starts.
+ */
+function prom(): Registry {
+  if (loaded !== undefined) return loaded
+  const client = createRequire(import.meta.url)('prom-client') as typeof import('prom-client')
+  const r = (loaded = new client.Registry())
+  for (const f of families) r.registerMetric(f as never)
+  // process_* (and nodejs_*, in place of Go's go_*) as the Go client's default registry has.
+  client.collectDefaultMetrics({ register: r })
+  // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
+  // rejects them); their per-type siblings (nodejs_active_handles{type}, ...) carry the same counts.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    r.removeSingleMetric(name)
+  }
+  return r
+}
+
+/** The project registry: what tsdns uses of prom-client's Registry, loading it on first use. */
+export const registry = {
+  /** Loads prom-client now (runtime metrics count from then on). */
+  load: (): void => void prom(),
+  get contentType(): string {
+    return prom().contentType
+  },
+  metrics: (): Promise<string> => prom().metrics(),
+  getMetricsAsArray: (): ReturnType<Registry['getMetricsAsArray']> => prom().getMetricsAsArray(),
+  removeSingleMetric: (name: string): void => prom().removeSingleMetric(name),
+}
 
 type Labels<L extends string> = Readonly<Record<L, string>>
 
@@ -28,7 +66,8 @@ abstract class Family<L extends string, C> {
     this.name = name
     this.help = help
     this.labelNames = labelNames
-    registry.registerMetric(this as never)
+    families.push(this)
+    loaded?.registerMetric(this as never)
   }
 
   protected abstract create(): C

@@ -2,6 +2,7 @@
 // sockets (a bad config leaves the old one serving), and stop.
 
 import { dirname } from 'node:path'
+import { setImmediate } from 'node:timers/promises'
 import type { ServerBlock } from '../corefile/ast.ts'
 import { logLine } from '../plugin/log.ts'
 import type { ReloadOutcome, RunPhase } from '../plugin/plugin.ts'
@@ -52,6 +53,9 @@ export class Runner {
     await this.#pool.apply(inst.servers)
     this.#current = inst
     this.hash = configHash(blocks)
+    // A turn of the event loop first: queries that came in while binding are answered before
+    // the startup hooks load fastify and prom-client (~100 ms in which nothing is answered).
+    await setImmediate()
     await inst.startup()
     this.#phase = 'serving'
     return inst
