@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { loadCorefile } from '../corefile/load.ts'
+import { logLine } from '../plugin/log.ts'
 import type { ServerBlock } from '../corefile/ast.ts'
 
 /** CoreDNS's builtin configuration when no Corefile is found. */
@@ -24,8 +25,11 @@ export function readConfig(conf: string | undefined, port: number): ConfigText {
   return { file: 'builtin', text: builtinCorefile(port) }
 }
 
+/** The server blocks; warnings (an import glob matching nothing, ...) are logged as CoreDNS does. */
 export function parseConfig(cfg: ConfigText, defaultPort: number): readonly ServerBlock[] {
-  return loadCorefile(cfg, { defaultPort }).blocks
+  const { blocks, warnings } = loadCorefile(cfg, { defaultPort })
+  for (const w of warnings) logLine('WARNING', `${w.detail} (${w.file}:${w.line}:${w.col})`)
+  return blocks
 }
 
 /** Renders one or several Corefile errors with their source lines; other errors as messages. */

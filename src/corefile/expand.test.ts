@@ -157,7 +157,7 @@ describe('import files', () => {
     assert.equal(summary(loaded.blocks), '. { }')
     assert.deepEqual(
       loaded.warnings.map((w) => [w.code, w.line, w.col, w.detail]),
-      [['COREFILE_IMPORT', 2, 12, 'no files matching import glob pattern: conf.d/*.conf']],
+      [['COREFILE_IMPORT', 2, 12, 'No files matching import glob pattern: conf.d/*.conf']],
     )
   })
 

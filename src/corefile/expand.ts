@@ -215,7 +215,7 @@ class Expander {
     if (!/[*?]/.test(full)) return [full]
     const matches = glob(full, this.opts.readDir)
     if (matches.length === 0) {
-      const detail = `no files matching import glob pattern: ${pattern}`
+      const detail = `No files matching import glob pattern: ${pattern}` // CoreDNS's words
       this.warnings.push(new CorefileError('COREFILE_IMPORT', at, detail))
     }
     return matches

@@ -47,6 +47,14 @@ test('check: every error with file:line:col, the line and a caret; exit 1', () =
   assert.equal(run(['check', good]).code, 0)
 })
 
+test('an import glob matching nothing is a warning in CoreDNS\'s words, not an error', () => {
+  const file = join(dir, 'glob.Corefile')
+  writeFileSync(file, '. {\n    import custom/*.override\n    whoami\n}\n')
+  const r = run(['check', file])
+  assert.equal(r.code, 0)
+  assert.match(r.out, /^\[WARNING\] No files matching import glob pattern: custom\/\*\.override \(.*glob\.Corefile:2:12\)$/m)
+})
+
 test('a bad Corefile at start exits non-zero with the located error', () => {
   const r = run(['-conf', 'stdin'], '. {\n    whoami {\n}\n')
   assert.notEqual(r.code, 0)

@@ -92,7 +92,7 @@ bind:${port} {
 failover.test:${port} {
   import local
   forward . ${fake('dead.test')} ${fake('alive.test')} {
-    read_timeout 1s
+    read_timeout 2s
   }
 }
 parallel.test:${port} {
@@ -226,14 +226,16 @@ test('failover: one of two upstreams dead, all answered within read_timeout + 10
     await Promise.all(Array.from({ length: 10 }, async (_, i) => {
       const start = performance.now()
       const query = buildQuery(`q${round}-${i}.failover.test`)
-      const reply = await udpQuery('127.0.0.1', port, query, { timeoutMs: 3000 })
+      const reply = await udpQuery('127.0.0.1', port, query, { timeoutMs: 5000 })
       times.push(performance.now() - start)
       assert.ok(reply, 'answered')
       assert.deepEqual(answerData(reply), ['192.0.2.3'])
     }))
   }
   assert.ok(fakes.get('dead.test')!.queries.length > 0, 'the dead upstream was tried')
-  assert.ok(Math.max(...times) <= 1100, `slowest ${Math.max(...times).toFixed(0)} ms`)
+  // read_timeout is 2 s rather than 1 s so the 10% allowance (200 ms) outlasts timer lag on a
+  // loaded 2-core CI machine; a timeout that retried nothing would still fail by seconds
+  assert.ok(Math.max(...times) <= 2200, `slowest ${Math.max(...times).toFixed(0)} ms`)
 })
 
 test('parallel: with one upstream 300 ms slow, answers come at the fast one\'s speed', async () => {
