@@ -81,6 +81,12 @@ test('the reply OPT keeps its other options, and an NSID from upstream is replac
   assert.deepEqual(serve([NSID], [upstreamOpt]), [[10, 'cookie16bytes!!!'], [3, 'NSID']])
 })
 
+test("a reply without an OPT gets the request's echoed options with the NSID filled in", () => {
+  const cookie = { code: 10, data: Buffer.from('clientck') } as unknown as PacketOpt
+  const subnet = { code: 8, data: Buffer.from('0001180ac00002', 'hex') } as unknown as PacketOpt
+  assert.deepEqual(serve([cookie, subnet, NSID]), [[10, 'clientck'], [3, 'NSID']])
+})
+
 test('through the server: the NSID survives the EDNS mirroring of the reply', async () => {
   const { blocks } = loadCorefile({ file: 'Corefile', text: '. {\n nsid node-1\n whoami\n}\n' })
   const inst = Instance.build(blocks, { defaultPort: 53, dir: '.' })

@@ -16,19 +16,25 @@ import { skipName } from '../../src/wire/name.ts'
 import {
   encodeOpt,
   hasOption,
+  isEchoedOption,
   OPTION_NSID,
   readOptHeader,
   readOptions,
   withOpt,
 } from '../../src/wire/opt.ts'
 
+/** Where the TTL field of the request's OPT is (`r.edns` set). */
+const optTtl = (r: Request): number => skipName(r.wire, r.edns!.offset) + 4
+
 function askedForNsid(r: Request): boolean {
-  const e = r.edns
-  return e !== undefined && hasOption(r.wire, skipName(r.wire, e.offset) + 4, OPTION_NSID)
+  return r.edns !== undefined && hasOption(r.wire, optTtl(r), OPTION_NSID)
 }
 
-/** The reply with exactly one NSID option (`data`) in its OPT, which is added when missing. */
-export function withNsid(reply: Uint8Array, data: Uint8Array, udpSize: number): Uint8Array {
+/**
+ * The reply with exactly one NSID option (`data`) in its OPT. A reply without an OPT gets the
+ * request's, with the options the server echoes (its cookie...), as CoreDNS does.
+ */
+export function withNsid(reply: Uint8Array, data: Uint8Array, r: Request): Uint8Array {
   let l
   try {
     l = layout(reply)
@@ -36,8 +42,10 @@ export function withNsid(reply: Uint8Array, data: Uint8Array, udpSize: number): 
     return reply // not ours to repair: the server's scrub passes it as it is
   }
   const ttlOff = l.opt >= 0 ? l.ttls[l.opt]! : -1
-  const header = ttlOff >= 0 ? readOptHeader(reply, ttlOff) : { udpSize, ttl: 0 }
-  const kept = ttlOff >= 0 ? readOptions(reply, ttlOff) : []
+  const header = ttlOff >= 0 ? readOptHeader(reply, ttlOff) : { udpSize: r.edns!.udpSize, ttl: 0 }
+  const kept = ttlOff >= 0
+    ? readOptions(reply, ttlOff)
+    : readOptions(r.wire, optTtl(r)).filter((o) => isEchoedOption(o.code))
   const options = kept.filter((o) => o.code !== OPTION_NSID)
   options.push({ code: OPTION_NSID, data })
   return withOpt(reply, l, encodeOpt(header, options))
@@ -46,12 +54,12 @@ export function withNsid(reply: Uint8Array, data: Uint8Array, udpSize: number): 
 class NsidWriter implements ResponseWriter {
   readonly #w: ResponseWriter
   readonly #data: Uint8Array
-  readonly #udpSize: number
+  readonly #request: Request
 
-  constructor(w: ResponseWriter, data: Uint8Array, udpSize: number) {
+  constructor(w: ResponseWriter, data: Uint8Array, request: Request) {
     this.#w = w
     this.#data = data
-    this.#udpSize = udpSize
+    this.#request = request
   }
 
   get proto(): 'udp' | 'tcp' {
@@ -67,7 +75,7 @@ class NsidWriter implements ResponseWriter {
   }
 
   write(wire: Uint8Array, by: string): void {
-    this.#w.write(withNsid(wire, this.#data, this.#udpSize), by)
+    this.#w.write(withNsid(wire, this.#data, this.#request), by)
   }
 
   writeMsg(msg: Msg, by: string): void {
@@ -80,7 +88,7 @@ export function nsidHandler(data: Uint8Array, next: Handler | undefined): Handle
     name: 'nsid',
     serveDNS(ctx, w, r) {
       if (!askedForNsid(r)) return nextOrFailure('nsid', next, ctx, w, r)
-      return nextOrFailure('nsid', next, ctx, new NsidWriter(w, data, r.edns!.udpSize), r)
+      return nextOrFailure('nsid', next, ctx, new NsidWriter(w, data, r), r)
     },
   }
 }

@@ -5,14 +5,22 @@ import { badVersReply, headerReply, rcodeReply } from './reply.ts'
 import { parseQuery, WireRequest } from './request.ts'
 import { scrub } from './scrub.ts'
 
-function req(edns?: { size: number; do?: boolean }, proto: 'udp' | 'tcp' = 'udp'): WireRequest {
+type Option = { code: number; data: Buffer }
+
+function req(
+  edns?: { size: number; do?: boolean; options?: Option[] },
+  proto: 'udp' | 'tcp' = 'udp',
+): WireRequest {
   const buf = dnsPacket.encode({
     id: 777,
     type: 'query',
     flags: dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED,
     questions: [{ name: 'big.example.org', type: 'TXT', class: 'IN' }],
     additionals: edns
-      ? [{ type: 'OPT', name: '.', udpPayloadSize: edns.size, flags: edns.do ? dnsPacket.DNSSEC_OK : 0 } as never]
+      ? [{
+        type: 'OPT', name: '.', udpPayloadSize: edns.size, flags: edns.do ? dnsPacket.DNSSEC_OK : 0,
+        options: edns.options ?? [],
+      } as never]
       : [],
   })
   const r = parseQuery(buf, proto)
@@ -65,6 +73,32 @@ test("client's OPT is mirrored: size, version 0, DO only when the client set it"
   assert.equal(opt2.length, 1, "the reply's own OPT is rewritten, not duplicated")
   assert.equal(opt2[0]?.udpPayloadSize, 1400)
   assert.equal((opt2[0]?.flags ?? 0) & dnsPacket.DNSSEC_OK, 0, 'DO cleared: the client did not set it')
+})
+
+const optionsOf = (b: Uint8Array) => {
+  const opt = decode(b).additionals?.find((a) => a.type === 'OPT') as { options: Option[] } | undefined
+  return opt?.options.map((o) => [o.code, o.data.toString('hex')])
+}
+
+test("the client's cookie, NSID, EXPIRE, keepalive and padding come back; other options do not", () => {
+  const cookie = { code: 10, data: Buffer.from('0123456789abcdef', 'hex') }
+  const nsid = { code: 3, data: Buffer.alloc(0) }
+  const padding = { code: 12, data: Buffer.alloc(7) }
+  const subnet = { code: 8, data: Buffer.from('0001180ac00002', 'hex') }
+  const local = { code: 65001, data: Buffer.from('ff', 'hex') }
+  // only the cookie (dig's default): the fast path copies it
+  assert.deepEqual(optionsOf(scrub(reply(1), req({ size: 1232, options: [cookie] }))),
+    [[10, '0123456789abcdef']])
+  const mixed = req({ size: 1232, options: [subnet, cookie, local, nsid, padding] })
+  const expected = [[10, '0123456789abcdef'], [3, ''], [12, '00000000000000']]
+  assert.deepEqual(optionsOf(scrub(reply(1), mixed)), expected)
+  // the general path (truncation to the client's size) echoes the same
+  const big = scrub(reply(30), mixed)
+  assert.ok(decode(big).flag_tc && big.length <= 1232)
+  assert.deepEqual(optionsOf(big), expected)
+  assert.deepEqual(optionsOf(scrub(reply(1), req({ size: 1232, options: [subnet, local] }))), [])
+  // a reply with an OPT of its own (an upstream's) keeps its options, not the client's
+  assert.deepEqual(optionsOf(scrub(reply(1, true), req({ size: 1232, options: [cookie] }))), [])
 })
 
 test('EDNS truncation keeps the OPT and sets TC; TCP never truncates', () => {

@@ -1,8 +1,9 @@
 // The last step before a reply leaves (CoreDNS ScrubWriter): the client's ID, the client's EDNS
-// mirrored (RFC 6891), and truncation to what the client can take with TC set.
+// mirrored (RFC 6891) with its cookie and NSID/EXPIRE/keepalive/padding options, and truncation to what the client can take with TC set.
 
 import type { Request } from '../plugin/plugin.ts'
 import { Flag, layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
+import { echoedOptions } from './opt.ts'
 
 const OPT_FIXED = 11 // root name + type + class + ttl + rdlength
 
@@ -18,23 +19,31 @@ export function scrub(reply: Uint8Array, req: Request): Uint8Array {
   const size = req.size
   if (edns === undefined && reply.length <= size) return reply
   // Fast path: nothing in additional, so no OPT to rewrite; append the mirrored one.
-  if (u16(reply, 10) === 0 && edns !== undefined && reply.length + OPT_FIXED <= size) {
-    // every byte is written below; a pooled Buffer costs ~0.1 µs, a new Uint8Array ~0.45 µs
-    const out = Buffer.allocUnsafe(reply.length + OPT_FIXED)
-    out.set(reply)
-    writeOpt(out, reply.length, edns.udpSize, 0, edns.do)
-    setU16(out, 10, 1)
-    return out
+  if (u16(reply, 10) === 0 && edns !== undefined) {
+    const options = edns.length > OPT_FIXED ? echoedOptions(req.wire, edns.offset) : NO_OPTIONS
+    const len = reply.length + OPT_FIXED + options.length
+    if (len <= size) {
+      // every byte is written below; a pooled Buffer costs ~0.1 µs, a new Uint8Array ~0.45 µs
+      const out = Buffer.allocUnsafe(len)
+      out.set(reply)
+      writeOpt(out, reply.length, edns.udpSize, edns.do, options)
+      setU16(out, 10, 1)
+      return out
+    }
   }
   return rebuild(reply, req)
 }
 
-function writeOpt(out: Uint8Array, o: number, udpSize: number, extRcode: number, dnssecOk: boolean) {
+const NO_OPTIONS = new Uint8Array(0)
+
+/** The mirrored OPT (extended rcode 0, version 0, DO as the client's) at `o`, options included. */
+function writeOpt(out: Uint8Array, o: number, udpSize: number, dnssecOk: boolean, options: Uint8Array) {
   out[o] = 0
   setU16(out, o + 1, TYPE_OPT)
   setU16(out, o + 3, udpSize)
-  setU32(out, o + 5, ((extRcode & 0xff) << 24) >>> 0 | (dnssecOk ? 0x8000 : 0))
-  setU16(out, o + 9, 0)
+  setU32(out, o + 5, dnssecOk ? 0x8000 : 0)
+  setU16(out, o + 9, options.length)
+  out.set(options, o + OPT_FIXED)
 }
 
 /** The general path: rewrite or add the OPT and drop trailing RRs until the reply fits. */
@@ -47,7 +56,7 @@ function rebuild(reply: Uint8Array, req: Request): Uint8Array {
   }
   const edns = req.edns
   // The OPT that goes out: the reply's own (its options represent what upstream can do) with
-  // size/version/flags mirrored from the client, or the client's without options.
+  // size/version/flags mirrored from the client, or the client's with the options echoed back.
   let opt: Uint8Array | undefined
   if (l.opt >= 0) {
     const start = l.starts[l.opt]!
@@ -58,8 +67,9 @@ function rebuild(reply: Uint8Array, req: Request): Uint8Array {
       setU32(opt, 5, ((extRcode << 24) >>> 0) | (edns.do ? 0x8000 : 0))
     }
   } else if (edns !== undefined) {
-    opt = new Uint8Array(OPT_FIXED)
-    writeOpt(opt, 0, edns.udpSize, 0, edns.do)
+    const options = echoedOptions(req.wire, edns.offset)
+    opt = new Uint8Array(OPT_FIXED + options.length)
+    writeOpt(opt, 0, edns.udpSize, edns.do, options)
   }
   const budget = req.size - (opt?.length ?? 0)
   // Keep the longest prefix of non-OPT RRs that fits: compression pointers only point
