@@ -92,18 +92,18 @@ export class Cache {
   /**
    * Reads a reply to `r` written by the next plugin. Every TTL in `wire` is set, in place, to
    * the time the reply is kept (the client sees no jump later, as with CoreDNS). Returns the
-   * entry to store, or undefined for what is not cached: truncated (passed on untouched: it may
-   * be cut anywhere), errors other than SERVFAIL/NOTIMP, negative answers without SOA,
-   * meta/update, a zero TTL, and replies that do not parse or do not match the question (both
-   * counted as drops).
+   * entry to store, or undefined for what is not cached: truncated (its TTLs are still set, as
+   * CoreDNS's writer caps every reply; one cut mid-record is passed on untouched), errors other
+   * than SERVFAIL/NOTIMP, negative answers without SOA, meta/update, a zero TTL, and replies
+   * that do not parse or do not match the question (both counted as drops).
    */
   examine(r: Request, wire: Uint8Array, now: number, m: CacheCells): Entry | undefined {
-    if (((wire[2] ?? 0) & (Flag.TC >>> 8)) !== 0) return undefined
+    const truncated = ((wire[2] ?? 0) & (Flag.TC >>> 8)) !== 0
     let l: Layout
     try {
       l = layout(wire)
     } catch {
-      m.drops.value++
+      if (!truncated) m.drops.value++
       return undefined
     }
     const cfg = this.cfg
@@ -113,7 +113,7 @@ export class Cache {
       kind === Kind.ServerError ? cfg.servfailTtl
       : clamp(minimalTtl(wire, l, kind), denial ? cfg.denial : cfg.success)
     for (let i = 0; i < l.ttls.length; i++) if (i !== l.opt) setU32(wire, l.ttls[i]!, ttl)
-    if (!isCacheable(kind) || ttl <= 0) return undefined
+    if (truncated || !isCacheable(kind) || ttl <= 0) return undefined
     if (!sameQuestion(wire, l.questionEnd, r.wire)) {
       m.drops.value++
       return undefined

@@ -162,14 +162,28 @@ test('AD: set upstream, kept, shown only to clients asking with AD or DO', BOUND
   assert.equal(t.up.queries.length, 2)
 })
 
-test('a truncated reply is passed on untouched and never cached', BOUNDED, async () => {
+test('a truncated reply is never cached; its TTLs are clamped as CoreDNS does', BOUNDED, async () => {
   const flags = Flag.RA | Flag.TC
-  const t = new Harness('cache', (r) => reply(r, [`${r.qname} 2 IN A 192.0.2.1`], { flags }))
+  const t = new Harness('cache', (r) =>
+    reply(r, [`${r.qname} 2 IN A 192.0.2.1`, `${r.qname} 7200 IN A 192.0.2.2`], { flags }))
   const first = await t.ask('big.example.org')
   assert.equal(first.msg.flag_tc, true)
-  assert.deepEqual(first.ttls, [2], 'not even its TTLs are rewritten')
+  // CoreDNS's cache writer sets every reply's TTLs to the clamped minimum, stored or not
+  assert.deepEqual(first.ttls, [5, 5])
   await t.ask('big.example.org')
   assert.equal(t.up.queries.length, 2)
+  assert.equal(t.cells.drops.value, 0)
+})
+
+test('a truncated reply cut mid-record is passed on untouched, not a drop', BOUNDED, async () => {
+  const full = (r: Request): Uint8Array =>
+    dnsPacket.encode(reply(r, [`${r.qname} 7200 IN A 192.0.2.1`], { flags: Flag.RA | Flag.TC }))
+  const t = new Harness('cache', (r) => full(r).subarray(0, full(r).length - 2))
+  const w = new Recorder()
+  const r = request('cut.example.org')
+  await t.h.serveDNS(testContext, w, r)
+  assert.deepEqual([...w.wire!], [...full(r).subarray(0, full(r).length - 2)])
+  assert.equal(t.cells.drops.value, 0)
 })
 
 test('a reply to another question: passed on, not cached, a drop', BOUNDED, async () => {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import {
-  dig, freePorts, sleep, startTsdns, startUnbound, type Tsdns, type Unbound,
+  dig, fakeUpstream, freePort, freePorts, reply, rr, sleep, startTsdns, startUnbound, type Tsdns,
+  type Unbound,
 } from '../helpers/index.ts'
 
 let unbound: Unbound
@@ -108,3 +109,21 @@ test('/metrics: requests, hits by type, misses and stale answers', async () => {
   const denial = `coredns_cache_entries{${server},type="denial",zones=".",view=""} 1`
   assert.ok(text.split('\n').includes(denial), denial)
 })
+
+test('a truncated reply: passed on with TC and its TTLs capped as CoreDNS does, not cached',
+  async (t) => {
+    const up = await fakeUpstream((q) =>
+      reply(q, { tc: true, answers: [rr(`${q.name} 7200 IN A 192.0.2.7`)] }))
+    t.after(() => up.close())
+    const p = await freePort()
+    const ts = await startTsdns(`.:${p} {\n bind 127.0.0.1\n cache\n forward . ${up.host}:${up.port}\n}`)
+    t.after(() => ts.stop())
+    for (let i = 0; i < 2; i++) {
+      const r = await dig({ port: p, name: 'tc.example.org', opts: ['+ignore'] })
+      assert.equal(r.status, 'NOERROR', r.raw)
+      assert.ok(r.flags.includes('tc'), r.raw)
+      assert.ok(!r.flags.includes('aa'), 'never answered from the cache')
+      assert.equal(r.answer[0]?.ttl, 3600, 'capped to the success TTL (CoreDNS cache writer)')
+    }
+    assert.equal(up.queries.length, 2)
+  })
