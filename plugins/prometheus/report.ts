@@ -28,7 +28,8 @@ export function rcodeLabel(rcode: number): string {
 export class ZoneReport {
   readonly server: string
   readonly zone: string
-  readonly #duration: HistogramCell
+  /** Bound on first use: CoreDNS exports no duration series for a zone before its first query. */
+  #duration: HistogramCell | undefined
   #do: Cell | undefined
   /** By proto (0 udp, 1 tcp). */
   readonly #requestSize: (HistogramCell | undefined)[] = []
@@ -41,7 +42,6 @@ export class ZoneReport {
   constructor(server: string, zone: string) {
     this.server = server
     this.zone = zone
-    this.#duration = duration.child({ server, zone, view: '' })
   }
 
   /**
@@ -61,7 +61,7 @@ export class ZoneReport {
     const t = typeIndex[r.type]!
     ;(slot[t] ??= this.#requestCell(r.proto, family, t)).value++
     if (r.do) (this.#do ??= this.#doCell()).value++
-    this.#duration.observe(seconds)
+    ;(this.#duration ??= this.#durationCell()).observe(seconds)
     ;(this.#requestSize[tcp] ??= this.#sizeCell(requestSize, r.proto)).observe(r.wire.length)
     ;(this.#responseSize[tcp] ??= this.#sizeCell(responseSize, r.proto)).observe(size)
     let byRcode = this.#responses.get(plugin)
@@ -73,6 +73,10 @@ export class ZoneReport {
     const { server, zone } = this
     const type = TYPE_LABELS[t]!
     return requests.child({ server, zone, view: '', proto, family: family === 6 ? '2' : '1', type })
+  }
+
+  #durationCell(): HistogramCell {
+    return duration.child({ server: this.server, zone: this.zone, view: '' })
   }
 
   #doCell(): Cell {

@@ -70,6 +70,17 @@ function value(all: Sample[], name: string, labels: Record<string, string>): num
 
 const server = () => `dns://127.0.0.1:${port}`
 
+// Runs first, before any query reached tsdns. CoreDNS's DNS series are vectors whose label sets
+// appear on first use; only plugin_enabled (set at startup) and the unlabelled counters show.
+test('before the first query: no per-zone DNS series, only what CoreDNS sets at startup', async () => {
+  const all = samples(await scrape())
+  const dns = all.filter((s) => s.name.startsWith('coredns_dns_')).map((s) => s.name)
+  assert.deepEqual(dns, [], 'no coredns_dns_* sample before a query')
+  const z = { server: server(), zone: 'example.org.', view: '' }
+  assert.equal(value(all, 'coredns_plugin_enabled', { ...z, name: 'whoami' }), 1)
+  assert.equal(value(all, 'coredns_panics_total', {}), 0)
+})
+
 test('traffic counted by zone, proto, family, type, rcode, plugin; promtool agrees', async () => {
   const queries = [
     dig({ port, name: 'www.example.org' }),
