@@ -36,12 +36,15 @@ function get(url: string, timeoutMs: number): Promise<void> {
 
 class SelfProbe {
   readonly #url: string
+  /** The URL as CoreDNS shows it in warnings: http://ADDRESS/health, e.g. http://:8080/health. */
+  readonly #shown: string
   readonly #log: Logger
   #timer: NodeJS.Timeout | undefined
   #busy = false
 
-  constructor(url: string, log: Logger) {
-    this.#url = url
+  constructor(address: string, log: Logger) {
+    this.#url = dialUrl(address, '/health')
+    this.#shown = `http://${address}/health`
     this.#log = log
   }
 
@@ -64,12 +67,14 @@ class SelfProbe {
       probeDuration.observe(ms / 1000)
       if (ms > SLOW_MS) {
         const took = goDuration(ms)
-        this.#log.warning(`Local health request to "${this.#url}" took more than 1s: ${took}`)
+        this.#log.warning(`Local health request to "${this.#shown}" took more than 1s: ${took}`)
       }
     } catch (err) {
       probeDuration.observe((performance.now() - start) / 1000)
       probeFailures.value++
-      this.#log.warning(`Local health request to "${this.#url}" failed: ${(err as Error).message}`)
+      // Go's client wraps its error as `Get "URL": cause`.
+      const cause = `Get "${this.#shown}": ${(err as Error).message}`
+      this.#log.warning(`Local health request to "${this.#shown}" failed: ${cause}`)
     } finally {
       this.#busy = false
     }
@@ -94,7 +99,7 @@ export class Health {
   /** Several blocks may name health: one probe per address, the longest lameduck wins. */
   watch(address: string, lameduckMs: number): void {
     if (!this.#probes.has(address)) {
-      this.#probes.set(address, new SelfProbe(dialUrl(address, '/health'), this.#log))
+      this.#probes.set(address, new SelfProbe(address, this.#log))
     }
     this.#lameduckMs = Math.max(this.#lameduckMs, lameduckMs)
   }

@@ -5,6 +5,9 @@ import { setLogSink } from '../../src/plugin/log.ts'
 import { Health } from './health.ts'
 import { parseHealth } from './setup.ts'
 import { logger } from '../../src/plugin/log.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from '../../test/helpers/index.ts'
+import { probeFailures } from './metrics.ts'
 
 function parse(body: string) {
   const { blocks } = loadCorefile({ file: 'Corefile', text: `. {\n${body}\n}\n` })
@@ -70,4 +73,24 @@ test('lameduck: the longest one; stopping the probes does not wait', async () =>
   await h.lameduck()
   assert.ok(performance.now() - t >= 115, 'the final stop waits the longest lameduck')
   assert.deepEqual(lines, ['[INFO] plugin/health: Going into lameduck mode for 120ms'])
+})
+
+test('a failing self-probe is counted and warned about, the URL as CoreDNS shows it', async () => {
+  const lines: string[] = []
+  setLogSink((l) => lines.push(l))
+  const port = await freePort('tcp') // nothing listens there: the probe's connection is refused
+  const h = new Health(logger('health'))
+  h.watch(`:${port}`, 0)
+  const before = probeFailures.value
+  h.start()
+  try {
+    for (let i = 0; i < 50 && lines.length === 0; i++) await sleep(100) // first probe after 1 s
+  } finally {
+    h.stop()
+  }
+  const shown = `"http://:${port}/health"`
+  const want = `[WARNING] plugin/health: Local health request to ${shown} failed: Get ${shown}: `
+  assert.ok(lines[0]?.startsWith(want), `${lines[0]} starts with ${want}`)
+  assert.match(lines[0]!, /ECONNREFUSED/)
+  assert.ok(probeFailures.value > before, 'coredns_health_request_failures_total counts it')
 })
