@@ -4,11 +4,10 @@ import { anyHandler } from './any.ts'
 
 export default definePlugin<null>({
   name: 'any',
+  // CoreDNS checks the first stanza only and ignores any later one (no ErrOnce).
   parse(stanzas) {
-    for (const d of stanzas) {
-      noArgs(d, 'any')
-      noBlock(d, 'any')
-    }
+    noArgs(stanzas[0]!, 'any')
+    noBlock(stanzas[0]!, 'any')
     return null
   },
   setup() {

@@ -7,7 +7,14 @@ import { setLogSink } from '../../src/plugin/log.ts'
 import { Instance } from '../../src/server/instance.ts'
 import { version } from '../../src/cli/version.ts'
 import { Recorder, nextHandler, request, testContext } from '../../test/dnstest.ts'
-import { buildQuery, decode, rcodeName } from '../../test/helpers/index.ts'
+import {
+  buildQuery,
+  decode,
+  dig,
+  freePort,
+  rcodeName,
+  startTsdns,
+} from '../../test/helpers/index.ts'
 import { chaosHandler, type ChaosConfig } from './chaos.ts'
 import { parseChaos } from './setup.ts'
 
@@ -106,4 +113,25 @@ test('the server lets CH queries through to chaos (and refuses them without it)'
     assert.equal(rcodeName(wire), want)
     if (want === 'NOERROR') assert.deepEqual(decode(wire).answers?.map(firstText), ['v9'])
   }
+})
+
+test('a repeated chaos, whoami or any stanza loads as in CoreDNS: the first one counts (dig)', async (t) => {
+  // CoreDNS reads only the first stanza of these three (no ErrOnce); tsdns refused to start.
+  const port = await freePort('both')
+  const srv = await startTsdns({
+    corefile: `.:${port} {\n bind 127.0.0.1\n chaos v1\n chaos v2\n any\n any example.org\n whoami\n whoami x\n}\n`,
+  })
+  t.after(() => srv.stop())
+  const version = await dig({ port, name: 'version.bind', type: 'TXT', class: 'CH' })
+  assert.equal(version.status, 'NOERROR')
+  assert.deepEqual(
+    version.answer.map((a) => a.data),
+    ['"v1"'],
+  )
+  const any = await dig({ port, name: 'example.org', type: 'ANY' })
+  assert.equal(any.answer[0]?.type, 'HINFO')
+  const who = await dig({ port, name: 'example.org', type: 'A' })
+  assert.equal(who.status, 'NOERROR')
+  assert.ok(who.flags.includes('aa'))
+  assert.equal(who.additional.find((a) => a.type === 'A')?.data, '127.0.0.1')
 })

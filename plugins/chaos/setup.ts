@@ -19,7 +19,8 @@ export function parseChaos(d: Directive): ChaosConfig {
 
 export default definePlugin<ChaosConfig>({
   name: 'chaos',
-  once: true,
+  // CoreDNS reads only the first stanza and ignores any later one (no ErrOnce): a second
+  // `chaos` line, e.g. from an imported snippet, must not stop the server from loading.
   parse(stanzas) {
     return parseChaos(stanzas[0]!)
   },

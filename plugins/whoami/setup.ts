@@ -4,9 +4,9 @@ import { whoami } from './whoami.ts'
 
 export default definePlugin<null>({
   name: 'whoami',
-  once: true,
+  // CoreDNS checks the first stanza only and ignores any later one (no ErrOnce).
   parse(stanzas) {
-    for (const d of stanzas) noArgs(d, 'whoami')
+    noArgs(stanzas[0]!, 'whoami')
     return null
   },
   setup() {
