@@ -86,11 +86,12 @@ export function storedForm(
 
 /**
  * The reply to `r` from `e` with every TTL set to `ttl`: the client's ID and question (its
- * 0x20 case), AA set (CoreDNS: some stub resolvers drop non-authoritative replies), RA and rcode
- * as stored, RD/CD copied (miekg SetReply), AD only for a client that asked with DO or AD
- * (RFC 6840 §5.7). The server's writer mirrors the client's EDNS.
+ * 0x20 case), AA set (CoreDNS: some stub resolvers drop non-authoritative replies) unless
+ * `storedAa` asks for the upstream's bit (a reply just fetched, which CoreDNS passes on as is),
+ * RA and rcode as stored, RD/CD copied (miekg SetReply), AD only for a client that asked with DO
+ * or AD (RFC 6840 §5.7). The server's writer mirrors the client's EDNS.
  */
-export function render(e: Entry, r: Request, ttl: number): Uint8Array {
+export function render(e: Entry, r: Request, ttl: number, storedAa = false): Uint8Array {
   const src = e.wire
   const out = Buffer.allocUnsafe(src.length) // pooled: a hit costs no fresh ArrayBuffer
   out.set(src)
@@ -99,7 +100,8 @@ export function render(e: Entry, r: Request, ttl: number): Uint8Array {
   out[1] = q[1]!
   if (r.questionEnd === e.questionEnd) for (let i = HEADER; i < e.questionEnd; i++) out[i] = q[i]!
   const qf = r.flags
-  let flags = Flag.QR | (qf & OPCODE_MASK) | Flag.AA | (src[3]! & (Flag.RA | 0xf))
+  const aa = storedAa ? ((src[2]! << 8) & Flag.AA) : Flag.AA
+  let flags = Flag.QR | (qf & OPCODE_MASK) | aa | (src[3]! & (Flag.RA | 0xf))
   if ((qf & OPCODE_MASK) === 0) flags |= qf & (Flag.RD | Flag.CD)
   if ((src[3]! & Flag.AD) !== 0 && (r.do || (qf & Flag.AD) !== 0)) flags |= Flag.AD
   setU16(out, 2, flags)

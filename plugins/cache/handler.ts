@@ -123,7 +123,8 @@ export class CacheHandler implements Handler {
     const fresh = pending && (await bounded(pending, c.cfg.serveStale!.verifyTimeoutMs))
     if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !e.answers)) {
       const ttl = c.cfg.keepTtl ? fresh.origTtl : Math.max(0, fresh.ttl(c.now()))
-      w.write(render(fresh, r, ttl), NAME)
+      // CoreDNS hands the verified reply on as the upstream wrote it: its own AA bit
+      w.write(render(fresh, r, ttl, true), NAME)
       return Rcode.NoError
     }
     this.#answerStale(w, r, e)

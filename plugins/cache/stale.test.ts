@@ -96,12 +96,14 @@ test('serve_stale verify: upstream first, stale only when it fails', BOUNDED, as
   const fresh = await t.ask('v.example.org')
   assert.deepEqual(fresh.data, ['192.0.2.2'])
   assert.deepEqual(fresh.ttls, [10])
+  assert.equal(fresh.msg.flag_aa, false, 'the verified reply keeps the upstream AA, as CoreDNS')
   assert.equal(t.cells.servedStale.value, 0)
   t.advance(11)
   up.mode = 'servfail'
   const stale = await t.ask('v.example.org')
   assert.deepEqual(stale.data, ['192.0.2.2'])
   assert.deepEqual(stale.ttls, [0])
+  assert.equal(stale.msg.flag_aa, true, 'answered from the cache')
   assert.equal(t.cells.servedStale.value, 1)
   up.mode = 'nxdomain' // RFC 8767: NXDOMAIN is a refresh, not a failure
   const gone = await t.ask('v.example.org')
