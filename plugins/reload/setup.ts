@@ -32,6 +32,14 @@ export function parseReload(stanzas: readonly Directive[]): ReloadConfig {
   return { intervalMs, jitterMs }
 }
 
+/**
+ * The wait before a check: INTERVAL moved by up to half of JITTER either way, as CoreDNS does
+ * (rand.Int63n(j) - j/2); `r` is a random number in [0, 1).
+ */
+export function checkEvery(cfg: ReloadConfig, r: number): number {
+  return cfg.intervalMs + (r - 0.5) * cfg.jitterMs
+}
+
 export default definePlugin<ReloadConfig>({
   name: 'reload',
   once: true,
@@ -47,7 +55,7 @@ export default definePlugin<ReloadConfig>({
       versionInfo.child({ hash: 'sha512', value: hash }).value = 1
       ctx.log.info(`Running configuration SHA512 = ${hash}`)
       const tick = () => {
-        const wait = cfg.intervalMs + (Math.random() * 2 - 1) * cfg.jitterMs
+        const wait = checkEvery(cfg, Math.random())
         state.timer = setTimeout(() => {
           void ctx.runtime.reloadIfChanged().then((outcome) => {
             if (outcome === 'failed') failed.value++
