@@ -47,7 +47,6 @@ export default definePlugin<ReloadConfig>({
   setup(cfg, ctx) {
     // One watcher per configuration, whichever blocks name reload (CoreDNS: the first wins).
     const state = ctx.shared('reload', () => ({ timer: undefined as NodeJS.Timeout | undefined }))
-    const failed = reloadFailed.child({})
     ctx.onStartup(() => {
       if (state.timer) return
       const hash = ctx.runtime.hash()
@@ -58,7 +57,7 @@ export default definePlugin<ReloadConfig>({
         const wait = checkEvery(cfg, Math.random())
         state.timer = setTimeout(() => {
           void ctx.runtime.reloadIfChanged().then((outcome) => {
-            if (outcome === 'failed') failed.value++
+            if (outcome === 'failed') reloadFailed.value++
             if (outcome !== 'reloaded') tick() // else the new instance's own reload takes over
           })
         }, wait)

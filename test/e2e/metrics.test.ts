@@ -70,8 +70,9 @@ function value(all: Sample[], name: string, labels: Record<string, string>): num
 
 const server = () => `dns://127.0.0.1:${port}`
 
-// Runs first, before any query reached tsdns. CoreDNS's DNS series are vectors whose label sets
-// appear on first use; only plugin_enabled (set at startup) and the unlabelled counters show.
+// Runs first, before any query reached tsdns (whose Corefile has no reload and no health).
+// CoreDNS's DNS series are vectors whose label sets appear on first use; only plugin_enabled (set
+// at startup) and the unlabelled counters show.
 test('before the first query: no per-zone DNS series, only what CoreDNS sets at startup', async () => {
   const all = samples(await scrape())
   const dns = all.filter((s) => s.name.startsWith('coredns_dns_')).map((s) => s.name)
@@ -79,6 +80,9 @@ test('before the first query: no per-zone DNS series, only what CoreDNS sets at 
   const z = { server: server(), zone: 'example.org.', view: '' }
   assert.equal(value(all, 'coredns_plugin_enabled', { ...z, name: 'whoami' }), 1)
   assert.equal(value(all, 'coredns_panics_total', {}), 0)
+  // Unlabelled counters CoreDNS registers at init: there even without *reload* or *health*.
+  assert.equal(value(all, 'coredns_reload_failed_total', {}), 0)
+  assert.equal(value(all, 'coredns_health_request_failures_total', {}), 0)
 })
 
 test('traffic counted by zone, proto, family, type, rcode, plugin; promtool agrees', async () => {
