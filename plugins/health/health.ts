@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../src/plugin/log.ts'
 import { dialUrl, type HttpReply } from '../../src/server/http.ts'
+import { goDuration } from '../errors/errors.ts'
 import { probeDuration, probeFailures } from './metrics.ts'
 
 export function healthy(): HttpReply {
@@ -66,7 +67,7 @@ class SelfProbe {
       const ms = performance.now() - start
       probeDuration.observe(ms / 1000)
       if (ms > SLOW_MS) {
-        const took = goDuration(ms)
+        const took = msText(ms)
         this.#log.warning(`Local health request to "${this.#shown}" took more than 1s: ${took}`)
       }
     } catch (err) {
@@ -81,9 +82,9 @@ class SelfProbe {
   }
 }
 
-/** Milliseconds as Go prints a time.Duration, roughly: 500ms, 1.5s. */
-function goDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${ms / 1000}s`
+/** Milliseconds as Go prints a time.Duration: 120ms, 1.5s, 1m30s. */
+export function msText(ms: number): string {
+  return goDuration(Math.round(ms * 1e6))
 }
 
 /** One configuration's health endpoints: their self-probes and the lameduck before a final stop. */
@@ -111,7 +112,7 @@ export class Health {
   /** Final stop only: /health keeps answering OK and queries keep being served meanwhile. */
   async lameduck(): Promise<void> {
     if (this.#lameduckMs <= 0) return
-    this.#log.info(`Going into lameduck mode for ${goDuration(this.#lameduckMs)}`)
+    this.#log.info(`Going into lameduck mode for ${msText(this.#lameduckMs)}`)
     await sleep(this.#lameduckMs)
   }
 
