@@ -1,7 +1,7 @@
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
-import { typeCode } from '../../src/plugin/msg.ts'
+import { rrTypeCode } from '../template/rrtype.ts'
 import { definePlugin, type SetupContext } from '../../src/plugin/plugin.ts'
 import { AclHandler, type AclRule, type Action, type Policy } from './acl.ts'
 import { Networks, parseNetwork } from './networks.ts'
@@ -44,7 +44,7 @@ function parsePolicy(line: Directive): Policy {
           types.add(-1)
           break
         }
-        const code = typeCode(t.text)
+        const code = rrTypeCode(t.text)
         if (code === undefined)
           throw fail(t, `unexpected token ${JSON.stringify(t.text)}; expect legal QTYPE`)
         types.add(code)

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import dnsPacket, { type Answer } from 'dns-packet'
 import type { RE2JS } from 're2js'
 import type { Cell } from '../../src/plugin/metrics.ts'
-import { className, typeName } from '../../src/plugin/msg.ts'
+import { rrClassName, rrTypeName } from './rrtype.ts'
 import {
   type ChainInfo,
   type Handler,
@@ -110,8 +110,8 @@ export class TemplateHandler implements Handler {
           zone,
           re,
           r,
-          className(r.class !== CLASS_ANY ? r.class : rule.qclass),
-          typeName(r.type !== TYPE_ANY ? r.type : rule.qtype),
+          rrClassName(r.class !== CLASS_ANY ? r.class : rule.qclass),
+          rrTypeName(r.type !== TYPE_ANY ? r.type : rule.qtype),
           w.remote.address,
         )
         this.#matchCell(data).value++
