@@ -1,8 +1,8 @@
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
-import { rrTypeCode } from '../template/rrtype.ts'
 import { definePlugin, type SetupContext } from '../../src/plugin/plugin.ts'
+import { typeCode } from '../../src/plugin/rrtype.ts'
 import { AclHandler, type AclRule, type Action, type Policy } from './acl.ts'
 import { Networks, parseNetwork } from './networks.ts'
 
@@ -44,7 +44,7 @@ function parsePolicy(line: Directive): Policy {
           types.add(-1)
           break
         }
-        const code = rrTypeCode(t.text)
+        const code = typeCode(t.text)
         if (code === undefined)
           throw fail(t, `unexpected token ${JSON.stringify(t.text)}; expect legal QTYPE`)
         types.add(code)

@@ -4,7 +4,6 @@
 
 import type { RE2JS } from 're2js'
 import { logLine, type Level, type Logger } from '../../src/plugin/log.ts'
-import { typeName } from '../../src/plugin/msg.ts'
 import {
   nextOrFailure,
   PluginError,
@@ -15,6 +14,7 @@ import {
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
+import { typeName } from '../../src/plugin/rrtype.ts'
 import { panics } from '../prometheus/metrics.ts'
 
 export type ConsolidateLevel = Exclude<Level, 'FATAL'>

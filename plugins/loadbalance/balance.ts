@@ -4,8 +4,9 @@
 // MX records, addresses of different owners) decodes the message, reorders it and encodes it.
 
 import dnsPacket from 'dns-packet'
-import { encodeMsg, msgRcode, typeCode } from '../../src/plugin/msg.ts'
+import { encodeMsg, msgRcode } from '../../src/plugin/msg.ts'
 import type { Msg } from '../../src/plugin/plugin.ts'
+import { typeCode } from '../../src/plugin/rrtype.ts'
 import { layout, rcodeOf, rrType, u16, type Layout } from '../../src/wire/message.ts'
 import { lowerName, readName } from '../../src/wire/name.ts'
 import { addressBytes, type Networks } from '../acl/networks.ts'

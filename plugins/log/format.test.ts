@@ -63,6 +63,14 @@ test('combined adds the opcode; IPv4 clients have no brackets; TCP buffer size i
   )
 })
 
+test("types dns-packet cannot name print as CoreDNS prints them: HTTPS, SVCB, TYPEnnn", () => {
+  const line = (type: string) =>
+    render(compileFormat('{type} {class}'), entry({ req: request('example.org', type) }))
+  assert.equal(line('UNKNOWN_65'), 'HTTPS IN')
+  assert.equal(line('UNKNOWN_64'), 'SVCB IN')
+  assert.equal(line('UNKNOWN_65280'), 'TYPE65280 IN')
+})
+
 test('nothing written: rcode and flags are "-", size 0, duration still measured', () => {
   const e = entry({ wire: undefined, size: 0, by: '', ns: 6_010_923_182 })
   assert.match(render(compileFormat(COMMON_FORMAT), e), / - - 0 6\.010923182s$/)

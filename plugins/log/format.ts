@@ -2,8 +2,8 @@
 // placeholder readers; a line is rendered from one recorded query after its reply went out.
 
 import type { Addr, Request } from '../../src/plugin/plugin.ts'
-import { className, typeName } from '../../src/plugin/msg.ts'
 import { rcodeName } from '../../src/plugin/rcode.ts'
+import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { layout, u16 } from '../../src/wire/message.ts'
 import { classify, fullRcode, typify } from './typify.ts'
 

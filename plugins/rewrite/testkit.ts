@@ -4,10 +4,11 @@
 import dnsPacket from 'dns-packet'
 import type { DecodedPacket, PacketOpt } from 'dns-packet'
 import { loadCorefile } from '../../src/corefile/load.ts'
-import { className, packetName, replyMsg } from '../../src/plugin/msg.ts'
+import { packetName, replyMsg } from '../../src/plugin/msg.ts'
 import type {
   Addr, Handler, HandlerResult, Msg, Request, RequestContext, ResponseWriter,
 } from '../../src/plugin/plugin.ts'
+import { className } from '../../src/plugin/rrtype.ts'
 import { parseQuery, WireRequest } from '../../src/wire/request.ts'
 import { Recorder, testContext } from '../../test/dnstest.ts'
 import { RewriteHandler } from './rewrite.ts'

@@ -3,8 +3,8 @@
 // the message views are computed only when a template reads them.
 
 import type { RE2JS } from 're2js'
-import { rrClassName, rrTypeName } from './rrtype.ts'
 import type { Request } from '../../src/plugin/plugin.ts'
+import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { BOOL, INT, STRING, type Type, type Value } from './gotemplate/types.ts'
 
 interface QuestionValue {
@@ -22,7 +22,7 @@ const QUESTION: Type = {
   fields: questionFields,
   print: (v) => {
     const q = v as QuestionValue
-    return `;${q.Name}\t${rrClassName(Number(q.Qclass))}\t ${rrTypeName(Number(q.Qtype))}`
+    return `;${q.Name}\t${className(Number(q.Qclass))}\t ${typeName(Number(q.Qtype))}`
   },
 }
 

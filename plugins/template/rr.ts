@@ -5,8 +5,7 @@
 // Types with rdata parsers: A AAAA CNAME DNAME NS PTR MX SRV SOA TXT SPF CAA, and any type in
 // RFC 3597's generic form (`TYPE65280 \# 2 abcd`). Only the first record of the text is read.
 
-import { classCode } from '../../src/plugin/msg.ts'
-import { rrTypeCode, rrTypeName } from './rrtype.ts'
+import { classCode, typeCode, typeName } from '../../src/plugin/rrtype.ts'
 import { ipv4Bytes, ipv6Bytes } from './ip.ts'
 
 export class RrError extends Error {
@@ -69,7 +68,7 @@ export function parseRr(text: string): Rr {
       break
     }
   }
-  const type = typeWord === undefined ? undefined : rrTypeCode(typeWord.text)
+  const type = typeWord === undefined ? undefined : typeCode(typeWord.text)
   if (typeWord === undefined || type === undefined || typeWord.quoted) {
     throw new RrError(`dns: unknown RR type: "${typeWord?.text ?? ''}"`)
   }
@@ -195,7 +194,7 @@ export function nameWire(name: string): Uint8Array {
 }
 
 function parseRdata(type: number, words: Word[]): Uint8Array {
-  const what = rrTypeName(type)
+  const what = typeName(type)
   const bad = (w?: Word): RrError => new RrError(`dns: bad ${what} rdata: "${w?.text ?? ''}"`)
   if (words[0]?.text === '\\#' && !words[0].quoted) return generic(words.slice(1), bad)
   const want = (n: number): Word[] => {

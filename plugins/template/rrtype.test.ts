@@ -1,24 +1,10 @@
 // RR types miekg/dns names and dns-packet does not (HTTPS, SVCB, URI...): CoreDNS accepts them in
-// `template CLASS TYPE` and `acl ... type`, and prints them in .Type, .Question and metric labels.
+// `template CLASS TYPE` and `acl ... type`, and prints them in .Type, .Question and metric labels
+// (the names themselves: src/plugin/rrtype.test.ts).
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { dig, freePort, startTsdns } from '../../test/helpers/index.ts'
-import { rrClassName, rrTypeCode, rrTypeName } from './rrtype.ts'
-
-test('mnemonics both ways, as miekg/dns: HTTPS, SVCB, URI, NONE; TYPEnnn for the unknown', () => {
-  assert.equal(rrTypeCode('HTTPS'), 65)
-  assert.equal(rrTypeCode('svcb'), 64)
-  assert.equal(rrTypeCode('URI'), 256)
-  assert.equal(rrTypeCode('A'), 1)
-  assert.equal(rrTypeCode('TYPE65000'), 65000)
-  assert.equal(rrTypeCode('NOSUCH'), undefined)
-  assert.equal(rrTypeName(65), 'HTTPS')
-  assert.equal(rrTypeName(28), 'AAAA')
-  assert.equal(rrTypeName(65000), 'TYPE65000')
-  assert.equal(rrClassName(254), 'NONE')
-  assert.equal(rrClassName(1), 'IN')
-})
 
 test('dig: template IN HTTPS and acl type SVCB load and apply; .Type says HTTPS', async (t) => {
   // tsdns refused both Corefile lines ("invalid query type 'HTTPS'", "expect legal QTYPE") and

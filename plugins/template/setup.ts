@@ -9,8 +9,8 @@ import { args, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode, type Located } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
-import { rrTypeCode } from './rrtype.ts'
 import { rcodeFromName } from '../../src/plugin/rcode.ts'
+import { typeCode } from '../../src/plugin/rrtype.ts'
 import { Fall } from '../../src/plugin/zones.ts'
 import { dataType, groupNames } from './data.ts'
 import { compileTemplate, TemplateSyntaxError } from './gotemplate/index.ts'
@@ -111,7 +111,7 @@ function queryClass(t: Token): number {
 /** miekg/dns StringToType: a mnemonic, uppercase (no TYPEnnn). */
 function queryType(t: Token): number {
   const plain = t.text === t.text.toUpperCase() && !/^TYPE\d/.test(t.text)
-  const code = plain ? rrTypeCode(t.text) : undefined
+  const code = plain ? typeCode(t.text) : undefined
   if (code !== undefined) return code
   const detail = `invalid query type '${t.text}', expecting an RR type such as A, AAAA, PTR or ANY`
   throw err('COREFILE_VALUE', t, detail)

@@ -8,7 +8,6 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import dnsPacket, { type Answer } from 'dns-packet'
 import type { RE2JS } from 're2js'
 import type { Cell } from '../../src/plugin/metrics.ts'
-import { rrClassName, rrTypeName } from './rrtype.ts'
 import {
   type ChainInfo,
   type Handler,
@@ -21,6 +20,7 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { memoized } from '../../src/plugin/regex.ts'
+import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { type Fall, matchZone } from '../../src/plugin/zones.ts'
 import { Flag } from '../../src/wire/message.ts'
 import { TemplateData } from './data.ts'
@@ -110,8 +110,8 @@ export class TemplateHandler implements Handler {
           zone,
           re,
           r,
-          rrClassName(r.class !== CLASS_ANY ? r.class : rule.qclass),
-          rrTypeName(r.type !== TYPE_ANY ? r.type : rule.qtype),
+          className(r.class !== CLASS_ANY ? r.class : rule.qclass),
+          typeName(r.type !== TYPE_ANY ? r.type : rule.qtype),
           w.remote.address,
         )
         this.#matchCell(data).value++

@@ -3,7 +3,8 @@
 
 import { randomInt } from 'node:crypto'
 import dnsPacket from 'dns-packet'
-import { packetName, typeCode, typeName } from '../plugin/msg.ts'
+import { packetName } from '../plugin/msg.ts'
+import { packetType, typeCode } from '../plugin/rrtype.ts'
 import { Instance } from '../server/instance.ts'
 import { describeError, parseConfig, readConfig } from './config.ts'
 import { printReply } from './print.ts'
@@ -34,7 +35,7 @@ export async function query(conf: string | undefined, port: number, name: string
     id: randomInt(0, 65536),
     type: 'query',
     flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name: packetName(fq), type: typeName(code) as never, class: 'IN' }],
+    questions: [{ name: packetName(fq), type: packetType(code) as never, class: 'IN' }],
     additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never],
   })
   try {

@@ -3,38 +3,9 @@
 // bits of `flags`, set here in one place.
 
 import dnsPacket from 'dns-packet'
-import classes from 'dns-packet/classes.js'
-import types from 'dns-packet/types.js'
 import { Flag } from '../wire/message.ts'
 import type { Msg, Request } from './plugin.ts'
-
-/** RR type mnemonic as CoreDNS prints it (TYPE65280 style for unknown ones). */
-export function typeName(type: number): string {
-  const s = types.toString(type)
-  return s.startsWith('UNKNOWN_') ? `TYPE${type}` : s
-}
-
-/** RR type number for a mnemonic or TYPEnnn; undefined when unknown. */
-export function typeCode(name: string): number | undefined {
-  const upper = name.toUpperCase()
-  const m = /^TYPE(\d+)$/.exec(upper)
-  if (m) return Number(m[1])
-  const t = types.toType(upper)
-  return t === 0 ? undefined : t
-}
-
-export function className(klass: number): string {
-  const s = classes.toString(klass)
-  return s.startsWith('UNKNOWN_') ? `CLASS${klass}` : s
-}
-
-export function classCode(name: string): number | undefined {
-  const upper = name.toUpperCase()
-  const m = /^CLASS(\d+)$/.exec(upper)
-  if (m) return Number(m[1])
-  const c = classes.toClass(upper)
-  return c === 0 && upper !== 'RESERVED' ? undefined : c
-}
+import { className, packetType } from './rrtype.ts'
 
 /** dns-packet names carry no trailing dot; the root is ''. */
 export function packetName(fqdn: string): string {
@@ -53,7 +24,7 @@ export function replyMsg(req: Request, rcode = 0, extraFlags = 0): Msg {
     questions: [
       {
         name: packetName(req.qname),
-        type: typeName(req.type) as never,
+        type: packetType(req.type) as never,
         class: className(req.class) as never,
       },
     ],

@@ -7,8 +7,9 @@ import dnsPacket from 'dns-packet'
 import type { Addr, Handler, Msg, Request, RequestContext, TcpOptions } from '../plugin/plugin.ts'
 import { PluginError } from '../plugin/plugin.ts'
 import { logLine } from '../plugin/log.ts'
-import { packetName, typeName } from '../plugin/msg.ts'
+import { packetName } from '../plugin/msg.ts'
 import { clientWrote, Rcode } from '../plugin/rcode.ts'
+import { packetType } from '../plugin/rrtype.ts'
 import { badVersReply, headerReply, rcodeReply } from '../wire/reply.ts'
 import { DROP, parseQuery } from '../wire/request.ts'
 import { TCP_DEFAULTS } from './tcp.ts'
@@ -167,7 +168,7 @@ export class DnsServer {
       id: randomInt(0, 65536),
       type: 'query',
       flags: dnsPacket.RECURSION_DESIRED | (opts.cd ? dnsPacket.CHECKING_DISABLED : 0),
-      questions: [{ name: packetName(name), type: typeName(type) as never, class: 'IN' }],
+      questions: [{ name: packetName(name), type: packetType(type) as never, class: 'IN' }],
       additionals: [
         { type: 'OPT', name: '.', udpPayloadSize: 65535, flags: opts.do ? dnsPacket.DNSSEC_OK : 0 } as never,
       ],
