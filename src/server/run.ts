@@ -4,6 +4,7 @@
 import { dirname } from 'node:path'
 import { setImmediate } from 'node:timers/promises'
 import type { ServerBlock } from '../corefile/ast.ts'
+import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { logLine } from '../plugin/log.ts'
 import type { ReloadOutcome, RunPhase } from '../plugin/plugin.ts'
 import { configHash } from './config-hash.ts'
@@ -24,6 +25,8 @@ export class Runner {
   #reloading: Promise<ReloadOutcome> | undefined
   /** SHA512 of the configuration that serves now (see config-hash.ts). */
   hash = ''
+  /** What the last failed reload tried: its checksum, or its error when it had none. */
+  #failed: string | undefined
   #phase: RunPhase = 'starting'
 
   constructor(source: Source, opts: Omit<BuildOptions, 'dir'>) {
@@ -71,18 +74,31 @@ export class Runner {
   }
 
   async #reload(onlyIfChanged: boolean): Promise<ReloadOutcome> {
+    // As CoreDNS's reload plugin: a Corefile that does not parse is a warning at every check; one
+    // that parses but fails to start is an error counted once, not again until it changes.
+    // SIGUSR1 (onlyIfChanged false) always tries, and reports every failure.
+    const prefix = onlyIfChanged ? 'plugin/reload: ' : ''
     let next: Instance
-    let hash: string
+    let hash: string | undefined
     try {
       const { blocks, file } = this.#source.load()
       hash = configHash(blocks)
-      if (onlyIfChanged && hash === this.hash) return 'unchanged'
+      if (onlyIfChanged && (hash === this.hash || hash === this.#failed)) return 'unchanged'
       next = this.#build(blocks, file)
       await this.#pool.apply(next.servers)
     } catch (err) {
-      logLine('ERROR', `Corefile changed but reload failed: ${String(err instanceof Error ? err.message : err)}`)
+      const reason = String(err instanceof Error ? err.message : err)
+      if (onlyIfChanged && hash === undefined && isSyntaxError(err)) {
+        logLine('WARNING', `${prefix}Corefile parse failed: ${reason}`)
+        return 'unchanged'
+      }
+      const key = hash ?? reason
+      if (onlyIfChanged && key === this.#failed) return 'unchanged'
+      this.#failed = key
+      logLine('ERROR', `${prefix}Corefile changed but reload failed: ${reason}`)
       return 'failed'
     }
+    this.#failed = undefined
     const old = this.#current
     this.#current = next
     this.hash = hash
@@ -107,4 +123,10 @@ export class Runner {
     await closeRetiredListeners()
     await this.#pool.closeAll()
   }
+}
+
+/** Errors of the Corefile's text itself (CoreDNS's parse step), not of what it asks for. */
+function isSyntaxError(err: unknown): boolean {
+  const errors = err instanceof CorefileErrors ? err.errors : err instanceof CorefileError ? [err] : []
+  return errors.length > 0 && errors.every((e) => e.code === 'COREFILE_SYNTAX' || e.code === 'COREFILE_IMPORT')
 }

@@ -1,0 +1,47 @@
+// The reload plugin against a real process: a Corefile that fails to start is counted once, not
+// at every check; one that does not parse is a warning each time and never counted (CoreDNS).
+
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort, startTsdns } from '../../test/helpers/index.ts'
+
+test('a broken Corefile: one failure counted and logged, however many checks see it', async (t) => {
+  const [port, mport] = [await freePort('both'), await freePort('tcp')]
+  const good = (zone: string) =>
+    `${zone}:${port} {\n    bind 127.0.0.1\n    reload 2s 1s\n    prometheus 127.0.0.1:${mport}\n    whoami\n}\n`
+  const tsdns = await startTsdns({ corefile: good('a.test') })
+  t.after(() => tsdns.stop())
+  const failed = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
+    return Number(/^coredns_reload_failed_total (\d+)$/m.exec(text)?.[1])
+  }
+  assert.equal(await failed(), 0)
+
+  // parses, but cannot start: an unknown directive
+  writeFileSync(tsdns.confPath, good('b.test').replace('whoami', 'whoami\n    nosuchplugin'))
+  await tsdns.waitForLine(/^\[ERROR\] plugin\/reload: Corefile changed but reload failed: .*unknown directive 'nosuchplugin'/, 8000)
+  await sleep(5500) // at least two more checks (every 1.5 to 2.5 s)
+  assert.equal(await failed(), 1)
+  const errors = () => tsdns.stdout().filter((l) => l.includes('reload failed'))
+  assert.equal(errors().length, 1, errors().join('\n'))
+
+  // does not parse: a warning at each check, not counted
+  writeFileSync(tsdns.confPath, good('c.test').replace('whoami', 'whoami {'))
+  await tsdns.waitForLine(/^\[WARNING\] plugin\/reload: Corefile parse failed: /, 8000)
+  await sleep(2600)
+  const warnings = tsdns.stdout().filter((l) => l.includes('Corefile parse failed'))
+  assert.ok(warnings.length >= 2, warnings.join('\n'))
+  assert.equal(await failed(), 1)
+
+  // fixed: served, and a later broken file is counted again
+  writeFileSync(tsdns.confPath, good('d.test'))
+  const running = () => tsdns.stdout().filter((l) => l.includes('Running configuration SHA512')).length
+  for (let i = 0; i < 80 && running() < 2; i++) await sleep(100)
+  assert.equal(running(), 2, 'the fixed Corefile was loaded')
+  writeFileSync(tsdns.confPath, good('e.test').replace('whoami', 'whoami\n    nosuchplugin'))
+  for (let i = 0; i < 80 && errors().length < 2; i++) await sleep(100)
+  assert.equal(errors().length, 2)
+  assert.equal(await failed(), 2)
+})
