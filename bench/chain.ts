@@ -11,7 +11,7 @@ import { parseConfig } from '../src/cli/config.ts'
 import type { Addr } from '../src/plugin/plugin.ts'
 import { Instance } from '../src/server/instance.ts'
 import type { DnsServer } from '../src/server/server.ts'
-import { buildQuery } from '../test/helpers/query.ts'
+import { buildQuery, type QueryOptions } from '../test/helpers/query.ts'
 import { LOCAL_ZONE, tsdnsCorefile } from './servers.ts'
 
 const N = Number(process.argv[2] ?? 300_000)
@@ -41,8 +41,13 @@ const send = (): void => {
   sent++
 }
 
-function queries(suffix: string): Buffer[] {
-  return Array.from({ length: NAMES }, (_, i) => buildQuery(`h${i}.${suffix}`, 'A', { id: i }))
+function queries(suffix: string, opts: QueryOptions = {}): Buffer[] {
+  return Array.from({ length: NAMES }, (_, i) => buildQuery(`h${i}.${suffix}`, 'A', { id: i, ...opts }))
+}
+
+/** What dig sends: EDNS with a client cookie, which the reply echoes. */
+const DIG_LIKE: QueryOptions = {
+  edns: { udpSize: 1232, options: [{ code: 10, data: Buffer.from('0123456789abcdef', 'hex') } as never] },
 }
 
 /** ns per query over `n` queries through `server` (every one answered synchronously). */
@@ -64,7 +69,9 @@ const hits = queries('bench')
 // fill the cache through forward (asynchronous), then every query is a hit
 await Promise.all(hits.map((q) => server.exchange(q)))
 const local_ = queries(LOCAL_ZONE)
-for (const [name, qs] of [['cache hit', hits], ['template', local_]] as const) {
+const workloads = [['cache hit', hits], ['cache hit, EDNS + cookie', queries('bench', DIG_LIKE)],
+  ['template', local_]] as const
+for (const [name, qs] of workloads) {
   run(server, qs, Math.min(N, 50_000)) // warm up: optimised code before measuring
   let best = Infinity
   for (let i = 0; i < REPEATS; i++) best = Math.min(best, run(server, qs, N))

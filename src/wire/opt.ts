@@ -7,8 +7,6 @@ import { skipName } from './name.ts'
 export const OPTION_NSID = 3
 export const OPTION_SUBNET = 8
 
-const NO_OPTIONS = new Uint8Array(0)
-
 /**
  * The request's options a reply without an OPT of its own carries back (CoreDNS SizeAndDo reuses
  * the request's OPT, keeping NSID, EXPIRE, COOKIE, TCP keepalive and padding): dig's client
@@ -18,23 +16,20 @@ export function echoedOptions(wire: Uint8Array, optOffset: number): Uint8Array {
   const rdlenAt = skipName(wire, optOffset) + 8
   const start = rdlenAt + 2
   const end = Math.min(start + u16(wire, rdlenAt), wire.length)
-  const ranges: number[] = []
-  for (let o = start; o + 4 <= end; ) {
+  // the usual case (dig: one cookie) allocates nothing but the view
+  let o = start
+  while (o + 4 <= end && isEchoedOption(u16(wire, o)) && o + 4 + u16(wire, o + 2) <= end) {
+    o += 4 + u16(wire, o + 2)
+  }
+  if (o === end) return wire.subarray(start, end)
+  const kept: number[] = []
+  for (o = start; o + 4 <= end; ) {
     const next = o + 4 + u16(wire, o + 2)
     if (next > end) break // a malformed last option is dropped
-    if (isEchoedOption(u16(wire, o))) ranges.push(o, next)
+    if (isEchoedOption(u16(wire, o))) for (let i = o; i < next; i++) kept.push(wire[i]!)
     o = next
   }
-  if (ranges.length === 0) return NO_OPTIONS
-  if (ranges.length === 2 && ranges[0] === start && ranges[1] === end) return wire.subarray(start, end)
-  let size = 0
-  for (let i = 0; i < ranges.length; i += 2) size += ranges[i + 1]! - ranges[i]!
-  const out = new Uint8Array(size)
-  for (let i = 0, p = 0; i < ranges.length; i += 2) {
-    out.set(wire.subarray(ranges[i]!, ranges[i + 1]!), p)
-    p += ranges[i + 1]! - ranges[i]!
-  }
-  return out
+  return Uint8Array.from(kept)
 }
 
 export function isEchoedOption(code: number): boolean {
