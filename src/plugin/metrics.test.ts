@@ -32,3 +32,17 @@ test('TimeBuckets match CoreDNS', () => {
   assert.equal(TIME_BUCKETS[0], 0.00025)
   assert.equal(TIME_BUCKETS[15], 8.192)
 })
+
+test('as the Go client: no HELP/TYPE for a family without samples, no blank lines', async () => {
+  const empty = new CounterFamily('tsdns_test_unused_total', 'Never counted.', ['zone'])
+  const used = new CounterFamily('tsdns_test_used_total', 'Counted.', ['zone'])
+  used.child({ zone: '.' }).value = 1
+  const text = await registry.metrics()
+  assert.doesNotMatch(text, /tsdns_test_unused_total/)
+  assert.match(text, /^# HELP tsdns_test_used_total Counted\.\n# TYPE tsdns_test_used_total counter\ntsdns_test_used_total\{zone="\."\} 1$/m)
+  assert.doesNotMatch(text, /\n\n/)
+  assert.ok(text.endsWith('\n'))
+  empty.child({ zone: '.' }).value = 2
+  assert.match(await registry.metrics(), /^tsdns_test_unused_total\{zone="\."\} 2$/m)
+  for (const f of ['tsdns_test_unused_total', 'tsdns_test_used_total']) registry.removeSingleMetric(f)
+})

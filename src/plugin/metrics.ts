@@ -41,9 +41,29 @@ export const registry = {
   get contentType(): string {
     return prom().contentType
   },
-  metrics: (): Promise<string> => prom().metrics(),
+  metrics: async (): Promise<string> => withoutEmptyFamilies(await prom().metrics()),
   getMetricsAsArray: (): ReturnType<Registry['getMetricsAsArray']> => prom().getMetricsAsArray(),
   removeSingleMetric: (name: string): void => prom().removeSingleMetric(name),
+}
+
+/**
+ * The exposition as the Go client writes it: prom-client prints HELP and TYPE for a family with
+ * no sample yet (acl's counters before any query, ...) and a blank line after each family.
+ */
+function withoutEmptyFamilies(text: string): string {
+  const out: string[] = []
+  let header: string[] = []
+  for (const line of text.split('\n')) {
+    if (line === '') continue
+    if (line.startsWith('# HELP ')) header = [line]
+    else if (line.startsWith('# ')) header.push(line)
+    else {
+      if (header.length > 0) out.push(...header)
+      header = []
+      out.push(line)
+    }
+  }
+  return out.length === 0 ? '' : out.join('\n') + '\n'
 }
 
 type Labels<L extends string> = Readonly<Record<L, string>>
