@@ -217,9 +217,10 @@ async function main(): Promise<void> {
   const mem: MemoryRow[] = []
   try {
     for (const w of loads) {
-      const tries = new Map<string, Row[]>(servers.map((s) => [s.name, []]))
+      const able = servers.filter((s) => w.servers?.includes(s.name) ?? true)
+      const tries = new Map<string, Row[]>(able.map((s) => [s.name, []]))
       for (let round = 1; round <= rounds; round++) {
-        for (const spec of servers) {
+        for (const spec of able) {
           process.stdout.write(`${w.name} · ${spec.name} · round ${round}: `)
           const r = await measure(spec, w, env)
           tries.get(spec.name)!.push(r)

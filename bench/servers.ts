@@ -13,6 +13,7 @@ import { buildQuery } from '../test/helpers/query.ts'
 
 /** The zone every server answers itself, and the answer. */
 export const LOCAL_ZONE = 'tpl.bench'
+export const WHOAMI_ZONE = 'whoami.bench'
 export const LOCAL_IP = '10.1.2.3'
 /** Entries a cache holds: dnsmasq's --cache-size and CoreDNS's default capacity (9984). */
 export const CACHE_ENTRIES = 10000
@@ -111,7 +112,11 @@ export const unbound: ServerSpec = {
 export function tsdnsCorefile(port: number, upstream: number, metrics: number,
   capacity = 9984): string {
   const re = `^(?:[^.]+\\.)+${LOCAL_ZONE.replaceAll('.', '\\.')}\\.$`
-  return `${LOCAL_ZONE}:${port} {
+  return `${WHOAMI_ZONE}:${port} {
+    bind 127.0.0.1
+    whoami
+}
+${LOCAL_ZONE}:${port} {
     bind 127.0.0.1
     prometheus 127.0.0.1:${metrics}
     template IN A ${LOCAL_ZONE} {

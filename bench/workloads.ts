@@ -5,7 +5,7 @@
 
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LOCAL_ZONE } from './servers.ts'
+import { LOCAL_ZONE, WHOAMI_ZONE } from './servers.ts'
 
 export interface Workload {
   readonly name: string
@@ -20,6 +20,8 @@ export interface Workload {
    * one core, and a server past its capacity only measures its queue.
    */
   readonly rateShare: number
+  /** The servers that can answer it, when not every one can (whoami is a CoreDNS plugin). */
+  readonly servers?: readonly string[]
 }
 
 const HIT_NAMES = 1000
@@ -117,4 +119,14 @@ export const local: Workload = {
     write(dir, 'local.txt', () => range(HIT_NAMES, (i) => `h${i}.${LOCAL_ZONE} A`)),
 }
 
-export const workloads: readonly Workload[] = [hits, misses, mixed, local]
+export const whoami: Workload = {
+  name: 'whoami',
+  about: `${HIT_NAMES} names under ${WHOAMI_ZONE}, answered by the whoami plugin (tsdns only)`,
+  prime: false,
+  rateShare: 1,
+  servers: ['node ceiling', 'tsdns'],
+  file: (dir) =>
+    write(dir, 'whoami.txt', () => range(HIT_NAMES, (i) => `h${i}.${WHOAMI_ZONE} A`)),
+}
+
+export const workloads: readonly Workload[] = [hits, misses, mixed, local, whoami]
