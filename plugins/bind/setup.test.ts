@@ -28,10 +28,10 @@ test('errors point at the token', () => {
   // prettier-ignore
   const cases: [string, string, number, number, RegExp][] = [
     ['bind', 'COREFILE_ARGS', 2, 1, /at least one address or interface name is expected/],
-    ['bind 127.0.0.1 nope0', 'COREFILE_VALUE', 2, 16, /not a valid IP address or interface name: 'nope0'/],
+    ['bind 127.0.0.1 nope0', 'COREFILE_VALUE', 2, 16, /not a valid IP address or interface name: "nope0"/],
     ['bind 127.0.0.1 {\n    except nope0\n}', 'COREFILE_VALUE', 3, 12, /not a valid IP address/],
-    ['bind 127.0.0.1 {\n    only 127.0.0.1\n}', 'COREFILE_UNKNOWN', 3, 5, /unknown property 'only'/],
-    ['bind 127.0.0.1 {\n    except\n}', 'COREFILE_ARGS', 3, 5, /wrong argument count/],
+    ['bind 127.0.0.1 {\n    only 127.0.0.1\n}', 'COREFILE_UNKNOWN', 3, 5, /invalid option "only"/],
+    ['bind 127.0.0.1 {\n    except\n}', 'COREFILE_ARGS', 3, 5, /at least one address or interface must be given to except subdirective/],
     ['bind 127.0.0.1 {\n    except 127.0.0.1\n}', 'COREFILE_VALUE', 2, 1, /all addresses are excluded by except/],
   ]
   for (const [body, code, line, col, message] of cases) {

@@ -1,6 +1,5 @@
 import type { Directive } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
-import { args, unknownProperty } from '../../src/corefile/args.ts'
 import { bindAddresses } from '../../src/corefile/listen.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 
@@ -14,15 +13,21 @@ export function parseBind(stanzas: readonly Directive[]): BindConfig {
       const detail = 'at least one address or interface name is expected'
       throw new CorefileError('COREFILE_ARGS', d.name, detail, 'bind')
     }
+    // CoreDNS's wording (plugin/bind setup.go parse): `invalid option "x"`, and its own message
+    // for an empty except.
     for (const opt of d.block ?? []) {
       if (opt.name.text !== 'except') {
-        throw unknownProperty(opt, 'bind')
+        const detail = `invalid option "${opt.name.text}"`
+        throw new CorefileError('COREFILE_UNKNOWN', opt.name, detail, 'bind')
       }
-      args(opt, 1, Infinity, 'bind')
+      if (opt.args.length === 0) {
+        const detail = 'at least one address or interface must be given to except subdirective'
+        throw new CorefileError('COREFILE_ARGS', opt.name, detail, 'bind')
+      }
     }
   }
   const hosts = bindAddresses(stanzas, (t) => {
-    const detail = `not a valid IP address or interface name: '${t.text}'`
+    const detail = `not a valid IP address or interface name: "${t.text}"`
     throw new CorefileError('COREFILE_VALUE', t, detail, 'bind')
   })
   if (hosts.length === 0) {
