@@ -99,6 +99,7 @@ export class CorefileSync {
       localPort: this.#p.localPort,
       clusterDns: this.#clusterDns,
       kubeDns: this.#kubeDns,
+      prometheusEndpoint: this.#p.prometheusListenAddress,
     })
     for (const w of out.warnings) log.warning(w)
     if (current(corefile) === out.text) return false

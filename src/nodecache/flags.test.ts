@@ -22,6 +22,7 @@ test('node-cache defaults', () => {
     syncIntervalMs: 60_000,
     skipTeardown: false,
     metricsListenAddress: '0.0.0.0:9353',
+    prometheusListenAddress: ':9253',
     baseCorefile: '/etc/coredns/Corefile.base',
     corefile: '/etc/Corefile',
     kubednsCM: '',
@@ -34,7 +35,7 @@ test('every flag, Go style', () => {
   const p = params([
     '-localip=169.254.20.10,10.96.0.10', '-setupinterface=false', '-interfacename', 'nl0',
     '-interfacetype', 'ifb', '--setupiptables=false', '-syncinterval', '5', '-skipteardown',
-    '-metrics-listen-address', '', '-basecorefile', '/b', '-corefile', '/c', '-kubednscm', '/k',
+    '-metrics-listen-address', '', '-prometheus-listen-address', '127.0.0.1:9254', '-basecorefile', '/b', '-corefile', '/c', '-kubednscm', '/k',
     '-upstreamsvc', 'kube-dns-upstream', '-health-port', '9090', '-reloadwithsignal',
   ], 1053)
   assert.deepEqual(p, {
@@ -49,6 +50,7 @@ test('every flag, Go style', () => {
     syncIntervalMs: 5000,
     skipTeardown: true,
     metricsListenAddress: '',
+    prometheusListenAddress: '127.0.0.1:9254',
     baseCorefile: '/b',
     corefile: '/c',
     kubednsCM: '/k',

@@ -15,6 +15,7 @@ export const nodeCacheFlags = {
   syncInterval: { names: ['syncinterval'] },
   skipTeardown: { names: ['skipteardown'], bool: true },
   metricsListenAddress: { names: ['metrics-listen-address'] },
+  prometheusListenAddress: { names: ['prometheus-listen-address'] },
   baseCorefile: { names: ['basecorefile'] },
   corefile: { names: ['corefile'] },
   kubednsCM: { names: ['kubednscm'] },
@@ -42,6 +43,8 @@ export interface NodeCacheParams {
   readonly skipTeardown: boolean
   /** '' turns the listener off. */
   readonly metricsListenAddress: string
+  /** Fills __PILLAR__PROMETHEUS__ENDPOINT__ (kubernetes-sigs/node-local-dns's node-cache). */
+  readonly prometheusListenAddress: string
   readonly baseCorefile: string
   /** The generated Corefile tsdns serves: -conf, else -corefile. */
   readonly corefile: string
@@ -107,6 +110,7 @@ export function parseNodeCacheFlags(
     syncIntervalMs: syncInterval(get('syncInterval', '60')),
     skipTeardown: bool('skipTeardown', false),
     metricsListenAddress: get('metricsListenAddress', '0.0.0.0:9353'),
+    prometheusListenAddress: get('prometheusListenAddress', ':9253'),
     baseCorefile: get('baseCorefile', '/etc/coredns/Corefile.base'),
     corefile: conf ?? get('corefile', '/etc/Corefile'),
     kubednsCM: get('kubednsCM', ''),

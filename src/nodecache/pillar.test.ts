@@ -150,3 +150,11 @@ test('the upstream Service IP comes from its env variable', () => {
   assert.deepEqual(clusterDnsFromEnv('kube-dns', { KUBE_DNS_SERVICE_HOST: 'kube-dns' }),
     { name: 'KUBE_DNS_SERVICE_HOST', ip: undefined })
 })
+
+test('__PILLAR__PROMETHEUS__ENDPOINT__ gets -prometheus-listen-address (sigs.k8s.io node-cache)', () => {
+  const base = '.:53 {\n    prometheus __PILLAR__PROMETHEUS__ENDPOINT__\n}\n'
+  assert.equal(renderCorefile(base, values()).text, '.:53 {\n    prometheus :9253\n}\n')
+  const out = renderCorefile(base, values({ prometheusEndpoint: '127.0.0.1:9254' }))
+  assert.equal(out.text, '.:53 {\n    prometheus 127.0.0.1:9254\n}\n')
+  assert.doesNotThrow(() => loadCorefile({ file: 'Corefile', text: out.text }))
+})

@@ -9,6 +9,8 @@ export const UPSTREAM_SERVERS = '__PILLAR__UPSTREAM__SERVERS__'
 export const CLUSTER_DNS = '__PILLAR__CLUSTER__DNS__'
 export const LOCAL_DNS = '__PILLAR__LOCAL__DNS__'
 export const DNS_SERVER = '__PILLAR__DNS__SERVER__'
+/** The sigs.k8s.io node-cache's template writes `prometheus __PILLAR__PROMETHEUS__ENDPOINT__`. */
+export const PROMETHEUS_ENDPOINT = '__PILLAR__PROMETHEUS__ENDPOINT__'
 
 /** The template's upstream over TCP; custom upstreams get it rewritten to UDP. */
 const UPSTREAM_TCP_BLOCK = `
@@ -28,6 +30,8 @@ export interface PillarValues {
   /** The upstream Service's ClusterIP; undefined leaves __PILLAR__CLUSTER__DNS__ in place. */
   readonly clusterDns: string | undefined
   readonly kubeDns: KubeDnsConfig
+  /** -prometheus-listen-address (default :9253). */
+  readonly prometheusEndpoint?: string
 }
 
 export interface Rendered {
@@ -82,6 +86,7 @@ export function renderCorefile(base: string, v: PillarValues): Rendered {
   text = text.replaceAll(LOCAL_DNS, localIPs)
   // every listen IP came through __PILLAR__LOCAL__DNS__: a leftover kube-dns IP goes
   text = text.replaceAll(DNS_SERVER, '')
+  text = text.replaceAll(PROMETHEUS_ENDPOINT, v.prometheusEndpoint ?? ':9253')
   for (const [domain, servers] of v.kubeDns.stubDomains) {
     text += stubDomainBlock(domain, v.localPort, localIPs, servers)
   }
