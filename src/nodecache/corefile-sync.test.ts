@@ -122,4 +122,5 @@ test('-reloadwithsignal sends SIGUSR1 to itself after a rewrite, once serving', 
   writeFileSync(base, TEMPLATE + '\n# changed\n')
   assert.equal(sync.update(), true)
   await until(() => signals === 1)
+  assert.ok(lines.includes(`[INFO] Sending reload signal to PID ${process.pid}`), lines.join('\n'))
 })

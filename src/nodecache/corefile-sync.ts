@@ -114,7 +114,10 @@ export class CorefileSync {
       `and upstream servers ${out.upstreamServers}`)
     log.info(`Using config file:\n${out.text}`)
     // before serving, the server reads the fresh file anyway (and SIGUSR1 would kill it)
-    if (this.serving && this.#p.reloadWithSignal) process.kill(process.pid, 'SIGUSR1')
+    if (this.serving && this.#p.reloadWithSignal) {
+      log.info(`Sending reload signal to PID ${process.pid}`)
+      process.kill(process.pid, 'SIGUSR1')
+    }
     return true
   }
 }

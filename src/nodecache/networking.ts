@@ -12,6 +12,11 @@ import { Netif, NetifError } from './netif.ts'
 
 const log = logger()
 
+/** node-cache's words: "Error checking/adding iptables rule {...}, error - <cause>". */
+export function iptablesFailureLine(what: string, err: unknown): string {
+  return `${what}, error - ${err instanceof Error ? err.message : String(err)}`
+}
+
 export class NodeNetworking {
   readonly #p: NodeCacheParams
   readonly #errors: Readonly<Record<ErrorType, Cell>>
@@ -76,16 +81,10 @@ export class NodeNetworking {
     }
   }
 
+  /** Counted by type; logged as node-cache does since it counts both types alike. */
   #iptablesFailed(what: string, err: unknown): void {
-    if (err instanceof IptablesError) {
-      this.#errors[err.type].value++
-      if (err.type === 'iptables_lock') {
-        const retry = this.#p.syncIntervalMs / 1000
-        log.info(`${what}, due to xtables lock in use, retrying in ${retry}s`)
-        return
-      }
-    } else this.#errors.iptables.value++
-    log.error(`${what} - ${(err as Error).message}`)
+    this.#errors[err instanceof IptablesError ? err.type : 'iptables'].value++
+    log.error(iptablesFailureLine(what, err))
   }
 
   async #ensureInterface(fatal: boolean): Promise<void> {
