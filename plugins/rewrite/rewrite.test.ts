@@ -256,6 +256,22 @@ test('edns0 subnet set: the client address cut to the family prefix', async () =
   assert.deepEqual([v6.family, v6.sourcePrefixLength, v6.ip], [2, 56, '2001:db8:1234:5600::'])
 })
 
+test('edns0 subnet set: a client ECS with a shorter source prefix keeps it', async () => {
+  // The client's own option: 10.240.0.0/16, shorter than the rule's 24 (CoreDNS fillEcsData).
+  const own = { code: 8, data: Buffer.from([0, 1, 16, 0, 10, 240]) }
+  const ecsOf = async (lines: string) => {
+    const { seen } = await run(lines, query('a.example.', 'A', { options: [own] }), echoA, {
+      remote: { address: '10.240.7.9', port: 5353, family: 4 },
+    })
+    const all = optionsOf(seen!).filter((o) => o.code === 8)
+    assert.equal(all.length, 1)
+    const ecs = all[0] as { family: number; sourcePrefixLength: number; ip: string }
+    return [ecs.family, ecs.sourcePrefixLength, ecs.ip]
+  }
+  assert.deepEqual(await ecsOf('rewrite edns0 subnet set 24 56'), [1, 16, '10.240.0.0'])
+  assert.deepEqual(await ecsOf('rewrite edns0 subnet replace 8 56'), [1, 8, '10.0.0.0'])
+})
+
 test('an OPT a rule added to a query without EDNS never reaches the client', async () => {
   const upstream: Answer = (r) => ({
     ...replyMsg(r, 0, 0x8000),

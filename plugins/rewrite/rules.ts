@@ -5,6 +5,7 @@
 import type { RE2JS } from 're2js'
 import { parseCidr } from '../../src/corefile/cidr.ts'
 import type { Addr } from '../../src/plugin/plugin.ts'
+import { OPTION_SUBNET } from '../../src/wire/opt.ts'
 import { expandGroups, memoized, submatches } from '../../src/plugin/regex.ts'
 import type { Draft } from './draft.ts'
 import { RemapRewriter, type ResponseRule } from './response.ts'
@@ -185,7 +186,11 @@ export function subnetData(v4Bits: number, v6Bits: number): OptionData {
     const addr = addressBytes(d.w.remote)
     if (addr === undefined) return undefined
     const v4 = addr.length === 4
-    const bits = v4 ? v4Bits : v6Bits
+    // A client's own ECS keeps its source prefix when that is shorter (CoreDNS fillEcsData):
+    // the rule may narrow what the upstream learns of the client, never widen it.
+    const own = d.options().find((o) => o.code === OPTION_SUBNET)?.data
+    const ownBits = own !== undefined && own.length >= 4 ? own[2]! : 255
+    const bits = Math.min(v4 ? v4Bits : v6Bits, ownBits)
     const out = new Uint8Array(4 + Math.ceil(bits / 8))
     out[1] = v4 ? 1 : 2
     out[2] = bits
