@@ -94,6 +94,7 @@ const bad: [string[], RegExp][] = [
   [['-localip', '169.254.20.10', '-syncinterval', 'soon'], /-syncinterval: invalid duration 'soon'/],
   [['-localip', '169.254.20.10', '-syncinterval', '0'], /-syncinterval: expecting 1ms to 24 days/],
   [['-localip', '169.254.20.10', '-syncinterval', '-5s'], /-syncinterval: expecting 1ms to 24 days/],
+  [['-localip', '169.254.20.10', '-syncinterval', '500us'], /-syncinterval: expecting 1ms to 24 days/],
   [['-localip', '169.254.20.10', '-syncinterval', '100d'],
     /-syncinterval: invalid duration '100d': unknown unit 'd'/],
   [['-localip', '169.254.20.10', '-interfacetype', 'vxlan'],

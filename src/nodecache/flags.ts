@@ -138,7 +138,8 @@ function syncInterval(text: string): number {
       throw new FlagError(`-syncinterval: ${err.detail} (or seconds)`)
     }
   }
-  if (!(ms > 0) || ms > MAX_TIMER_MS) {
+  // under 1ms a timer fires at once: the sync would run iptables without pause
+  if (!(ms >= 1) || ms > MAX_TIMER_MS) {
     throw new FlagError(`invalid value "${text}" for flag -syncinterval: expecting 1ms to 24 days`)
   }
   return ms
