@@ -239,6 +239,31 @@ else {
       assert.ok(lastRule >= 0 && iface > lastRule, 'rules removed before the interface')
     })
 
+    test('two local IPs (link-local and kube-dns): the second IP\'s rules land above the first\'s', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const second = '10.96.0.10'
+      const nc = await startNodeCache(ns, ['-interfacetype', workingInterfaceType(ns),
+        '-metrics-listen-address', ''], {
+        localIP: `${LOCAL_IP},${second}`,
+        // the real template's health address is the operator's single link-local IP
+        base: BASE_COREFILE.replace('health __PILLAR__LOCAL__DNS__:8080', `health ${LOCAL_IP}:8080`),
+      })
+      t.after(() => nc.stop())
+      assert.deepEqual(ns.addresses(), [`${LOCAL_IP}/32`, `${second}/32`])
+      // node-cache inserts every rule at the top, IP by IP: iptables -S lists the last IP first
+      const one = expectedRules(LOCAL_IP, 32)
+      const two = expectedRules(second, 32)
+      const inChains = (chains: string[], a: string[], b: string[]) => chains.flatMap((c) =>
+        [...a, ...b].filter((l) => l.startsWith(`-A ${c} `)))
+      assert.deepEqual(ns.rules('filter'), inChains(['INPUT', 'OUTPUT'], two.filter, one.filter))
+      assert.deepEqual(ns.rules('raw'), inChains(['PREROUTING', 'OUTPUT'], two.raw, one.raw))
+      assert.equal(ns.dig('whoami.example.', second).status, 'NOERROR')
+      assert.equal(await nc.stop(), 0)
+      assert.deepEqual(ns.rules('filter'), [])
+      assert.deepEqual(ns.rules('raw'), [])
+    })
+
     test('-skipteardown leaves rules and interface in place', async (t) => {
       const ns = new Netns()
       t.after(() => ns.del())
