@@ -24,8 +24,8 @@ function tree(files: Record<string, string>): string {
 const loadIn = (dir: string, text: string) =>
   loadCorefile({ file: path.join(dir, 'Corefile'), text }, { env: {} })
 
-describe('substituteEnv', () => {
-  const env = { A: 'x', B: 'y y', REF: '{$A}' }
+describe('substituteEnv (caddy replaceEnvVars, parse_test.go TestEnvironmentReplacement)', () => {
+  const env = { A: 'x', B: 'y y', REF: '{$A}', WREF: '{%A%}', UREF: '{$REF}' }
   // prettier-ignore
   const cases: [string, string][] = [
     ['{$A}', 'x'],
@@ -37,10 +37,35 @@ describe('substituteEnv', () => {
     ['{%A}', '{%A}'],
     ['{$A', '{$A'],
     ['{{ .Name }}', '{{ .Name }}'],
-    ['{$REF}', '{$A}'], // values are inserted as they are
+    // a value is searched again for references, as caddy does
+    ['{$REF}', 'x'],
+    ['{$UREF}', 'x'],
+    ['{%REF%}', 'x'], // the {$...} pass runs after the {%...%} one
+    ['{$WREF}', '{%A%}'], // ...and not the other way round
+    // an empty reference ends the pass for the rest of the token
+    ['{$}{$A}', '{$}{$A}'],
+    ['{%%}{%A%}x%}', '{%%}{%A%}x%}'],
+    ['{%A%}{$}{$A}', 'x{$}{$A}'],
+    ['{%}{$A}', '{%}x'],
+    // a reference runs to the first end mark: {$PORT$} names 'PORT$' (unset)
+    [':{$PORT$}', ':'],
+    ['{{ .Name }} {$A}', '{{ .Name }} x'],
+    ['{%A} {%B%}', ''],
+    ['{$toString}', ''], // Object.prototype is not the environment
   ]
   for (const [input, expect] of cases)
     test(input, () => assert.equal(substituteEnv(input, env), expect))
+
+  test('values referring to each other (caddy hangs) are an error', () => {
+    for (const loop of [{ L: '{$L}' }, { L: 'a{$L}{$L}' }, { L: '{$M}', M: '{$L}' }])
+      assert.throws(() => substituteEnv('x{$L}', loop), /refer to each other without end/)
+  })
+
+  test('the error points at the token', () => {
+    const text = '. {\n    log {$L}\n}\n'
+    const [e] = errorsOf(() => loadCorefile({ file: 'Corefile', text }, { env: { L: '{$L}' } }))
+    assert.deepEqual([e!.code, e!.line, e!.col], ['COREFILE_VALUE', 2, 9])
+  })
 })
 
 describe('import files', () => {

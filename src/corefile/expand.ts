@@ -1,8 +1,9 @@
 // From parsed lines to server blocks: env substitution, snippets and imports, as in
 // coredns/caddy's caddyfile/parse.go.
 // - `{$VAR}` and `{%VAR%}` are replaced in every token after lexing (quotes do not protect them);
-//   an unset variable becomes "". A value is inserted as is: it is not lexed, and unlike caddy it
-//   is not searched for further references either (caddy loops forever on A={$A}).
+//   an unset variable becomes "". A value is not lexed (spaces stay in the token), but it is
+//   searched again for references as caddy does (A='{$B}' gives B's value); where caddy would loop
+//   forever (A='{$A}') we stop with an error.
 // - `(name) { ... }` at top level declares a snippet; `import PATTERN` as a line of its own (in key
 //   position, between directives, or inside a directive's block) inserts a snippet or files.
 //   Names are looked up as snippets first, then as files relative to the importing file's
@@ -50,14 +51,36 @@ export interface Expanded {
   readonly warnings: CorefileError[]
 }
 
-const ENV_REFERENCE = /\{%([^]+?)%\}|\{\$([^}]+)\}/g
+/** More rounds or a longer text than this means the values refer to each other without end. */
+const MAX_ENV_ROUNDS = 1000
+const MAX_ENV_LENGTH = 1 << 20
 
+/**
+ * caddy's replaceEnvVars (caddyfile/parse.go): first every `{%NAME%}`, then every `{$NAME}`; each
+ * round replaces all copies of the first reference and searches the result again from its start,
+ * so a value's own references are replaced too. An empty reference (`{$}`, `{%%}`) ends the pass
+ * for the rest of the text. Throws when the references never run out (caddy hangs).
+ */
 export function substituteEnv(text: string, env: Env): string {
   if (!text.includes('{')) return text
-  return text.replace(
-    ENV_REFERENCE,
-    (_, windows?: string, unix?: string) => env[windows ?? unix ?? ''] ?? '',
-  )
+  return replaceReferences(replaceReferences(text, '{%', '%}', env), '{$', '}', env)
+}
+
+function replaceReferences(text: string, start: string, end: string, env: Env): string {
+  let s = text
+  for (let rounds = 0, at = s.indexOf(start); at !== -1; at = s.indexOf(start)) {
+    // the end is searched from the start of the reference: `{%}` is `{%` overlapping `%}`
+    const close = s.indexOf(end, at)
+    if (close === -1) break
+    if (close <= at + start.length) return s
+    const ref = s.slice(at, close + end.length)
+    const value = env[ref.slice(start.length, -end.length)] // not Object.prototype's toString...
+    s = s.replaceAll(ref, () => (typeof value === 'string' ? value : ''))
+    if (++rounds > MAX_ENV_ROUNDS || s.length > MAX_ENV_LENGTH) {
+      throw new Error(`environment variables refer to each other without end in '${text}'`)
+    }
+  }
+  return s
 }
 
 /** Expand `text` (the contents of `file`). Throws CorefileErrors with every problem found. */
@@ -242,7 +265,12 @@ class Expander {
   }
 
   private env(t: SourceToken): string {
-    return substituteEnv(t.text, this.opts.env)
+    try {
+      return substituteEnv(t.text, this.opts.env)
+    } catch (err) {
+      this.fail('COREFILE_VALUE', t, (err as Error).message)
+      return t.text
+    }
   }
 
   private token(t: SourceToken): Token {
