@@ -164,6 +164,9 @@ class Expander {
       const detail = `redeclaration of previously declared snippet ${name}`
       this.fail('COREFILE_IMPORT', at, `${detail} (at ${file}:${line}:${col})`)
     } else {
+      const self = selfImport(item.block.lines, name, (t) => this.env(t))
+      // caddy refuses this at the declaration, whether the snippet is used or not
+      if (self) this.fail('COREFILE_IMPORT', self, `import cycle: (${name}) -> (${name})`)
       this.snippets.set(name, { lines: item.block.lines, declared: key.token })
     }
   }
@@ -280,6 +283,34 @@ class Expander {
   private fail(code: CorefileError['code'], at: SourceToken, detail: string): void {
     this.errors.push(new CorefileError(code, at, detail))
   }
+}
+
+/**
+ * caddy's guard against a snippet importing itself (parse.go): in the snippet's tokens, braces
+ * included, an `import` first on its line followed by a token naming the snippet. Returns that token.
+ */
+function selfImport(
+  lines: readonly Line[],
+  name: string,
+  textOf: (t: SourceToken) => string,
+): SourceToken | undefined {
+  const tokens: SourceToken[] = []
+  const flatten = (ls: readonly Line[]): void => {
+    for (const l of ls) {
+      tokens.push(...l.words)
+      if (l.block) {
+        tokens.push(l.block.open)
+        flatten(l.block.lines)
+        tokens.push(l.block.close)
+      }
+    }
+  }
+  flatten(lines)
+  return tokens.find((t, i) => {
+    const keyword = tokens[i - 1]
+    const lineStart = i < 2 || tokens[i - 2]!.line !== keyword!.line
+    return keyword?.text === 'import' && lineStart && textOf(t) === name
+  })
 }
 
 /** The plain Token plugins see (no raw text, no quoting flags), with its final text. */

@@ -81,6 +81,9 @@ const INVALID: readonly InvalidCase[] = [
   { name: 'import of ""', input: '. {\n    import ""\n}', code: 'COREFILE_IMPORT', line: 2, col: 12, message: 'import requires a non-empty filepath' },
   { name: 'import of an unset variable', input: 'import {$NOPE}', code: 'COREFILE_IMPORT', line: 1, col: 8, message: 'import requires a non-empty filepath' },
   { name: 'snippet importing itself', input: '(loop) {\n    import loop\n}\n. {\n    import loop\n}', code: 'COREFILE_IMPORT', line: 2, col: 12, message: 'import cycle: (loop) -> (loop)' },
+  // caddy (parse.go) refuses a snippet importing itself where it is declared, used or not
+  { name: 'unused snippet importing itself', input: '(loop) {\n    import loop\n}\n. {\n}', code: 'COREFILE_IMPORT', line: 2, col: 12, message: 'import cycle: (loop) -> (loop)' },
+  { name: 'unused snippet importing itself in a block', input: '(loop) {\n    forward . 1.1.1.1 {\n        import\n        {$SELF}\n    }\n}', code: 'COREFILE_IMPORT', line: 4, col: 9, message: 'import cycle: (loop) -> (loop)' },
   { name: 'snippets importing each other', input: '(a) {\n import b\n}\n(b) {\n import a\n}\n. {\n import a\n}', code: 'COREFILE_IMPORT', line: 5, col: 9, message: 'import cycle: (a) -> (b) -> (a)' },
   { name: 'snippet used before its declaration', input: '. {\n    import later\n}\n(later) {\n    log\n}', code: 'COREFILE_IMPORT', line: 2, col: 12, message: 'file to import not found: later' },
   { name: 'glob with two wildcards', input: 'import */*.conf', code: 'COREFILE_IMPORT', line: 1, col: 8, message: 'glob pattern may only contain one wildcard (*), but has others' },
@@ -90,7 +93,7 @@ const INVALID: readonly InvalidCase[] = [
 describe('invalid Corefiles', () => {
   for (const c of INVALID) {
     test(c.name, () => {
-      const [first] = errorsOf(() => load(c.input, { ZONE: 'example.org' }))
+      const [first] = errorsOf(() => load(c.input, { ZONE: 'example.org', SELF: 'loop' }))
       assert.ok(first)
       assert.deepEqual(
         { code: first.code, line: first.line, col: first.col },
