@@ -234,6 +234,7 @@ export const VALID: readonly ValidCase[] = [
   { name: 'snippet named by env', input: '(common) {\n log\n}\n. {\n import {$SNIP}\n}', expect: '. { log }', env: { SNIP: 'common' } },
   { name: 'snippet in a brace-less block', input: '(c) {\n log\n}\nexample.org\nimport c\nwhoami', expect: 'example.org { log; whoami }' },
   { name: 'snippet keeps its nested blocks', input: '(c) {\n cache {\n  success 10\n }\n}\n. {\n import c\n}', expect: '. { cache { success 10 } }' },
+  { name: "'import' from env in key position", input: '(s) {\n a.example {\n }\n}\n{$IMP} s', expect: 'a.example { }', env: { IMP: 'import' } },
   { name: 'only a snippet', input: '(unused) {\n log\n}\n', expect: '' },
   // caddy's self-import guard only looks at an 'import' first on its line
   { name: "snippet naming itself after a mid-line 'import'", input: '(s) {\n log import s\n}\n. {\n import s\n}', expect: '. { log import s }' },

@@ -86,6 +86,7 @@ const INVALID: readonly InvalidCase[] = [
   { name: 'unused snippet importing itself in a block', input: '(loop) {\n    forward . 1.1.1.1 {\n        import\n        {$SELF}\n    }\n}', code: 'COREFILE_IMPORT', line: 4, col: 9, message: 'import cycle: (loop) -> (loop)' },
   { name: 'snippets importing each other', input: '(a) {\n import b\n}\n(b) {\n import a\n}\n. {\n import a\n}', code: 'COREFILE_IMPORT', line: 5, col: 9, message: 'import cycle: (a) -> (b) -> (a)' },
   { name: 'snippet used before its declaration', input: '. {\n    import later\n}\n(later) {\n    log\n}', code: 'COREFILE_IMPORT', line: 2, col: 12, message: 'file to import not found: later' },
+  { name: "'import' from env in key position", input: '{$IMPORT} nope.conf', code: 'COREFILE_IMPORT', line: 1, col: 11, message: 'file to import not found: nope.conf' },
   { name: 'glob with two wildcards', input: 'import */*.conf', code: 'COREFILE_IMPORT', line: 1, col: 8, message: 'glob pattern may only contain one wildcard (*), but has others' },
   { name: 'glob with a class', input: 'import /[a-z]', code: 'COREFILE_IMPORT', line: 1, col: 8, message: 'glob pattern may only contain one wildcard' },
 ]
@@ -93,7 +94,7 @@ const INVALID: readonly InvalidCase[] = [
 describe('invalid Corefiles', () => {
   for (const c of INVALID) {
     test(c.name, () => {
-      const [first] = errorsOf(() => load(c.input, { ZONE: 'example.org', SELF: 'loop' }))
+      const [first] = errorsOf(() => load(c.input, { ZONE: 'example.org', SELF: 'loop', IMPORT: 'import' }))
       assert.ok(first)
       assert.deepEqual(
         { code: first.code, line: first.line, col: first.col },

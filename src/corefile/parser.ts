@@ -308,7 +308,7 @@ export function isImport(line: Line): boolean {
  * Read top-level lines as caddy reads addresses: keys up to the end of the line, or further while
  * a key ends with a comma; then `{` (on that line or the next) or, without braces, the rest of the
  * lines as the block's directives. An `import` line in key position stays an import.
- * `textOf` gives a key's text after env substitution (commas count after substitution).
+ * `textOf` gives a key's text after env substitution (commas and `import` count after it).
  */
 export function groupServerBlocks(
   lines: readonly Line[],
@@ -324,7 +324,8 @@ export function groupServerBlocks(
       i++
       continue
     }
-    if (isImport(line)) {
+    // in key position caddy substitutes env before it looks for `import` (not between directives)
+    if (textOf(line.words[0]!) === 'import') {
       items.push({ kind: 'import', line })
       i++
       continue
