@@ -69,6 +69,10 @@ describe('normalizeZone (plugin.Host.NormalizeExact)', () => {
     ['a\\.', ['a\\..']],
     ['a\\\\.', ['a\\\\.']],
     ['example.org:+53', ['example.org.']],
+    // SplitHostPort: a port Atoi refuses (beyond int64) is part of the zone, as any colon is
+    ['example.org:9223372036854775808', ['example.org:9223372036854775808.']],
+    ['example.org:-9223372036854775809', ['example.org:-9223372036854775809.']],
+    ['example.org:53x', ['example.org:53x.']],
   ]
   for (const [input, zones] of cases)
     test(input, () => assert.deepEqual(normalizeZone(input), zones))
@@ -110,6 +114,11 @@ describe('listen keys', () => {
       'a.example.:1053',
       'b.example.:0',
     ])
+  })
+
+  test('a port Atoi takes but no listener can (net.ResolveTCPAddr: invalid port)', () => {
+    const [e] = errorsOf(() => keysOf(53, 'example.org:9223372036854775807'))
+    assert.match(e!.detail, /^invalid port \d+ in 'example.org:9223372036854775807'/)
   })
 
   test('a zone of 255 bytes fails once fully qualified', () => {

@@ -1,7 +1,7 @@
 // Server block keys `[SCHEME://]ZONE[:PORT]` become listen keys, as in coredns
 // core/dnsserver/register.go (InspectServerBlocks) and plugin/normalize.go (SplitHostPort).
-// - A port is the text after the last colon when it is a number; otherwise the colon belongs to
-//   the zone (IPv6 CIDRs). A key port wins over the default (-dns.port).
+// - A port is the text after the last colon when Go's Atoi takes it (sign, digits, int64);
+//   otherwise the colon belongs to the zone (IPv6 CIDRs, `a:99999999999999999999`). A key port wins over the default (-dns.port).
 // - The zone must be a domain name as miekg/dns sees it (any bytes; labels of at most 63, the
 //   wire name at most 255, no empty label) and is lowercased and made fully qualified.
 // - A CIDR becomes its reverse zones (cidr.ts), all on the key's port.
@@ -39,7 +39,7 @@ function splitKey(text: string): SplitKey | string {
   let port: number | undefined
   const colon = host.lastIndexOf(':')
   if (colon === host.length - 1) return `expecting data after last colon: ${JSON.stringify(host)}`
-  if (colon !== -1 && /^[+-]?\d+$/.test(host.slice(colon + 1))) {
+  if (colon !== -1 && isGoInt(host.slice(colon + 1))) {
     port = Number(host.slice(colon + 1))
     host = host.slice(0, colon)
   }
@@ -53,6 +53,13 @@ function splitKey(text: string): SplitKey | string {
   // register.go checks the fully qualified form again: it can be one byte too long
   const again = hosts.map((h) => zoneError(fqdn(h))).find((e) => e !== undefined)
   return again ?? { scheme, zones: hosts.map((h) => fqdn(h).toLowerCase()), port }
+}
+
+/** Go's strconv.Atoi accepts it: an optional sign and decimal digits that fit in an int64. */
+function isGoInt(text: string): boolean {
+  if (!/^[+-]?\d+$/.test(text)) return false
+  const n = BigInt(text)
+  return n >= -(2n ** 63n) && n < 2n ** 63n
 }
 
 function zoneError(host: string): string | undefined {
