@@ -33,8 +33,10 @@ export function parseFlags(
     const key = byName.get(name)
     if (key === undefined) throw new FlagError(`flag provided but not defined: -${name}`)
     if (specs[key]!.bool) {
-      const v = eq < 0 ? 'true' : body.slice(eq + 1)
-      if (v !== 'true' && v !== 'false') throw new FlagError(`invalid boolean value "${v}" for -${name}`)
+      const v = eq < 0 ? 'true' : goBool(body.slice(eq + 1))
+      if (v === undefined) {
+        throw new FlagError(`invalid boolean value "${body.slice(eq + 1)}" for -${name}: parse error`)
+      }
       values.set(key, v)
     } else if (eq >= 0) {
       values.set(key, body.slice(eq + 1))
@@ -45,4 +47,11 @@ export function parseFlags(
     }
   }
   return { values, rest }
+}
+
+/** Go's strconv.ParseBool, as flag reads `-skipteardown=1`: the spelling stored is true/false. */
+function goBool(v: string): 'true' | 'false' | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return 'true'
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return 'false'
+  return undefined
 }

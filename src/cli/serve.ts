@@ -1,4 +1,5 @@
-// `tsdns [-conf FILE]`: serve until SIGTERM/SIGINT; SIGUSR1 reloads (CoreDNS's signals).
+// `tsdns [-conf FILE]`: serve until SIGTERM/SIGINT (SIGQUIT: at once); SIGUSR1 reloads (CoreDNS's
+// signals).
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { flushCompileCache } from 'node:module'
@@ -52,6 +53,14 @@ export async function serve(opts: ServeOptions): Promise<number> {
     }
     process.on('SIGTERM', () => void stop())
     process.on('SIGINT', () => void stop())
+    // caddy's SIGQUIT: no lameduck, no draining; only the exit work (pid file, node-cache's
+    // teardown after serve returns), then the process exits with the sockets still open.
+    process.on('SIGQUIT', () => {
+      logLine('INFO', 'SIGQUIT: Quitting process immediately')
+      stopping = true
+      if (opts.pidfile) rmSync(opts.pidfile, { force: true })
+      resolve(0)
+    })
     process.on('SIGUSR1', () => {
       logLine('INFO', 'SIGUSR1: reloading')
       void runner.reload().then((outcome) => {

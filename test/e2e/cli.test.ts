@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -53,6 +53,22 @@ test('an import glob matching nothing is a warning in CoreDNS\'s words, not an e
   const r = run(['check', file])
   assert.equal(r.code, 0)
   assert.match(r.out, /^\[WARNING\] No files matching import glob pattern: custom\/\*\.override \(.*glob\.Corefile:2:12\)$/m)
+})
+
+test('SIGQUIT quits at once (no lameduck), removing the pid file, as caddy does', async (t) => {
+  const port = await freePort('both')
+  const hport = await freePort('tcp')
+  const srv = await startTsdns(
+    `.:${port} {\n    bind 127.0.0.1\n    health 127.0.0.1:${hport} {\n        lameduck 20s\n    }\n    whoami\n}\n`,
+  )
+  t.after(() => srv.stop('SIGKILL'))
+  assert.ok(existsSync(srv.pidPath))
+  srv.proc.kill('SIGQUIT')
+  const exit = await srv.child.waitExit(10_000)
+  assert.ok(exit, 'SIGQUIT waited for the 20 s lameduck')
+  assert.equal(srv.status()?.code, 0)
+  assert.ok(srv.stdout().includes('[INFO] SIGQUIT: Quitting process immediately'))
+  assert.ok(!existsSync(srv.pidPath), 'the pid file is removed')
 })
 
 test('a bad Corefile at start exits non-zero with the located error', () => {
