@@ -57,6 +57,23 @@ test('lex: braces are structural only as whole words', () => {
   ])
 })
 
+test('lex: a quoted brace is a brace (caddy compares token texts)', () => {
+  const kinds = lex('"{" "}" "{}" "{"x\n"}"\n', 'F').tokens.map((t) => {
+    const { text, length } = sourceToken(t, 'F')
+    return `${t.tokenType.name}:${text}:${length}`
+  })
+  assert.deepEqual(kinds, [
+    'LCurly:{:3',
+    'InlineRCurly:}:3',
+    'Quoted:{}:4',
+    'LCurly:{:3',
+    'Word:x:1',
+    'NewLine:\n:1',
+    'RCurly:}:3',
+    'NewLine:\n:1',
+  ])
+})
+
 test('lex: raw text and end line are kept for the formatter', () => {
   const [quoted] = lex('"a\\"\nb" x#y', 'F').tokens.map((t) => sourceToken(t, 'F'))
   assert.deepEqual(quoted, {

@@ -6,8 +6,8 @@
 // - an unquoted '#' starts a comment. Caddy's lexer has a quirk we keep: a '#' in the middle of a
 //   word ends the word and hides only the rest of that word (`foo#bar baz` gives `foo baz`), while
 //   a '#' at the start of a token hides the rest of the line;
-// - '{' and '}' are structural only as whole unquoted words: `{$VAR}`, `a{` or `{}` are words.
-//   (Caddy also takes a quoted "{" for a brace; we let quotes protect it.)
+// - '{' and '}' are structural as whole words: `{$VAR}`, `a{` or `{}` are words. A quoted "{" or
+//   "}" is a brace too, since caddy compares token texts (dispenser.go: `Val() == "{"`).
 // Newlines are tokens: the parser works line by line, as caddy's dispenser does.
 // The one lexing error is a quote never closed (caddy silently takes the rest of the file).
 
@@ -27,7 +27,7 @@ const SPACE = '\\t\\v\\f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u20
 const WORD_REST = `[^${SPACE}\\n#]*(?:#[^${SPACE}\\n]*)?`
 /** A brace is a whole word: nothing but '\r' or a mid-word comment may follow it before a space. */
 const brace = (ch: string): RegExp =>
-  new RegExp(`\\${ch}\\r*(?:#[^${SPACE}\\n]*)?(?![^${SPACE}\\n])`)
+  new RegExp(`"\\${ch}"|\\${ch}\\r*(?:#[^${SPACE}\\n]*)?(?![^${SPACE}\\n])`)
 
 export const Text = createToken({ name: 'Text', pattern: Lexer.NA })
 export const NewLine = createToken({ name: 'NewLine', pattern: /\n/, line_breaks: true })
@@ -68,11 +68,12 @@ export const tokenTypes: TokenType[] = [
   NewLine,
   Space,
   Comment,
-  Quoted,
-  Unclosed,
+  // before Quoted: chevrotain takes the first pattern that matches, and "{" is a brace
   LCurly,
   RCurly,
   InlineRCurly,
+  Quoted,
+  Unclosed,
   Text,
   Word,
 ]
@@ -150,14 +151,15 @@ export function sourceToken(t: IToken, file: string): SourceToken {
   const { line, col, endLine } = position(t)
   const raw = t.image
   const quoted = t.tokenType === Quoted
-  const text = quoted ? unquote(raw) : unquoted(raw)
+  // a quoted brace is not Quoted (it is a brace) but is unquoted all the same
+  const text = raw.startsWith('"') ? unquote(raw) : unquoted(raw)
   return {
     text,
     file,
     line,
     col,
     // the caret spans the first line of a quoted token, and a word without its mid-word comment
-    length: quoted ? raw.split('\n', 1)[0]!.replace(/\r$/, '').length : text.length,
+    length: raw.startsWith('"') ? raw.split('\n', 1)[0]!.replace(/\r$/, '').length : text.length,
     raw,
     quoted,
     endLine,

@@ -40,6 +40,7 @@ const INVALID: readonly InvalidCase[] = [
   { name: "'}' ending a brace-less block", input: 'example.org\nwhoami\n}', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: 'no matching opening brace' },
   { name: "directive '{' on the next line", input: '. {\n    forward . 1.1.1.1\n    {\n    }\n}', code: 'COREFILE_SYNTAX', line: 3, col: 5, message: "unexpected token '{', expecting '}' (a block opens on the same line as its directive)" },
   { name: "words after '}'", input: '. {\n    cache {\n    } 30\n}', code: 'COREFILE_SYNTAX', line: 3, col: 7, message: "unexpected token '30', expecting a line break" },
+  { name: "a quoted '{' argument opens a block", input: '. {\n    a "{" b\n}', code: 'COREFILE_SYNTAX', line: 2, col: 11, message: "unexpected token 'b'" },
   { name: 'unclosed quote', input: '. {\n    answer "abc\n}', code: 'COREFILE_SYNTAX', line: 2, col: 12, message: `unexpected EOF, expecting '"' to close this quote` },
   // keys
   { name: 'comma before the brace', input: 'a.example, {\n}', code: 'COREFILE_SYNTAX', line: 1, col: 12, message: "expecting another key after 'a.example,' (check for an extra comma)" },
