@@ -10,8 +10,8 @@ import { logLine } from '../plugin/log.ts'
 import { packetName } from '../plugin/msg.ts'
 import { clientWrote, Rcode } from '../plugin/rcode.ts'
 import { packetType } from '../plugin/rrtype.ts'
-import { badVersReply, headerReply, rcodeReply } from '../wire/reply.ts'
-import { DROP, parseQuery } from '../wire/request.ts'
+import { badVersReply, headerReply, rcodeReply, unpackErrorReply } from '../wire/reply.ts'
+import { ACCEPT, acceptHeader, DROP, parseQuery } from '../wire/request.ts'
 import { TCP_DEFAULTS } from './tcp.ts'
 import { ServerWriter, type Send } from './writer.ts'
 
@@ -87,22 +87,29 @@ export class DnsServer {
   ): void {
     const req = parseQuery(buf, proto)
     if (typeof req === 'number') {
-      if (req !== DROP) send(headerReply(buf, req))
+      if (req === DROP) return
+      // a FORMERR past the header filter is an unpack error: miekg echoes the question
+      send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req))
       return
     }
-    if (req.edns !== undefined && req.edns.version !== 0) {
+    // CoreDNS refuses a class other than IN before it looks at the EDNS version
+    const refuseClass = req.class !== CLASS_IN && !this.#allowOtherClasses
+    if (!refuseClass && req.edns !== undefined && req.edns.version !== 0) {
       send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
       return
     }
     const w = new ServerWriter(req, local, remote, send)
     observe?.(w)
-    if (req.class !== CLASS_IN && !this.#allowOtherClasses) return this.#drop(w, Rcode.Refused)
+    if (refuseClass) return this.#drop(w, Rcode.Refused)
     const route = this.route(req.name, req.type)
     if (route === undefined || route.handler === undefined) return this.#drop(w, Rcode.Refused)
     this.serve(route, w)
   }
 
-  /** Longest-suffix zone match; DS keeps walking to prefer the parent; '.' last. */
+  /**
+   * Longest-suffix zone match; DS keeps walking to prefer the parent; '.' last. A zone without
+   * plugins met on the way ends the walk (REFUSED), DS included: CoreDNS checks that first.
+   */
   route(name: string, type: number): Route | undefined {
     let ds: Route | undefined
     let off = 0
@@ -110,7 +117,7 @@ export class DnsServer {
       const zone = off === 0 ? name : name.slice(off)
       const r = this.#zones.get(zone)
       if (r !== undefined) {
-        if (type !== TYPE_DS) return r
+        if (type !== TYPE_DS || r.handler === undefined) return r
         ds = r
       }
       const dot = name.indexOf('.', off)

@@ -66,6 +66,34 @@ export function readName(buf: Uint8Array, off: number): string {
   }
 }
 
+/**
+ * The name at `off` as uncompressed wire bytes, pointers followed (miekg re-packs a question it
+ * read, so its replies never carry the request's pointers). Throws WireError like readName.
+ */
+export function expandName(buf: Uint8Array, off: number): Uint8Array {
+  const out: number[] = []
+  let hops = 0
+  for (;;) {
+    if (off >= buf.length) throw new WireError('name overflows message')
+    const len = buf[off]!
+    if (len === 0) {
+      out.push(0)
+      return Uint8Array.from(out)
+    }
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 2 > buf.length) throw new WireError('truncated pointer')
+      if (++hops > MAX_POINTERS) throw new WireError('too many compression pointers')
+      off = ((len & 0x3f) << 8) | buf[off + 1]!
+      continue
+    }
+    if ((len & 0xc0) !== 0) throw new WireError('bad label type')
+    if (off + 1 + len > buf.length) throw new WireError('label overflows message')
+    if (out.length + len + 2 > MAX_NAME_OCTETS) throw new WireError('name exceeds 255 octets')
+    for (let i = off; i <= off + len; i++) out.push(buf[i]!)
+    off += len + 1
+  }
+}
+
 /** ASCII-only lowercasing, as DNS compares names (RFC 4343). */
 export function lowerName(name: string): string {
   // Fast path: most names arrive lowercase already.

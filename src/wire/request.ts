@@ -10,6 +10,9 @@ import { Flag, HEADER, layout, setU16, u16, u32 } from './message.ts'
 /** parseQuery's answer when the packet must be ignored (responses, runt packets). */
 export const DROP = -1
 
+/** acceptHeader's answer for a header that passes the filter. */
+export const ACCEPT = 0
+
 const OPCODE_QUERY = 0
 const OPCODE_NOTIFY = 4
 
@@ -83,18 +86,29 @@ export class WireRequest implements Request {
 }
 
 /**
- * Returns the parsed request, DROP (say nothing: responses and runts; "any reply can be used to
- * amplify"), or an rcode (FORMERR, NOTIMP) to answer with a header-only reply.
+ * miekg/dns DefaultMsgAcceptFunc on the header: DROP (responses, runts), NOTIMP (opcodes other
+ * than QUERY and NOTIFY), FORMERR (not exactly one question, more than one answer or authority
+ * RR, more than two additional RRs), or ACCEPT.
  */
-export function parseQuery(buf: Uint8Array, proto: 'udp' | 'tcp'): WireRequest | number {
+export function acceptHeader(buf: Uint8Array): number {
   if (buf.length < HEADER) return DROP
   const flags = u16(buf, 2)
   if (flags & Flag.QR) return DROP
   const opcode = (flags >>> 11) & 0xf
   if (opcode !== OPCODE_QUERY && opcode !== OPCODE_NOTIFY) return Rcode.NotImp
-  if (u16(buf, 4) !== 1 || u16(buf, 6) > 1 || u16(buf, 8) > 1 || u16(buf, 10) > 2) {
-    return Rcode.FormErr
-  }
+  if (u16(buf, 4) !== 1 || u16(buf, 6) > 1 || u16(buf, 8) > 1 || u16(buf, 10) > 2) return Rcode.FormErr
+  return ACCEPT
+}
+
+/**
+ * Returns the parsed request, DROP (say nothing: responses and runts; "any reply can be used to
+ * amplify"), or an rcode (FORMERR, NOTIMP, SERVFAIL) that headerReply answers.
+ */
+export function parseQuery(buf: Uint8Array, proto: 'udp' | 'tcp'): WireRequest | number {
+  const verdict = acceptHeader(buf)
+  if (verdict !== ACCEPT) return verdict
+  // miekg unpacks a bare header as a message without a question: CoreDNS answers SERVFAIL
+  if (buf.length === HEADER) return Rcode.ServFail
   try {
     const qname = readName(buf, HEADER)
     const qEnd = skipName(buf, HEADER)

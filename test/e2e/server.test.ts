@@ -21,6 +21,13 @@ example.org:${port} {
 sub.example.org:${port} {
     bind 127.0.0.1 ::1
 }
+# A zone that refuses every query itself: DS for it still belongs to example.org.
+child.example.org:${port} {
+    bind 127.0.0.1 ::1
+    acl {
+        block
+    }
+}
 `)
 })
 
@@ -55,9 +62,15 @@ test('IPv6: the client address comes back as AAAA', async () => {
   assert.equal(r.additional.find((x) => x.type === 'SRV')?.name, '_tcp.example.org.')
 })
 
-test('DS goes to the parent zone', async () => {
-  // sub.example.org has no plugins (REFUSED), but DS for it belongs to example.org.
-  assert.equal((await dig({ port, name: 'sub.example.org', type: 'DS' })).status, 'NOERROR')
+test('DS goes to the parent zone; a zone without plugins is REFUSED even for DS', async () => {
+  // child.example.org refuses everything (acl block), but DS for it belongs to example.org.
+  assert.equal((await dig({ port, name: 'child.example.org' })).status, 'REFUSED')
+  const ds = await dig({ port, name: 'child.example.org', type: 'DS' })
+  assert.equal(ds.status, 'NOERROR')
+  assert.equal(ds.additional.find((r) => r.type === 'A')?.data, '127.0.0.1', 'whoami of example.org answered')
+  // CoreDNS's walk meets sub.example.org first and, having no plugins, it answers REFUSED at once
+  // (core/dnsserver/server.go checks pluginChain == nil before the DS rule)
+  assert.equal((await dig({ port, name: 'sub.example.org', type: 'DS' })).status, 'REFUSED')
 })
 
 test('EDNS version 1 is answered BADVERS; the OPT is mirrored otherwise', async () => {
@@ -71,6 +84,78 @@ test('EDNS version 1 is answered BADVERS; the OPT is mirrored otherwise', async 
 
 test('class CH is REFUSED when neither chaos nor forward is loaded', async () => {
   assert.equal((await dig({ port, name: 'version.bind', type: 'TXT', class: 'CH' })).status, 'REFUSED')
+  // ...before the EDNS version is looked at (CoreDNS ServeDNS): REFUSED, not BADVERS, with the
+  // client's OPT mirrored as version 0
+  for (const tool of ['dig', 'kdig'] as const) {
+    const opts = tool === 'dig' ? ['+edns=1', '+noednsneg'] : ['+edns=1']
+    const r = await dig({ tool, port, name: 'example.org', class: 'CH', opts })
+    assert.equal(r.status, 'REFUSED', tool)
+    assert.equal(r.ednsVersion, 0, tool)
+  }
+})
+
+// The accept filter's replies are miekg's serveDNS ones: the request's header kept but AA and Z,
+// QR set, FORMERR as opcode QUERY, NOTIMP with the client's opcode; no question, no OPT.
+// (kdig can send neither a header-only query nor another opcode.)
+for (const server of ['127.0.0.1', '::1']) {
+  for (const proto of ['udp', 'tcp'] as const) {
+    test(`dig ${server} ${proto}: accept filter replies keep the request's flags`, async () => {
+      const opts = proto === 'tcp' ? ['+tcp'] : []
+      // no question at all (qdcount 0)
+      const h = await dig({ server, port, name: 'example.org', opts: [...opts, '+header-only', '+adflag', '+cdflag'] })
+      assert.equal(h.status, 'FORMERR')
+      assert.deepEqual(h.flags.sort(), ['ad', 'cd', 'qr', 'rd'])
+      assert.equal(h.question.length, 0)
+      assert.equal(h.ednsUdp, undefined, 'no OPT')
+      const u = await dig({ server, port, name: 'example.org', opts: [...opts, '+opcode=update', '+noadflag'] })
+      assert.equal(u.status, 'NOTIMP')
+      assert.equal(u.opcode, 'UPDATE')
+      assert.deepEqual(u.flags.sort(), ['qr', 'rd'])
+    })
+  }
+}
+
+test('FORMERR for NOTIFY with two questions goes out as opcode QUERY, AD and CD kept', async () => {
+  const two = dnsPacket.encode({
+    id: 21,
+    type: 'query',
+    opcode: 'NOTIFY',
+    flags: dnsPacket.AUTHENTIC_DATA | dnsPacket.CHECKING_DISABLED | dnsPacket.AUTHORITATIVE_ANSWER,
+    questions: [
+      { name: 'example.org', type: 'SOA', class: 'IN' },
+      { name: 'example.org', type: 'SOA', class: 'IN' },
+    ],
+  } as dnsPacket.Packet)
+  for (const r of [await udpQuery('::1', port, two), await tcpQuery('127.0.0.1', port, two)]) {
+    assert.ok(r)
+    const m = decode(r)
+    assert.equal((r[2]! >>> 3) & 0xf, 0, 'opcode QUERY')
+    assert.equal(rcodeOf(r), 1)
+    assert.ok(m.flag_ad && m.flag_cd && !m.flag_aa && !m.flag_rd)
+    assert.equal(m.questions?.length, 0)
+  }
+})
+
+test('a query that fails to unpack after its question: FORMERR echoing the question', async () => {
+  // one additional RR announced, none present: miekg's unpack fails after reading the question
+  const q = buildQuery('WWW.example.org', 'AAAA', { id: 31 })
+  q[11] = 1
+  for (const r of [await udpQuery('127.0.0.1', port, q), await tcpQuery('::1', port, q)]) {
+    assert.ok(r)
+    assert.equal(rcodeOf(r), 1, 'FORMERR')
+    const m = decode(r)
+    assert.equal(m.id, 31)
+    assert.ok(m.flag_rd)
+    assert.deepEqual(m.questions, [{ name: 'WWW.example.org', type: 'AAAA', class: 'IN' }])
+    assert.equal(m.additionals?.length, 0)
+  }
+  // a bare header announcing one question: miekg reads no question, CoreDNS answers SERVFAIL
+  const bare = q.subarray(0, 12)
+  bare[11] = 0
+  const sf = await udpQuery('127.0.0.1', port, bare)
+  assert.ok(sf)
+  assert.equal(rcodeOf(sf), 2, 'SERVFAIL')
+  assert.equal(decode(sf).questions?.length, 0)
 })
 
 test('pipelined TCP queries on one connection are all answered', async () => {
