@@ -16,6 +16,10 @@ test('addresses of every bind line, without repeats, less the except ones', () =
   assert.deepEqual(bind('bind 127.0.0.1 127.0.0.2 {\n    except 127.0.0.1\n}'), {
     hosts: ['127.0.0.2'],
   })
+  // an except belongs to its own bind line, as in CoreDNS
+  assert.deepEqual(bind('bind 127.0.0.1 127.0.0.2 {\n    except 127.0.0.1\n}\nbind 127.0.0.1'), {
+    hosts: ['127.0.0.2', '127.0.0.1'],
+  })
 })
 
 test('an interface name is every address it has', () => {

@@ -9,7 +9,9 @@ import type { Directive, ServerBlock, Token } from './ast.ts'
 /** An IP is itself; an interface name is every address it has now; anything else is undefined. */
 function addressesOf(word: string): readonly string[] | undefined {
   if (isIP(word)) return [word]
-  return networkInterfaces()[word]?.map((a) => a.address)
+  // an IPv6 link-local address only binds with its zone, as CoreDNS lists it (fe80::1%eth0)
+  return networkInterfaces()[word]?.map((a) =>
+    a.family === 'IPv6' && /^fe[89ab]/i.test(a.address) ? `${a.address}%${word}` : a.address)
 }
 
 /**
@@ -25,10 +27,13 @@ export function bindAddresses(
     if (found === undefined) bad(t)
     return found ?? []
   }
-  const hosts = binds.flatMap((d) => d.args.flatMap(resolve))
-  const excepts = binds.flatMap((d) => (d.block ?? []).filter((o) => o.name.text === 'except'))
-  const except = new Set(excepts.flatMap((o) => o.args.flatMap(resolve)))
-  return [...new Set(hosts)].filter((h) => !except.has(h))
+  // an `except` applies to the addresses of its own bind line (CoreDNS)
+  const hosts = binds.flatMap((d) => {
+    const excepts = (d.block ?? []).filter((o) => o.name.text === 'except')
+    const except = new Set(excepts.flatMap((o) => o.args.flatMap(resolve)))
+    return d.args.flatMap(resolve).filter((h) => !except.has(h))
+  })
+  return [...new Set(hosts)]
 }
 
 /** The block's listen addresses; `''` (every address) when it has no bind. */
