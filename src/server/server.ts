@@ -76,7 +76,10 @@ export class DnsServer {
     this.#zones.set(zone, { zone, handler, ctx })
   }
 
-  /** Serve one packet. Never throws: a failing plugin is answered with SERVFAIL and logged. */
+  /**
+   * Serve one packet. Never throws: a failing plugin is answered with SERVFAIL and logged.
+   * False when the packet is ignored (no answer will come: runts, responses).
+   */
   handle(
     buf: Uint8Array,
     proto: 'udp' | 'tcp',
@@ -84,26 +87,26 @@ export class DnsServer {
     remote: Addr,
     send: Send,
     observe?: (w: ServerWriter) => void,
-  ): void {
+  ): boolean {
     const req = parseQuery(buf, proto)
     if (typeof req === 'number') {
-      if (req === DROP) return
+      if (req === DROP) return false
       // a FORMERR past the header filter is an unpack error: miekg echoes the question
       send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req))
-      return
+      return true
     }
     // CoreDNS refuses a class other than IN before it looks at the EDNS version
     const refuseClass = req.class !== CLASS_IN && !this.#allowOtherClasses
     if (!refuseClass && req.edns !== undefined && req.edns.version !== 0) {
       send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
-      return
+      return true
     }
     const w = new ServerWriter(req, local, remote, send)
     observe?.(w)
-    if (refuseClass) return this.#drop(w, Rcode.Refused)
-    const route = this.route(req.name, req.type)
-    if (route === undefined || route.handler === undefined) return this.#drop(w, Rcode.Refused)
-    this.serve(route, w)
+    const route = refuseClass ? undefined : this.route(req.name, req.type)
+    if (route === undefined || route.handler === undefined) this.#drop(w, Rcode.Refused)
+    else this.serve(route, w)
+    return true
   }
 
   /**

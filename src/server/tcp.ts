@@ -33,7 +33,9 @@ export class TcpListener {
   }
 
   async listen(): Promise<void> {
-    const server = net.createServer({ noDelay: true }, (sock) => this.#serve(sock))
+    // allowHalfOpen: a client that sends its queries and then shuts its side (FIN) still gets
+    // every answer, as CoreDNS's serial read-serve-write loop gives them before it sees EOF
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (sock) => this.#serve(sock))
     server.maxConnections = TCP_MAX_CONNECTIONS
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -62,6 +64,9 @@ export class TcpListener {
     const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
     let read = 0
     let sent = 0
+    /** Queries handed on whose answer has not gone out yet. */
+    let owed = 0
+    let ended = false
     let stalled: NodeJS.Timeout | undefined
     sock.on('close', () => {
       clearTimeout(stalled)
@@ -80,16 +85,24 @@ export class TcpListener {
           stalled = undefined
         })
       }
-      if (++sent === maxQueries) sock.end()
+      owed--
+      if (++sent === maxQueries || (ended && owed === 0)) sock.end()
       deadline.refresh() // the next message may take idleMs from this answer
     }
+    // The client is done sending: close once what it asked is answered (a query that gets no
+    // answer leaves it to the idle deadline).
+    sock.on('end', () => {
+      ended = true
+      if (owed === 0) sock.end()
+    })
     let pending: Buffer = Buffer.alloc(0)
     sock.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
       while (pending.length >= 2) {
         if (read === maxQueries && maxQueries > 0) return // the rest waits for the close
         const len = pending.readUInt16BE(0)
-        if (len === 0) return void sock.destroy() // nothing sane follows a zero-length frame
+        // A zero-length message is a message too short to answer: miekg reads it, says nothing
+        // and goes on reading the connection (handle drops it like any runt).
         if (pending.length < len + 2) break
         const msg = pending.subarray(2, len + 2)
         pending = pending.subarray(len + 2)
@@ -97,7 +110,8 @@ export class TcpListener {
           clearTimeout(deadline)
           deadline = setTimeout(expire, idleMs)
         } else deadline.refresh()
-        this.target.handle(msg, 'tcp', local, remote, send)
+        owed++
+        if (!this.target.handle(msg, 'tcp', local, remote, send)) owed--
       }
     })
   }

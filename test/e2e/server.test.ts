@@ -5,7 +5,9 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { after, before, test } from 'node:test'
 import dnsPacket from 'dns-packet'
-import { buildQuery, decode, dig, freePort, rcodeOf, startTsdns, tcpQuery, udpQuery, type Tsdns } from '../helpers/index.ts'
+import {
+  answer, buildQuery, decode, dig, fakeUpstream, freePort, rcodeOf, slow, startTsdns, tcpQuery, udpQuery, type Tsdns,
+} from '../helpers/index.ts'
 
 let port: number
 let tsdns: Tsdns
@@ -192,16 +194,70 @@ test('malformed UDP packets: FORMERR, NOTIMP or silence, and the server keeps an
   assert.equal((await dig({ port, name: 'example.org' })).status, 'NOERROR')
 })
 
-test('TCP garbage: zero-length frame closes the connection; the server keeps answering', async () => {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.from([0, 0, 1, 2, 3])))
-    s.on('close', () => resolve())
+/** Opens a TCP connection, writes `bytes`, half-closes when `fin`, and collects what comes back until the server closes. */
+function tcpExchange(host: string, p: number, bytes: Uint8Array, fin: boolean): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const s = net.connect({ port: p, host, allowHalfOpen: true }, () => {
+      s.write(bytes)
+      if (fin) s.end()
+    })
+    s.on('data', (c) => chunks.push(c))
+    s.on('close', () => resolve(Buffer.concat(chunks)))
     s.on('error', reject)
-    s.setTimeout(5000, () => reject(new Error('connection was not closed')))
+    s.setTimeout(8000, () => {
+      s.destroy()
+      reject(new Error('connection was not closed'))
+    })
   })
+}
+
+/** Splits a TCP stream into its length-prefixed messages. */
+function frames(stream: Buffer): Buffer[] {
+  const out: Buffer[] = []
+  for (let o = 0; o + 2 <= stream.length; o += 2 + stream.readUInt16BE(o)) {
+    out.push(stream.subarray(o + 2, o + 2 + stream.readUInt16BE(o)))
+  }
+  return out
+}
+
+test('TCP: a zero-length message is skipped and the connection goes on, as miekg reads it', async () => {
+  const q = buildQuery('example.org', 'A', { id: 77 })
+  const framed = Buffer.concat([Buffer.from([0, 0, 0, q.length]), q])
+  for (const host of ['127.0.0.1', '::1']) {
+    const replies = frames(await tcpExchange(host, port, framed, true))
+    assert.deepEqual(replies.map((r) => decode(r).id), [77], host)
+  }
   // A frame announcing more bytes than ever arrive just idles out; the server stays up.
   const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.from([0xff, 0xff, 1, 2, 3])))
   s.on('error', () => {})
   assert.equal((await dig({ port, name: 'example.org', opts: ['+tcp'] })).status, 'NOERROR')
   s.destroy()
+})
+
+test('TCP: queries sent before the client half-closes are all answered, then the server closes', async () => {
+  // forward answers later than the FIN arrives: CoreDNS answers before it reads the EOF
+  const up = await fakeUpstream((q) => slow(150, answer(q, [`${q.name} 60 IN A 192.0.2.1`])))
+  const p = await freePort('both')
+  const t = await startTsdns(`
+.:${p} {
+    bind 127.0.0.1 ::1
+    forward . 127.0.0.1:${up.port}
+}
+`)
+  try {
+    const ids = [1, 2, 3]
+    const stream = Buffer.concat(ids.map((id) => {
+      const q = buildQuery(`n${id}.example.net`, 'A', { id })
+      return Buffer.concat([Buffer.from([q.length >>> 8, q.length & 0xff]), q])
+    }))
+    for (const host of ['127.0.0.1', '::1']) {
+      const replies = frames(await tcpExchange(host, p, stream, true))
+      assert.deepEqual(replies.map((r) => decode(r).id).sort(), ids, host)
+      assert.ok(replies.every((r) => rcodeOf(r) === 0))
+    }
+  } finally {
+    await t.stop()
+    await up.close()
+  }
 })
