@@ -80,6 +80,14 @@ test('EDNS version 1 is answered BADVERS; the OPT is mirrored otherwise', async 
   assert.equal(bad.status, 'BADVERS')
   const ok = await dig({ port, name: 'example.org', opts: ['+bufsize=1400'] })
   assert.equal(ok.ednsUdp, 1400)
+  // SizeAndDo keeps the client's DO and upper Z bits (TTL &= 0xff00) in the OPT it sends back
+  // (dig 9.18 does not send +ednsflags bits: a raw query, OPT last, flags word at its end - 4)
+  const z = buildQuery('example.org', 'A', { id: 41, edns: { udpSize: 1232, do: true } })
+  z[z.length - 4]! |= 0x40
+  for (const r of [await udpQuery('::1', port, z), await tcpQuery('127.0.0.1', port, z)]) {
+    assert.ok(r)
+    assert.equal(r.readUInt16BE(r.length - 4), 0xc000, 'DO and Z bit 0x4000 mirrored')
+  }
   const none = await dig({ port, name: 'example.org', opts: ['+noedns'] })
   assert.equal(none.ednsUdp, undefined, 'no OPT when the client sent none')
 })
