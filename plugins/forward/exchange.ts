@@ -19,6 +19,7 @@ import type { Proxy } from './proxy.ts'
 import type { Waiter } from './transport.ts'
 
 const NO_HEALTHY = new Error('no healthy proxies')
+const LAST_ATTEMPT_MS = 5
 
 abstract class Exchange {
   readonly h: ForwardHandler
@@ -166,7 +167,10 @@ export class SequentialExchange extends Exchange {
     const n = fwd.proxies.length
     for (;;) {
       const capped = maxConnectAttempts > 0 && this.#attempts >= maxConnectAttempts
-      if (capped || Date.now() >= this.deadline) return this.fail(this.#lastErr ?? NO_HEALTHY)
+      // timers may fire a millisecond before Date.now() reaches the deadline: no attempt is
+      // started in the last few milliseconds, where no answer could come back in time anyway
+      const late = this.deadline - Date.now() < LAST_ATTEMPT_MS
+      if (capped || late) return this.fail(this.#lastErr ?? NO_HEALTHY)
       if (this.#i >= this.#list.length) {
         this.#i = 0
         this.#fails = 0

@@ -24,6 +24,8 @@ export interface TsdnsOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Bound on the wait for the pid file. Default 10000. */
   readonly startTimeoutMs?: number
+  /** Node options before the script, e.g. the image's V8 heap flags. */
+  readonly nodeArgs?: readonly string[]
   /** Script to run instead of src/cli/main.ts (for testing this helper). */
   readonly main?: string
 }
@@ -60,8 +62,8 @@ export async function startTsdns(o: TsdnsOptions | string): Promise<Tsdns> {
     writeFileSync(path, content)
   }
   writeFileSync(confPath, opts.corefile)
-  const args = [opts.main ?? TSDNS_MAIN, '-conf', confPath, '-pidfile', pidPath,
-    ...(opts.args ?? [])]
+  const args = [...(opts.nodeArgs ?? []), opts.main ?? TSDNS_MAIN, '-conf', confPath, '-pidfile',
+    pidPath, ...(opts.args ?? [])]
   const child = spawnChild('tsdns', process.execPath, args, {
     cwd: dir,
     env: { ...process.env, ...opts.env },

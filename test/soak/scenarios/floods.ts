@@ -19,6 +19,8 @@ export interface UniqueParams {
   readonly capacity: number
   /** RSS at the end may exceed RSS at the half-way point by at most this much (MiB). */
   readonly plateauSlackMiB: number
+  /** Node options for tsdns (the image's heap flags, or none as a bare `node` run). */
+  readonly nodeArgs?: readonly string[]
 }
 
 /** Unique names as fast as tsdns takes them, with a bounded cache in front of unbound. */
@@ -32,7 +34,9 @@ export async function uniqueNames(p: UniqueParams): Promise<Outcome> {
   try {
     const port = await freePort('both')
     const mport = await freePort('tcp')
-    tsdns = await startTsdns(`
+    tsdns = await startTsdns({
+      nodeArgs: p.nodeArgs ?? [],
+      corefile: `
 .:${port} {
   prometheus 127.0.0.1:${mport}
   cache {
@@ -41,7 +45,8 @@ export async function uniqueNames(p: UniqueParams): Promise<Outcome> {
   }
   forward . ${unbound.host}:${unbound.port}
 }
-`)
+`,
+    })
     const pid = tsdns.pid
     const rss: number[] = [rssMiB(pid)]
     const heap: number[] = []
