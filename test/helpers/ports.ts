@@ -1,10 +1,13 @@
 // Free loopback ports for servers started by tests. A DNS server needs the same number on UDP and
 // TCP, so by default a port is only returned once both binds succeeded; the sockets are held until
 // every requested port is found (so the ports differ) and then released for the server to take.
-// Another process can still grab a port between release and use: starters that spawn servers
-// retry with a fresh port when the bind fails.
+// Numbers are drawn below the kernel's ephemeral range, so no socket the kernel numbers (a dig, a
+// forwarded query) can take one between release and use; another explicit bind still could, so
+// starters that spawn servers retry with a fresh port when the bind fails.
 
+import { randomInt } from 'node:crypto'
 import { createSocket } from 'node:dgram'
+import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import { createServer } from 'node:net'
@@ -51,8 +54,27 @@ function bindTcp(host: string, port: number): Promise<{ port: number; held: Held
   })
 }
 
+/**
+ * Ports are drawn below the kernel's ephemeral range: a number the kernel hands out (port 0) can
+ * be handed out again, between its release here and the server's bind, to any socket of any
+ * process (a dig, an upstream query); below the range only another explicit bind can take it.
+ */
+const RANDOM_RANGE = ((): readonly [number, number] | undefined => {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0])
+    return low > 12_000 ? [10_000, low] : undefined
+  } catch {
+    return undefined
+  }
+})()
+
+function candidate(): number {
+  return RANDOM_RANGE ? randomInt(RANDOM_RANGE[0], RANDOM_RANGE[1]) : 0
+}
+
 async function tryOne(proto: PortProto, host: string): Promise<{ port: number; held: Held[] }> {
-  const first = proto === 'tcp' ? await bindTcp(host, 0) : await bindUdp(host, 0)
+  const port = candidate()
+  const first = proto === 'tcp' ? await bindTcp(host, port) : await bindUdp(host, port)
   if (proto !== 'both') return { port: first.port, held: [first.held] }
   try {
     const second = await bindTcp(host, first.port)
@@ -62,6 +84,13 @@ async function tryOne(proto: PortProto, host: string): Promise<{ port: number; h
     throw err
   }
 }
+
+/**
+ * Every port handed out by this process: the kernel may offer a just-released number again, and a
+ * test that asks for its ports one call at a time (DNS, then health, then metrics) would get a
+ * port twice and fail with EADDRINUSE at its own server's start.
+ */
+const handedOut = new Set<number>()
 
 /** `count` distinct ports free on `host` for `proto` ('both': UDP and TCP on the same number). */
 export async function freePorts(count: number, proto: PortProto = 'both',
@@ -73,12 +102,15 @@ export async function freePorts(count: number, proto: PortProto = 'both',
         throw new Error(`no free ${proto} port on ${host} after ${attempt} attempts`)
       }
       try {
-        found.push(await tryOne(proto, host))
+        const one = await tryOne(proto, host)
+        if (handedOut.has(one.port)) await Promise.all(one.held.map((h) => h.close()))
+        else found.push(one)
       } catch (err) {
-        // the UDP number was taken on TCP: try another; anything else is a real problem
+        // the number was taken (on UDP or TCP): try another; anything else is a real problem
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
       }
     }
+    for (const f of found) handedOut.add(f.port)
     return found.map((f) => f.port)
   } finally {
     await Promise.all(found.flatMap((f) => f.held.map((h) => h.close())))
