@@ -39,7 +39,7 @@ export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig
 }
 
 export async function scrape(): Promise<HttpReply> {
-  return { status: 200, type: registry.contentType, body: await registry.metrics() }
+  return { status: 200, type: registry.contentType, body: await registry.metrics(), gzip: true }
 }
 
 interface Enabled {

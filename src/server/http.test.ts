@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
+import { gunzipSync } from 'node:zlib'
 import { after, test } from 'node:test'
 import { freePort } from '../../test/helpers/ports.ts'
 import { closeRetiredListeners, dialUrl, HttpEndpoints, splitHostPort } from './http.ts'
@@ -114,3 +115,41 @@ test('a busy address fails the start; the others serve until retired', async () 
   await assert.rejects(get(`http://${free}/metrics`), { code: 'ECONNREFUSED' })
   await new Promise((resolve) => blocker.close(resolve))
 })
+
+/** One request with `method` and `headers`; the body as received (not decompressed). */
+function request(url: string, method: string, headers: Record<string, string> = {}):
+  Promise<{ status: number; encoding: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false, timeout: 2000 }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0,
+        encoding: res.headers['content-encoding'],
+        body: Buffer.concat(chunks),
+      }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+test('any method is answered, as Go handlers do; gzip where the route allows and the client asks',
+  async () => {
+    const a = `127.0.0.1:${await freePort('tcp')}`
+    const e = endpoints()
+    const metrics = 'coredns_build_info{version="x"} 1\n'.repeat(50)
+    e.route(a, '/health', text('OK'))
+    e.route(a, '/metrics', () => ({ status: 200, body: metrics, gzip: true }))
+    await e.start()
+    const post = await request(`http://${a}/health`, 'POST')
+    assert.deepEqual([post.status, post.body.toString()], [200, 'OK'])
+    const zipped = await request(`http://${a}/metrics`, 'GET', { 'accept-encoding': 'gzip' })
+    assert.equal(zipped.encoding, 'gzip')
+    assert.equal(gunzipSync(zipped.body).toString(), metrics)
+    const plain = await request(`http://${a}/metrics`, 'GET')
+    assert.deepEqual([plain.encoding, plain.body.toString()], [undefined, metrics])
+    const health = await request(`http://${a}/health`, 'GET', { 'accept-encoding': 'gzip' })
+    assert.deepEqual([health.encoding, health.body.toString()], [undefined, 'OK'])
+  })

@@ -12,6 +12,8 @@
 // listeners are open and answering by then.
 
 import { isIP } from 'node:net'
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import type { Token } from '../corefile/ast.ts'
 import { CorefileError } from '../corefile/errors.ts'
@@ -22,6 +24,8 @@ export interface HttpReply {
   readonly body: string
   /** Content type; text/plain by default. */
   readonly type?: string
+  /** Sent gzip-compressed to a client that accepts it (Prometheus does, as promhttp serves it). */
+  readonly gzip?: boolean
 }
 
 export type HttpHandler = () => HttpReply | Promise<HttpReply>
@@ -29,6 +33,8 @@ export type HttpHandler = () => HttpReply | Promise<HttpReply>
 /** CoreDNS's HTTP servers time out reads, writes and idle connections after 5 s. */
 const TIMEOUT_MS = 5000
 const TEXT = 'text/plain; charset=utf-8'
+
+const gzipAsync = promisify(gzip)
 
 /** No route takes a schema: fastify need not load ajv and its compilers (~40 ms of a start). */
 const SCHEMALESS = { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } }
@@ -111,16 +117,19 @@ class Listener {
       requestTimeout: TIMEOUT_MS,
     })
     const l = new Listener(address, app)
-    // One catch-all route, so a reload can swap the table under a running server.
-    app.get('*', async (req, reply) => {
+    // One catch-all route, so a reload can swap the table under a running server; any method,
+    // as Go's handlers answer POST /health like GET.
+    app.all('*', async (req, reply) => {
       const q = req.url.indexOf('?')
       const handler = l.routes.get(q < 0 ? req.url : req.url.slice(0, q))
       if (handler === undefined) return reply.code(404).type(TEXT).send('404 page not found\n')
       const r = await handler()
-      return reply
-        .code(r.status)
-        .type(r.type ?? TEXT)
-        .send(r.body)
+      reply.code(r.status).type(r.type ?? TEXT)
+      if (r.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        return reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding')
+          .send(await gzipAsync(r.body))
+      }
+      return reply.send(r.body)
     })
     // reusePort: a second tsdns on the same addresses (handover) binds too, as CoreDNS does.
     const listen = (host: string) => {
