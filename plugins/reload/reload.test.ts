@@ -40,6 +40,9 @@ test('a broken Corefile: one failure counted and logged, however many checks see
   const running = () => tsdns.stdout().filter((l) => l.includes('Running configuration SHA512')).length
   for (let i = 0; i < 80 && running() < 2; i++) await sleep(100)
   assert.equal(running(), 2, 'the fixed Corefile was loaded')
+  // CoreDNS's (caddy's) lines around a reload, which scripts and tests wait on
+  await tsdns.waitForLine(/^\[INFO\] Reloading complete$/, 8000)
+  assert.ok(tsdns.stdout().includes('[INFO] Reloading'))
   writeFileSync(tsdns.confPath, good('e.test').replace('whoami', 'whoami\n    nosuchplugin'))
   for (let i = 0; i < 80 && errors().length < 2; i++) await sleep(100)
   assert.equal(errors().length, 2)

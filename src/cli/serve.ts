@@ -62,7 +62,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       resolve(0)
     })
     process.on('SIGUSR1', () => {
-      logLine('INFO', 'SIGUSR1: reloading')
+      logLine('INFO', 'SIGUSR1: Reloading')
       void runner.reload().then((outcome) => {
         if (outcome === 'reloaded' && !opts.quiet) for (const line of runner.instance!.describe()) process.stdout.write(line + '\n')
       })

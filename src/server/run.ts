@@ -84,6 +84,7 @@ export class Runner {
       const { blocks, file } = this.#source.load()
       hash = configHash(blocks)
       if (onlyIfChanged && (hash === this.hash || hash === this.#failed)) return 'unchanged'
+      logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
       next = this.#build(blocks, file)
       await this.#pool.apply(next.servers)
     } catch (err) {
@@ -111,6 +112,7 @@ export class Runner {
       logLine('ERROR', `reload: startup of the new configuration failed: ${String(err instanceof Error ? err.message : err)}`)
     }
     await closeRetiredListeners() // HTTP listeners only the old configuration used
+    logLine('INFO', 'Reloading complete')
     return 'reloaded'
   }
 

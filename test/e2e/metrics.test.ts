@@ -179,6 +179,9 @@ test('a reload keeps the shared listener up: no scrape fails, the new zones appe
   }
   polling = false
   await poller
+  // caddy's lines, which reload scripts wait on: every SIGUSR1, and a completion per good reload
+  const lines = (text: string) => tsdns.stdout().filter((l) => l === `[INFO] ${text}`).length
+  assert.deepEqual([lines('SIGUSR1: Reloading'), lines('Reloading complete')], [10, 9])
   assert.ok(scrapes > 20, `only ${scrapes} scrapes`)
   assert.equal(failures, 0, `${failures} of ${scrapes} scrapes failed`)
   const all = samples(await scrape())
