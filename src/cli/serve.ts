@@ -51,8 +51,15 @@ export async function serve(opts: ServeOptions): Promise<number> {
       if (opts.pidfile) rmSync(opts.pidfile, { force: true })
       resolve(0)
     }
-    process.on('SIGTERM', () => void stop())
-    process.on('SIGINT', () => void stop())
+    // caddy's lines, before health's "Going into lameduck mode"
+    process.on('SIGTERM', () => {
+      if (!stopping) logLine('INFO', 'SIGTERM: Shutting down servers then terminating')
+      void stop()
+    })
+    process.on('SIGINT', () => {
+      if (!stopping) logLine('INFO', 'SIGINT: Shutting down')
+      void stop()
+    })
     // caddy's SIGQUIT: no lameduck, no draining; only the exit work (pid file, node-cache's
     // teardown after serve returns), then the process exits with the sockets still open.
     process.on('SIGQUIT', () => {

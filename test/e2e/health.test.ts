@@ -186,13 +186,12 @@ test('SIGTERM: lameduck under load, then the listeners close and the process exi
     `exited after ${Math.round(stopped - t0)} ms, before the lameduck ended`,
   )
   assert.equal(existsSync(tsdns.pidPath), false, 'pid file removed')
-  assert.ok(
-    tsdns
-      .stdout()
-      .some(
-        (l) => l === `[INFO] plugin/health: Going into lameduck mode for ${LAMEDUCK_MS / 1000}s`,
-      ),
-  )
+  // CoreDNS's lines, in its order
+  const said = tsdns.stdout()
+  const sigterm = said.indexOf('[INFO] SIGTERM: Shutting down servers then terminating')
+  const lameduckLine = said.indexOf(
+    `[INFO] plugin/health: Going into lameduck mode for ${LAMEDUCK_MS / 1000}s`)
+  assert.ok(sigterm >= 0 && lameduckLine > sigterm, said.join('\n'))
   // Everything sent before the listeners started to close (the end of the lameduck) was answered.
   const closing = t0 + LAMEDUCK_MS
   const lost = unanswered.filter((t) => t < closing - 50)
