@@ -78,7 +78,8 @@ export class DnsServer {
 
   /**
    * Serve one packet. Never throws: a failing plugin is answered with SERVFAIL and logged.
-   * False when the packet is ignored (no answer will come: runts, responses).
+   * False when the packet is ignored (no answer will come: runts, responses); else `settled`
+   * is called once the query is done, answered or not (a chain may end without a word).
    */
   handle(
     buf: Uint8Array,
@@ -87,21 +88,24 @@ export class DnsServer {
     remote: Addr,
     send: Send,
     observe?: (w: ServerWriter) => void,
+    settled?: () => void,
   ): boolean {
     const req = parseQuery(buf, proto)
     if (typeof req === 'number') {
       if (req === DROP) return false
       // a FORMERR past the header filter is an unpack error: miekg echoes the question
       send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req))
+      settled?.()
       return true
     }
     // CoreDNS refuses a class other than IN before it looks at the EDNS version
     const refuseClass = req.class !== CLASS_IN && !this.#allowOtherClasses
     if (!refuseClass && req.edns !== undefined && req.edns.version !== 0) {
       send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
+      settled?.()
       return true
     }
-    const w = new ServerWriter(req, local, remote, send)
+    const w = new ServerWriter(req, local, remote, send, settled)
     observe?.(w)
     const route = refuseClass ? undefined : this.route(req.name, req.type)
     if (route === undefined || route.handler === undefined) this.#drop(w, Rcode.Refused)
@@ -142,6 +146,7 @@ export class DnsServer {
 
   #finish(w: ServerWriter, rcode: number): void {
     if (!clientWrote(rcode) && !w.written) w.write(rcodeReply(w.req, rcode), '')
+    w.settle()
   }
 
   /** A PluginError is a returned error (logged by *errors*, if loaded); anything else a panic. */

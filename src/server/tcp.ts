@@ -64,7 +64,7 @@ export class TcpListener {
     const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
     let read = 0
     let sent = 0
-    /** Queries handed on whose answer has not gone out yet. */
+    /** Queries handed on and not done yet (answered, or ended without an answer). */
     let owed = 0
     let ended = false
     let stalled: NodeJS.Timeout | undefined
@@ -85,12 +85,13 @@ export class TcpListener {
           stalled = undefined
         })
       }
-      owed--
-      if (++sent === maxQueries || (ended && owed === 0)) sock.end()
+      if (++sent === maxQueries) sock.end()
       deadline.refresh() // the next message may take idleMs from this answer
     }
-    // The client is done sending: close once what it asked is answered (a query that gets no
-    // answer leaves it to the idle deadline).
+    const settled = () => {
+      if (--owed === 0 && ended) sock.end()
+    }
+    // The client is done sending: close once every query it sent is done, answered or not.
     sock.on('end', () => {
       ended = true
       if (owed === 0) sock.end()
@@ -111,7 +112,7 @@ export class TcpListener {
           deadline = setTimeout(expire, idleMs)
         } else deadline.refresh()
         owed++
-        if (!this.target.handle(msg, 'tcp', local, remote, send)) owed--
+        if (!this.target.handle(msg, 'tcp', local, remote, send, undefined, settled)) owed--
       }
     })
   }

@@ -13,18 +13,27 @@ export class ServerWriter implements ResponseWriter {
   readonly remote: Addr
   readonly req: Request
   readonly #send: Send
+  #settled: (() => void) | undefined
   /** What went out, for the server's rcode fallback, metrics and logs. */
   written = false
   rcode = -1
   size = 0
   by = ''
 
-  constructor(req: Request, local: Addr, remote: Addr, send: Send) {
+  constructor(req: Request, local: Addr, remote: Addr, send: Send, settled?: () => void) {
     this.proto = req.proto
     this.req = req
     this.local = local
     this.remote = remote
     this.#send = send
+    this.#settled = settled
+  }
+
+  /** The query is done: answered, or its chain ended without a word (acl drop). Once. */
+  settle(): void {
+    const s = this.#settled
+    this.#settled = undefined
+    s?.()
   }
 
   write(wire: Uint8Array, by: string): void {
@@ -35,6 +44,7 @@ export class ServerWriter implements ResponseWriter {
     this.size = out.length
     this.by = by
     this.#send(out)
+    this.settle()
   }
 
   writeMsg(msg: Msg, by: string): void {

@@ -243,6 +243,23 @@ test('TCP: a zero-length message is skipped and the connection goes on, as miekg
   s.destroy()
 })
 
+test('TCP: a query that gets no answer (acl drop) does not hold a half-closed connection open',
+  async () => {
+    const p = await freePort('both')
+    const t = await startTsdns(`.:${p} {\n    bind 127.0.0.1\n    acl {\n        drop\n    }\n    whoami\n}\n`)
+    try {
+      const q = buildQuery('example.org', 'A', { id: 9 })
+      const start = performance.now()
+      const stream = await tcpExchange('127.0.0.1', p, Buffer.concat([Buffer.from([0, q.length]), q]), true)
+      assert.equal(stream.length, 0, 'nothing is answered')
+      // closed when the dropped query was done, not at the 10 s idle deadline (tcpExchange gives
+      // up at 8 s)
+      assert.ok(performance.now() - start < 8000)
+    } finally {
+      await t.stop()
+    }
+  })
+
 test('TCP: queries sent before the client half-closes are all answered, then the server closes', async () => {
   // forward answers later than the FIN arrives: CoreDNS answers before it reads the EOF
   const up = await fakeUpstream((q) => slow(150, answer(q, [`${q.name} 60 IN A 192.0.2.1`])))
