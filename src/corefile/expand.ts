@@ -17,10 +17,13 @@ import type { Directive, ServerBlock, Token } from './ast.ts'
 import { CorefileError, CorefileErrors } from './errors.ts'
 import { stripBom, type SourceToken } from './lexer.ts'
 import {
+  afterClose,
+  followsClose,
   groupServerBlocks,
   isImport,
   misplacedBrace,
   parseCorefile,
+  strayClose,
   type Key,
   type Line,
   type TopLevel,
@@ -155,7 +158,7 @@ class Expander {
     if (item.keys.length > 1) {
       this.fail('COREFILE_IMPORT', at, `snippet '(${name})' must be the only key of its block`)
     } else if (!item.block) {
-      const next = item.body[0]?.words[0]
+      const next = item.body[0]?.words[0] ?? item.close
       const found = next ? `token '${next.text}'` : 'EOF'
       const detail = `unexpected ${found}, expecting '{' after snippet '(${name})'`
       this.fail('COREFILE_SYNTAX', next ?? at, detail)
@@ -171,19 +174,25 @@ class Expander {
     }
   }
 
-  private directives(lines: readonly Line[]): Directive[] {
+  /** `inBlock`: the lines of a directive's block, where caddy's `{ import x` is no import. */
+  private directives(lines: readonly Line[], inBlock = false): Directive[] {
     const out: Directive[] = []
     for (const line of lines) {
       const [name, ...args] = line.words
-      // a `{` line of a file imported between directives (top-level ones are grouped, and checked)
-      if (name === undefined) {
+      // `{`, `}` and `} words` lines of a file imported between directives (top-level ones are
+      // grouped, and checked)
+      if (line.close) {
+        this.errors.push(strayClose(line.close))
+      } else if (name === undefined) {
         this.errors.push(misplacedBrace(line.block!.open))
-      } else if (isImport(line)) {
+      } else if (followsClose(line)) {
+        this.errors.push(afterClose(line))
+      } else if (isImport(line) && !(inBlock && line.follows)) {
         this.importing(line, (imported) => out.push(...this.directives(imported)))
       } else {
         const directive = { name: this.token(name), args: args.map((a) => this.token(a)) }
         const { block } = line
-        out.push(block ? { ...directive, block: this.directives(block.lines) } : directive)
+        out.push(block ? { ...directive, block: this.directives(block.lines, true) } : directive)
       }
     }
     return out

@@ -83,6 +83,14 @@ test('tokens are written as they were: quotes, escapes, env, mid-word comments',
   assert.equal(formatCorefile(input), expect)
 })
 
+test("words after '{' and '}' move to lines of their own, an import that would change stays", () => {
+  const input =
+    '. { whoami # w\n    forward . 1.1.1.1 { force_tcp\n    }\n} b.example {\n}\nc.example\nlog\n} import d {\n    x { import s\n    }\n}\n'
+  const expect =
+    '. {\n    whoami # w\n    forward . 1.1.1.1 {\n        force_tcp\n    }\n}\n\nb.example {\n}\n\nc.example\nlog\n} import d {\n    x { import s\n    }\n}\n'
+  assert.equal(formatCorefile(input), expect)
+})
+
 test('snippets, imports and brace-less blocks', () => {
   const input =
     '(common) {\nerrors\n}\nimport   conf.d/*.server\nexample.org\nimport common\ncache {\nsuccess 10\n}\n'
@@ -110,7 +118,7 @@ test('refuses what does not parse, with every error', () => {
   assert.deepEqual(
     errors.map((e) => [e.file, e.line, e.col]),
     [
-      ['my.Corefile', 1, 5],
+      ['my.Corefile', 1, 12],
       ['my.Corefile', 4, 9],
     ],
   )

@@ -2,7 +2,8 @@
 // - one line per directive, words separated by one space, written exactly as they were (quotes,
 //   escapes and `{$VAR}` untouched; nothing is expanded or imported);
 // - 4 spaces per nesting level; `{` ends its line (a server block's `{` moves up to its keys, and
-//   a key list continued with commas is joined onto one line); `}` on a line of its own;
+//   a key list continued with commas is joined onto one line); words after `{` or `}` move to a
+//   line of their own, except an `import` that would become one there; `}` on a line of its own;
 // - comments stay on their line, or before the line they preceded, indented with it;
 // - a blank line between server blocks; elsewhere at most one blank line where there was one.
 // Input that does not parse is refused with its errors, as the loader would report them.
@@ -34,15 +35,18 @@ export function formatCorefile(text: string, file = 'Corefile'): string {
     }
     const keys = item.keyLines.flatMap((l) => l.words)
     const { block } = item
-    rows.push({
+    const row: Row = {
       indent: 0,
       text: words(keys) + (block ? ` ${written(block.open)}` : ''),
       first: keys[0]!.line,
       last: Math.max(keys.at(-1)!.endLine, block?.open.line ?? 0),
       kind: 'server',
-    })
+    }
+    // `} import x`: keys for caddy, so they stay on the `}` row
+    if (staysOnBraceRow(item.keyLines[0]!)) rows.push(joined(rows.pop()!, row, 'close'))
+    else rows.push(row)
     if (block) rows.push(...lineRows(block.lines, 1), close(block.close, 0))
-    else rows.push(...lineRows(item.body, 0))
+    else rows.push(...lineRows(item.body, 0), ...(item.close ? [close(item.close, 0)] : []))
   }
   return render(withComments(rows, parsed.comments))
 }
@@ -57,8 +61,24 @@ function lineRows(lines: readonly Line[], indent: number): Row[] {
       last: block?.open.line ?? line.words.at(-1)!.endLine,
       kind: block ? 'open' : 'line',
     }
-    return block ? [head, ...lineRows(block.lines, indent + 1), close(block.close, indent)] : [head]
+    if (!block) return [head]
+    const inner = lineRows(block.lines, indent + 1)
+    // `{ import x` in a directive's block: a property for caddy, so it stays on the `{` row
+    if (staysOnBraceRow(block.lines[0])) inner.unshift(joined(head, inner.shift()!, 'open'))
+    else inner.unshift(head)
+    return [...inner, close(block.close, indent)]
   })
+}
+
+/** A line written after a brace that would read as an import on a line of its own. */
+function staysOnBraceRow(line: Line | undefined): boolean {
+  const first = line?.follows ? line.words[0]?.text : undefined
+  return first !== undefined && (first === 'import' || /\{[$%]/.test(first))
+}
+
+/** Two rows as one, at the first one's indent. */
+function joined(a: Row, b: Row, kind: Row['kind']): Row {
+  return { indent: a.indent, text: `${a.text} ${b.text}`, first: a.first, last: b.last, kind }
 }
 
 function close(brace: SourceToken, indent: number): Row {
@@ -83,7 +103,8 @@ function withComments(rows: readonly Row[], comments: readonly SourceToken[]): R
   const before = new Map<Row | undefined, Row[]>()
   for (const c of comments) {
     const text = c.raw.replace(/\s+$/u, '')
-    const owner = rows.find((r) => r.first <= c.line && c.line <= r.last)
+    // the last row on the comment's line: `} b {` and `{ x` give two rows one line
+    const owner = rows.findLast((r) => r.first <= c.line && c.line <= r.last)
     if (owner) {
       trailing.set(owner, [...(trailing.get(owner) ?? []), text])
       continue

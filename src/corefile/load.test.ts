@@ -30,17 +30,26 @@ const long = `${Array(4).fill('a'.repeat(63)).join('.')}.abc`
 // prettier-ignore
 const INVALID: readonly InvalidCase[] = [
   // braces
-  { name: 'block on one line', input: '. { whoami }', code: 'COREFILE_SYNTAX', line: 1, col: 5, message: "unexpected token 'whoami', expecting '}' or a line break" },
-  { name: 'directive block on one line', input: '. {\n    forward . 1.2.3.4 { force_tcp }\n}', code: 'COREFILE_SYNTAX', line: 2, col: 25, message: "unexpected token 'force_tcp'" },
+  // caddy: "Unexpected '}' because no matching opening brace" (parse.go directive())
+  { name: 'block on one line', input: '. { whoami }', code: 'COREFILE_SYNTAX', line: 1, col: 12, message: "unexpected token '}', expecting a line break ('}' must be on a line of its own)" },
+  // caddy's parser takes it, then forward's dispenser reads '}' as an argument of force_tcp
+  { name: 'directive block on one line', input: '. {\n    forward . 1.2.3.4 { force_tcp }\n}', code: 'COREFILE_SYNTAX', line: 2, col: 35, message: "unexpected token '}', expecting a line break" },
   { name: "'}' after a directive", input: '. {\n    whoami }\n}', code: 'COREFILE_SYNTAX', line: 2, col: 12, message: "unexpected token '}', expecting a line break ('}' must be on a line of its own)" },
   { name: 'unclosed block', input: '. {\n    whoami\n', code: 'COREFILE_SYNTAX', line: 1, col: 3, message: "unexpected EOF, expecting '}' to close this '{'" },
   { name: 'unclosed outer block', input: '. {\n    cache {\n        success 10\n}\n', code: 'COREFILE_SYNTAX', line: 1, col: 3, message: "unexpected EOF, expecting '}'" },
   { name: "stray '}'", input: '. {\n}\n}\n', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: "unexpected '}' because no matching opening brace" },
   { name: "lone '}'", input: '}', code: 'COREFILE_SYNTAX', line: 1, col: 1, message: 'no matching opening brace' },
-  { name: "'}' ending a brace-less block", input: 'example.org\nwhoami\n}', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: 'no matching opening brace' },
+  { name: "'}' after a brace-less block's '}'", input: 'example.org\nwhoami\n}\n}', code: 'COREFILE_SYNTAX', line: 4, col: 1, message: "unexpected '}' because no matching opening brace" },
+  { name: "'}' after keys", input: '. {\n    whoami\n} }', code: 'COREFILE_SYNTAX', line: 3, col: 3, message: "unexpected token '}', expecting a line break or a word" },
+  { name: "'{' after '}'", input: 'a {\n} {\n}', code: 'COREFILE_SYNTAX', line: 2, col: 3, message: "unexpected token '{', expecting a line break or a word" },
+  { name: "'}' after a directive's '}'", input: '. {\n    cache {\n    } }\n}', code: 'COREFILE_SYNTAX', line: 3, col: 7, message: "unexpected token '}', expecting a line break" },
+  { name: "'{' after '{'", input: '. { {\n}\n}', code: 'COREFILE_SYNTAX', line: 1, col: 5, message: "unexpected token '{', expecting '}' or a word or a line break" },
+  { name: "words after a directive's '}' in a brace-less block", input: 'example.org\ncache {\n} 30', code: 'COREFILE_SYNTAX', line: 3, col: 3, message: "unexpected token '30', expecting a line break" },
+  { name: "'}' after a comma", input: 'a.example,\n}', code: 'COREFILE_SYNTAX', line: 2, col: 1, message: "unexpected token '}', expecting another key after 'a.example,'" },
   { name: "directive '{' on the next line", input: '. {\n    forward . 1.1.1.1\n    {\n    }\n}', code: 'COREFILE_SYNTAX', line: 3, col: 5, message: "unexpected token '{', expecting '}' (a block opens on the same line as its directive)" },
   { name: "words after '}'", input: '. {\n    cache {\n    } 30\n}', code: 'COREFILE_SYNTAX', line: 3, col: 7, message: "unexpected token '30', expecting a line break" },
-  { name: "a quoted '{' argument opens a block", input: '. {\n    a "{" b\n}', code: 'COREFILE_SYNTAX', line: 2, col: 11, message: "unexpected token 'b'" },
+  // `b` is the first line of a's block, which the `}` closes: the server block stays open
+  { name: "a quoted '{' argument opens a block", input: '. {\n    a "{" b\n}', code: 'COREFILE_SYNTAX', line: 1, col: 3, message: "unexpected EOF, expecting '}' to close this '{'" },
   { name: 'unclosed quote', input: '. {\n    answer "abc\n}', code: 'COREFILE_SYNTAX', line: 2, col: 12, message: `unexpected EOF, expecting '"' to close this quote` },
   // keys
   { name: 'comma before the brace', input: 'a.example, {\n}', code: 'COREFILE_SYNTAX', line: 1, col: 12, message: "expecting another key after 'a.example,' (check for an extra comma)" },
@@ -73,6 +82,7 @@ const INVALID: readonly InvalidCase[] = [
   { name: 'bad key from env', input: '. {\n}\n{$ZONE}:99999 {\n}', code: 'COREFILE_KEY', line: 3, col: 1, message: "invalid port 99999 in 'example.org:99999'" },
   // snippets and imports
   { name: 'snippet without braces', input: '(snip)\nwhoami', code: 'COREFILE_SYNTAX', line: 2, col: 1, message: "unexpected token 'whoami', expecting '{' after snippet '(snip)'" },
+  { name: "snippet ended by '}'", input: '(snip)\n}', code: 'COREFILE_SYNTAX', line: 2, col: 1, message: "unexpected token '}', expecting '{' after snippet '(snip)'" },
   { name: 'snippet at EOF', input: '(snip)', code: 'COREFILE_SYNTAX', line: 1, col: 1, message: "unexpected EOF, expecting '{'" },
   { name: 'snippet redeclared', input: '(s) {\n    log\n}\n(s) {\n    errors\n}', code: 'COREFILE_IMPORT', line: 4, col: 1, message: 'redeclaration of previously declared snippet s (at Corefile:1:1)' },
   { name: 'snippet with another key', input: 'b.example (a) {\n}', code: 'COREFILE_IMPORT', line: 1, col: 11, message: "snippet '(a)' must be the only key of its block" },
@@ -119,7 +129,7 @@ describe('errors', () => {
       [
         [2, 12],
         [5, 1],
-        [6, 13],
+        [6, 17],
       ],
     )
   })

@@ -5,12 +5,16 @@
 // where it is, so `groupServerBlocks` reads top-level lines afterwards (also for imported files
 // and snippets, whose lines are only known to be top-level once imported there).
 //
-// Braces: caddy's parser accepts `forward . 1.2.3.4 { force_tcp }`, but its dispenser then reads
-// `}` as one more argument of `force_tcp`; and it rejects `. { whoami }` with "Unexpected '}'
-// because no matching opening brace". We make the rule explicit: `{` ends its line and `}` stands
-// on a line of its own (an empty `{ }` may stay on one line); a `}` after other words never closes
-// a block. A server block's `{` may also start the line after its keys, as in caddy; a
-// directive's `{` must be on the directive's line.
+// Braces, as caddy counts them (parse.go directive(), directives(), addresses()):
+// - words after `{` start the block's first line (`. { whoami`, `forward . 1.1.1.1 { force_tcp`);
+// - a `}` that closes a block starts its line; after words it is an error (caddy's dispenser would
+//   read it as one more argument, or report "Unexpected '}'"), except the empty `{ }`;
+// - after a top-level block's `}`, the rest of the line starts the next top-level line
+//   (`} example.org {`); after a directive's `}`, more words are an error (caddy adds them to that
+//   directive's tokens);
+// - a top-level `}` line ends a brace-less server block; anywhere else it closes nothing;
+// - a server block's `{` may start the line after its keys; a directive's `{` must be on the
+//   directive's line.
 
 import {
   createTokenInstance,
@@ -42,10 +46,17 @@ export interface Block {
   readonly close: SourceToken
 }
 
-/** One line; `words` is empty for a server block's `{` written on the line after its keys. */
+/**
+ * One line. `words` is empty for a server block's `{` written on the line after its keys, and for
+ * a top-level `}` line (`close`).
+ */
 export interface Line {
   readonly words: readonly SourceToken[]
   readonly block?: Block
+  /** The brace before the first word on its source line: `{ whoami`, `} example.org {`. */
+  readonly follows?: SourceToken
+  /** A top-level `}` first on its line: it ends a brace-less server block, or closes nothing. */
+  readonly close?: SourceToken
 }
 
 export interface ParsedFile {
@@ -87,22 +98,49 @@ class CorefileParser extends CstParser {
     this.MANY(() =>
       this.OR([
         { ALT: () => this.CONSUME(NewLine) },
-        { ALT: () => this.SUBRULE(this.line) },
+        { ALT: () => this.SUBRULE(this.topLine) },
         { ALT: () => this.SUBRULE(this.bareBlock) },
-        // a `}` closing nothing: kept in the tree so the builder reports every one of them
-        { ALT: () => this.CONSUME(RCurly) },
+        // ends a brace-less server block, or closes nothing: `groupServerBlocks` tells which
+        { ALT: () => this.SUBRULE(this.closeLine) },
       ]),
     )
+  })
+
+  // Top-level lines differ from nested ones only after a block's `}`: what follows it on the
+  // line is the next top-level line (`} example.org {`).
+  topLine = this.RULE('topLine', () => {
+    this.AT_LEAST_ONE(() => this.CONSUME(Text))
+    this.OR([
+      { ALT: () => this.SUBRULE(this.end) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.block)
+          this.SUBRULE(this.after)
+        },
+      },
+    ])
+  })
+
+  bareBlock = this.RULE('bareBlock', () => {
+    this.SUBRULE(this.block)
+    this.SUBRULE(this.after)
+  })
+
+  closeLine = this.RULE('closeLine', () => {
+    this.CONSUME(RCurly)
+    this.SUBRULE(this.after)
+  })
+
+  after = this.RULE('after', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.end) },
+      { ALT: () => this.SUBRULE(this.topLine) },
+    ])
   })
 
   line = this.RULE('line', () => {
     this.AT_LEAST_ONE(() => this.CONSUME(Text))
     this.OPTION(() => this.SUBRULE(this.block))
-    this.SUBRULE(this.end)
-  })
-
-  bareBlock = this.RULE('bareBlock', () => {
-    this.SUBRULE(this.block)
     this.SUBRULE(this.end)
   })
 
@@ -112,14 +150,18 @@ class CorefileParser extends CstParser {
       { ALT: () => this.CONSUME(InlineRCurly) },
       {
         ALT: () => {
-          this.CONSUME(NewLine)
+          // words right after `{` are the block's first line, as caddy reads them
+          this.OR2([
+            { ALT: () => this.SUBRULE(this.line) },
+            { ALT: () => this.CONSUME(NewLine) },
+          ])
           this.MANY(() =>
-            this.OR2([
+            this.OR3([
               { ALT: () => this.CONSUME2(NewLine) },
-              { ALT: () => this.SUBRULE(this.line) },
+              { ALT: () => this.SUBRULE2(this.line) },
             ]),
           )
-          this.CONSUME2(RCurly)
+          this.CONSUME(RCurly)
         },
       },
     ])
@@ -167,13 +209,29 @@ function describeType(t: TokenType | undefined): string {
 }
 
 function hint(actual: TokenType | undefined, previous: TokenType | undefined): string {
-  if (actual === EOF) return ''
-  if ([actual, previous].some((t) => t === RCurly || t === InlineRCurly)) {
-    return " ('}' must be on a line of its own)"
-  }
-  if (previous === LCurly) return " (a block's lines start on the line after '{')"
+  const isClose = (t: TokenType | undefined) => t === RCurly || t === InlineRCurly
+  if (actual === EOF || (actual === LCurly && isClose(previous))) return ''
+  if (isClose(actual) || isClose(previous)) return CLOSE_HINT
   if (actual === LCurly) return ` (${DIRECTIVE_BRACE})`
   return ''
+}
+
+const CLOSE_HINT = " ('}' must be on a line of its own)"
+
+/** Words after a directive block's `}`: caddy adds them to that directive's tokens. */
+export function afterClose(line: Line): CorefileError {
+  const detail = `unexpected token '${line.words[0]!.text}', expecting a line break${CLOSE_HINT}`
+  return syntax(line.words[0]!, detail)
+}
+
+/** A top-level `}` that does not end a brace-less server block. */
+export function strayClose(close: SourceToken): CorefileError {
+  return syntax(close, STRAY)
+}
+
+/** A line that came right after a block's `}` on the same source line. */
+export function followsClose(line: Line): boolean {
+  return line.follows?.text === '}'
 }
 
 /**
@@ -182,21 +240,18 @@ function hint(actual: TokenType | undefined, previous: TokenType | undefined): s
  */
 function locate(errors: IRecognitionException[], tokens: IToken[], file: string): CorefileError[] {
   const unclosed: IToken[] = []
-  tokens.forEach((t, i) => {
+  for (const t of tokens) {
     if (t.tokenType === LCurly) unclosed.push(t)
-    else if (
-      t.tokenType === RCurly ||
-      (t.tokenType === InlineRCurly && tokens[i - 1]?.tokenType === LCurly)
-    ) {
-      unclosed.pop()
-    }
+    else if (t.tokenType === RCurly || t.tokenType === InlineRCurly) unclosed.pop()
+  }
+  const located = errors.flatMap((e) => {
+    if (e.token.tokenType !== EOF) return [syntax(sourceToken(e.token, file), e.message)]
+    const brace = unclosed.pop()
+    // every `{` has its `}`: a misplaced one (`{ log }`), reported where it stands, caused this
+    return brace ? [syntax(sourceToken(brace, file), `${e.message} to close this '{'`)] : []
   })
-  return errors.map((e) => {
-    const brace = e.token.tokenType === EOF ? unclosed.pop() : undefined
-    if (brace) return syntax(sourceToken(brace, file), `${e.message} to close this '{'`)
-    const at = e.token.tokenType === EOF ? tokens.at(-1)! : e.token
-    return syntax(sourceToken(at, file), e.message)
-  })
+  if (located.length > 0 || errors.length === 0) return located
+  return [syntax(sourceToken(tokens.at(-1)!, file), errors[0]!.message)]
 }
 
 function syntax(at: SourceToken, detail: string): CorefileError {
@@ -238,21 +293,66 @@ function buildLine(node: CstNode, file: string): Line {
 
 function buildBlock(node: CstNode, file: string): Block {
   const [open] = terminals(node, 'LCurly')
-  const [close] = [...terminals(node, 'RCurly'), ...terminals(node, 'InlineRCurly')]
+  const close = closeOf(node)
   if (!open || !close) {
     throw new Error(`corefile parser: incomplete block in an error-free parse of ${file}`)
   }
-  return {
-    open: sourceToken(open, file),
-    lines: children(node, 'line').map((l) => buildLine(l, file)),
-    close: sourceToken(close, file),
+  const lines = children(node, 'line').map((l) => buildLine(l, file))
+  const first = lines[0]
+  if (first && first.words[0]!.line === position(open).endLine) {
+    lines[0] = { ...first, follows: sourceToken(open, file) }
   }
+  return { open: sourceToken(open, file), lines, close: sourceToken(close, file) }
 }
 
-function buildTopLine(node: CstNode, file: string): Line {
-  if (node.name === 'line') return buildLine(node, file)
-  return { words: [], block: buildBlock(children(node, 'block')[0]!, file) }
+function closeOf(block: CstNode): IToken | undefined {
+  return [...terminals(block, 'RCurly'), ...terminals(block, 'InlineRCurly')][0]
 }
+
+/** Top-level nodes in order, a line after a `}` (`after`) as a node of its own. */
+function topNodes(doc: CstNode): { node: CstNode; follows: IToken | undefined }[] {
+  const firsts = [...children(doc, 'topLine'), ...children(doc, 'bareBlock')]
+  const sorted = [...firsts, ...children(doc, 'closeLine')].sort(
+    (a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0),
+  )
+  return sorted.flatMap((first) => {
+    const out = []
+    let follows: IToken | undefined
+    for (let node: CstNode | undefined = first; node; ) {
+      out.push({ node, follows })
+      const block = children(node, 'block')[0]
+      follows = block ? closeOf(block) : terminals(node, 'RCurly')[0]
+      node = children(node, 'after').flatMap((a) => children(a, 'topLine'))[0]
+    }
+    return out
+  })
+}
+
+/** A top-level line; `block` builds its block (in full, or only its braces after errors). */
+function buildTop(
+  top: { node: CstNode; follows: IToken | undefined },
+  file: string,
+  block: (node: CstNode) => Block,
+): Line {
+  const { node } = top
+  const [close] = terminals(node, 'RCurly')
+  if (close) return { words: [], close: sourceToken(close, file) }
+  const blockNode = children(node, 'block')[0]
+  const line: Line = {
+    words: terminals(node, 'Text').map((t) => sourceToken(t, file)),
+    ...(blockNode ? { block: block(blockNode) } : {}),
+  }
+  return top.follows ? { ...line, follows: sourceToken(top.follows, file) } : line
+}
+
+/** Only the braces of a block that may be incomplete: enough to tell which `}` closes nothing. */
+function bracesOnly(node: CstNode, file: string): Block {
+  const open = sourceToken(terminals(node, 'LCurly')[0]!, file)
+  const close = closeOf(node)
+  return { open, lines: [], close: close ? sourceToken(close, file) : open }
+}
+
+const STRAY = "unexpected '}' because no matching opening brace"
 
 // wrapping it all together
 
@@ -262,20 +362,19 @@ export function parseCorefile(text: string, file: string): ParsedFile {
   const tokens = terminated(lexed.tokens)
   parser.input = tokens
   const doc = parser.document()
-  const strays = terminals(doc, 'RCurly').map((t) =>
-    syntax(sourceToken(t, file), "unexpected '}' because no matching opening brace"),
-  )
   // an unclosed quote takes the rest of the file with it: the braces it hides are no news
   const parseErrors = parser.errors.filter(
     (e) => lexed.errors.length === 0 || e.token.tokenType !== EOF,
   )
-  const errors = [...lexed.errors, ...locate(parseErrors, tokens, file), ...strays]
+  const errors = [...lexed.errors, ...locate(parseErrors, tokens, file)]
   if (errors.length > 0) {
-    return { lines: [], comments: lexed.comments, errors: firstPerLine(errors) }
+    // which `}` closes nothing depends on the server blocks; grouped without env, as a hint
+    const shallow = topNodes(doc).map((top) => buildTop(top, file, (b) => bracesOnly(b, file)))
+    const grouped = groupServerBlocks(shallow, (t) => t.text).errors
+    const strays = grouped.filter((e) => e.detail === STRAY)
+    return { lines: [], comments: lexed.comments, errors: firstPerLine([...errors, ...strays]) }
   }
-  const lines = [...children(doc, 'line'), ...children(doc, 'bareBlock')]
-    .sort((a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0))
-    .map((node) => buildTopLine(node, file))
+  const lines = topNodes(doc).map((top) => buildTop(top, file, (b) => buildBlock(b, file)))
   return { lines, comments: lexed.comments, errors: [] }
 }
 
@@ -296,8 +395,10 @@ export type TopLevel =
       readonly keys: readonly Key[]
       /** The braces, on the last key line or on the next line; none for a brace-less block. */
       readonly block: Block | undefined
-      /** The block's lines, or the remaining lines of a brace-less block (directives only). */
+      /** The block's lines, or the lines of a brace-less block (directives only). */
       readonly body: readonly Line[]
+      /** The `}` line that ended a brace-less block before EOF. */
+      readonly close?: SourceToken
     }
 
 export function isImport(line: Line): boolean {
@@ -306,8 +407,9 @@ export function isImport(line: Line): boolean {
 
 /**
  * Read top-level lines as caddy reads addresses: keys up to the end of the line, or further while
- * a key ends with a comma; then `{` (on that line or the next) or, without braces, the rest of the
- * lines as the block's directives. An `import` line in key position stays an import.
+ * a key ends with a comma; then `{` (on that line or the next) or, without braces, the lines up to
+ * a `}` line or EOF as the block's directives. An `import` first on its source line in key
+ * position stays an import (after `}` caddy takes it for a key).
  * `textOf` gives a key's text after env substitution (commas and `import` count after it).
  */
 export function groupServerBlocks(
@@ -319,13 +421,18 @@ export function groupServerBlocks(
   let i = 0
   while (i < lines.length) {
     const line = lines[i]!
+    if (line.close) {
+      errors.push(strayClose(line.close))
+      i++
+      continue
+    }
     if (line.words.length === 0) {
       errors.push(syntax(line.block!.open, "unexpected token '{', expecting a server block key"))
       i++
       continue
     }
     // in key position caddy substitutes env before it looks for `import` (not between directives)
-    if (textOf(line.words[0]!) === 'import') {
+    if (!line.follows && textOf(line.words[0]!) === 'import') {
       items.push({ kind: 'import', line })
       i++
       continue
@@ -341,7 +448,7 @@ export function groupServerBlocks(
     }
     const last = keyLines.at(-1)!
     const next = lines[i + 1]
-    const bare = !last.block && next?.words.length === 0 ? next : undefined
+    const bare = !last.block && next?.block && next.words.length === 0 ? next : undefined
     const block = last.block ?? bare?.block
     if (keys.more) {
       const comma = last.words.at(-1)!
@@ -349,18 +456,26 @@ export function groupServerBlocks(
       errors.push(
         block
           ? syntax(block.open, `unexpected token '{', ${expecting} (check for an extra comma)`)
-          : syntax(comma, `unexpected EOF, ${expecting}`),
+          : next?.close
+            ? syntax(next.close, `unexpected token '}', ${expecting}`)
+            : syntax(comma, `unexpected EOF, ${expecting}`),
       )
     }
     if (block) {
       items.push({ kind: 'server', keyLines, keys: keys.keys, block, body: block.lines })
       i += bare ? 2 : 1
     } else {
-      const rest = lines.slice(i + 1)
-      for (const l of rest) if (l.words.length === 0) errors.push(misplacedBrace(l.block!.open))
-      const body = rest.filter((l) => l.words.length > 0)
-      items.push({ kind: 'server', keyLines, keys: keys.keys, block, body })
-      i = lines.length
+      // caddy's directives() ends a brace-less block at a `}` where a directive would start
+      const end = lines.findIndex((l, j) => j > i && l.close)
+      const rest = lines.slice(i + 1, end === -1 ? lines.length : end)
+      for (const l of rest) {
+        if (l.words.length === 0) errors.push(misplacedBrace(l.block!.open))
+        else if (followsClose(l)) errors.push(afterClose(l))
+      }
+      const body = rest.filter((l) => l.words.length > 0 && !followsClose(l))
+      const close = end === -1 ? undefined : lines[end]!.close
+      items.push({ kind: 'server', keyLines, keys: keys.keys, block, body, ...(close && { close }) })
+      i = end === -1 ? lines.length : end + 1
     }
   }
   return { items, errors }
