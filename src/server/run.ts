@@ -22,11 +22,13 @@ export class Runner {
   readonly #opts: Omit<BuildOptions, 'dir'>
   readonly #pool = new ListenerPool()
   #current: Instance | undefined
-  #reloading: Promise<ReloadOutcome> | undefined
   /** SHA512 of the configuration that serves now (see config-hash.ts). */
   hash = ''
-  /** What the last failed reload tried: its checksum, or its error when it had none. */
+  /** What the reload plugin last tried and failed: its checksum, or its error when it had none. */
   #failed: string | undefined
+  #reloading: Promise<ReloadOutcome> | undefined
+  /** Whether the reload running is SIGUSR1's. */
+  #forced = false
   #phase: RunPhase = 'starting'
 
   constructor(source: Source, opts: Omit<BuildOptions, 'dir'>) {
@@ -66,24 +68,42 @@ export class Runner {
 
   /**
    * 'reloaded' when a new configuration serves; 'failed' when a bad Corefile left the old one
-   * serving; 'unchanged' with onlyIfChanged and nothing new. Concurrent calls share one reload.
+   * serving; 'unchanged' with onlyIfChanged and nothing new. One reload at a time: a check
+   * arriving during a reload is that reload ('unchanged' for it when SIGUSR1's); SIGUSR1
+   * arriving during a check runs after it, so it is never lost to a check that found nothing.
    */
   reload(onlyIfChanged = false): Promise<ReloadOutcome> {
-    this.#reloading ??= this.#reload(onlyIfChanged).finally(() => (this.#reloading = undefined))
-    return this.#reloading
+    const running = this.#reloading
+    if (running !== undefined && onlyIfChanged) {
+      return this.#forced ? running.then(() => 'unchanged' as const) : running
+    }
+    if (running !== undefined && this.#forced) return running
+    const next: Promise<ReloadOutcome> = (running ?? Promise.resolve())
+      .then(() => this.#reload(onlyIfChanged))
+      .finally(() => {
+        if (this.#reloading === next) this.#reloading = undefined
+      })
+    this.#reloading = next
+    this.#forced = !onlyIfChanged
+    return next
   }
 
   async #reload(onlyIfChanged: boolean): Promise<ReloadOutcome> {
     // As CoreDNS's reload plugin: a Corefile that does not parse is a warning at every check; one
-    // that parses but fails to start is an error counted once, not again until it changes.
-    // SIGUSR1 (onlyIfChanged false) always tries, and reports every failure.
+    // that parses but fails to start is an error counted once, not again until it changes (or
+    // the serving one is back). SIGUSR1 (onlyIfChanged false) always tries, and reports every
+    // failure; what it tried is still the plugin's to try (and count) once.
     const prefix = onlyIfChanged ? 'plugin/reload: ' : ''
     let next: Instance
     let hash: string | undefined
     try {
       const { blocks, file } = this.#source.load()
       hash = configHash(blocks)
-      if (onlyIfChanged && (hash === this.hash || hash === this.#failed)) return 'unchanged'
+      if (onlyIfChanged && hash === this.hash) {
+        this.#failed = undefined
+        return 'unchanged'
+      }
+      if (onlyIfChanged && hash === this.#failed) return 'unchanged'
       logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
       next = this.#build(blocks, file)
       await this.#pool.apply(next.servers)
@@ -93,9 +113,11 @@ export class Runner {
         logLine('WARNING', `${prefix}Corefile parse failed: ${reason}`)
         return 'unchanged'
       }
-      const key = hash ?? reason
-      if (onlyIfChanged && key === this.#failed) return 'unchanged'
-      this.#failed = key
+      if (onlyIfChanged) {
+        const key = hash ?? reason
+        if (key === this.#failed) return 'unchanged'
+        this.#failed = key
+      }
       logLine('ERROR', `${prefix}Corefile changed but reload failed: ${reason}`)
       return 'failed'
     }
