@@ -71,9 +71,11 @@ function rebuild(reply: Uint8Array, req: Request): Uint8Array {
     const start = l.starts[l.opt]!
     opt = reply.slice(start, l.starts[l.opt + 1]!)
     if (edns !== undefined) {
-      const extRcode = u32(opt, 5) >>> 24
+      // SizeAndDo: the client's size, version 0, the reply's DO and Z bits, DO added when the
+      // client set it (never cleared); the extended rcode stays the reply's
+      const ttl = u32(opt, 5)
       setU16(opt, 3, edns.udpSize)
-      setU32(opt, 5, ((extRcode << 24) >>> 0) | (edns.do ? 0x8000 : 0))
+      setU32(opt, 5, ((ttl & 0xff000000) | (ttl & 0xff00) | (edns.do ? 0x8000 : 0)) >>> 0)
     }
   } else if (edns !== undefined) {
     const options = echoedOptions(req.wire, edns.offset)
