@@ -35,22 +35,14 @@ const ESCAPED = new Set([0x2e, 0x5c, 0x22, 0x28, 0x29, 0x3b, 0x20, 0x40, 0x24])
 export function readName(buf: Uint8Array, off: number): string {
   let out = ''
   let octets = 1
-  let hops = 0
+  hops = 0
   for (;;) {
-    if (off >= buf.length) throw new WireError('name overflows message')
+    off = label(buf, off)
     const len = buf[off]!
     if (len === 0) return out === '' ? '.' : out
-    if ((len & 0xc0) === 0xc0) {
-      if (off + 2 > buf.length) throw new WireError('truncated pointer')
-      if (++hops > MAX_POINTERS) throw new WireError('too many compression pointers')
-      off = ((len & 0x3f) << 8) | buf[off + 1]!
-      continue
-    }
-    if ((len & 0xc0) !== 0) throw new WireError('bad label type')
     octets += len + 1
     if (octets > MAX_NAME_OCTETS) throw new WireError('name exceeds 255 octets')
     const end = off + 1 + len
-    if (end > buf.length) throw new WireError('label overflows message')
     for (let i = off + 1; i < end; i++) {
       const c = buf[i]!
       if (c < 0x21 || c > 0x7e) {
@@ -72,25 +64,33 @@ export function readName(buf: Uint8Array, off: number): string {
  */
 export function expandName(buf: Uint8Array, off: number): Uint8Array {
   const out: number[] = []
-  let hops = 0
+  hops = 0
+  for (;;) {
+    off = label(buf, off)
+    const len = buf[off]!
+    if (out.length + len + 2 > MAX_NAME_OCTETS) throw new WireError('name exceeds 255 octets')
+    for (let i = off; i <= off + len; i++) out.push(buf[i]!)
+    if (len === 0) return Uint8Array.from(out)
+    off += len + 1
+  }
+}
+
+/** Pointers followed by the name being read (reset by each reader; reads never interleave). */
+let hops = 0
+
+/** The offset of the label at `off`, compression pointers followed; a label that fits. */
+function label(buf: Uint8Array, off: number): number {
   for (;;) {
     if (off >= buf.length) throw new WireError('name overflows message')
     const len = buf[off]!
-    if (len === 0) {
-      out.push(0)
-      return Uint8Array.from(out)
+    if ((len & 0xc0) === 0) {
+      if (off + 1 + len > buf.length) throw new WireError('label overflows message')
+      return off
     }
-    if ((len & 0xc0) === 0xc0) {
-      if (off + 2 > buf.length) throw new WireError('truncated pointer')
-      if (++hops > MAX_POINTERS) throw new WireError('too many compression pointers')
-      off = ((len & 0x3f) << 8) | buf[off + 1]!
-      continue
-    }
-    if ((len & 0xc0) !== 0) throw new WireError('bad label type')
-    if (off + 1 + len > buf.length) throw new WireError('label overflows message')
-    if (out.length + len + 2 > MAX_NAME_OCTETS) throw new WireError('name exceeds 255 octets')
-    for (let i = off; i <= off + len; i++) out.push(buf[i]!)
-    off += len + 1
+    if ((len & 0xc0) !== 0xc0) throw new WireError('bad label type')
+    if (off + 2 > buf.length) throw new WireError('truncated pointer')
+    if (++hops > MAX_POINTERS) throw new WireError('too many compression pointers')
+    off = ((len & 0x3f) << 8) | buf[off + 1]!
   }
 }
 
