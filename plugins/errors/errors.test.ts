@@ -7,7 +7,8 @@ import { PluginError, type Handler } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { nextHandler, Recorder, request, testContext } from '../../test/dnstest.ts'
 import { panics } from '../prometheus/metrics.ts'
-import { Consolidator, ErrorsHandler, goDuration, type ErrorsConfig } from './errors.ts'
+import { goDuration } from '../../src/plugin/duration.ts'
+import { Consolidator, ErrorsHandler, type ErrorsConfig } from './errors.ts'
 import { parseErrors } from './setup.ts'
 
 let lines: string[] = []

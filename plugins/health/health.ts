@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../src/plugin/log.ts'
 import { dialUrl, type HttpReply } from '../../src/server/http.ts'
-import { goDuration } from '../errors/errors.ts'
+import { goDurationMs } from '../../src/plugin/duration.ts'
 import { probeDuration, probeFailures } from './metrics.ts'
 
 export function healthy(): HttpReply {
@@ -67,7 +67,7 @@ class SelfProbe {
       const ms = performance.now() - start
       probeDuration.observe(ms / 1000)
       if (ms > SLOW_MS) {
-        const took = msText(ms)
+        const took = goDurationMs(ms)
         this.#log.warning(`Local health request to "${this.#shown}" took more than 1s: ${took}`)
       }
     } catch (err) {
@@ -80,11 +80,6 @@ class SelfProbe {
       this.#busy = false
     }
   }
-}
-
-/** Milliseconds as Go prints a time.Duration: 120ms, 1.5s, 1m30s. */
-export function msText(ms: number): string {
-  return goDuration(Math.round(ms * 1e6))
 }
 
 /** One configuration's health endpoints: their self-probes and the lameduck before a final stop. */
@@ -112,7 +107,7 @@ export class Health {
   /** Final stop only: /health keeps answering OK and queries keep being served meanwhile. */
   async lameduck(): Promise<void> {
     if (this.#lameduckMs <= 0) return
-    this.#log.info(`Going into lameduck mode for ${msText(this.#lameduckMs)}`)
+    this.#log.info(`Going into lameduck mode for ${goDurationMs(this.#lameduckMs)}`)
     await sleep(this.#lameduckMs)
   }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import { setLogSink } from '../../src/plugin/log.ts'
-import { Health, msText } from './health.ts'
+import { goDurationMs } from '../../src/plugin/duration.ts'
+import { Health } from './health.ts'
 import { parseHealth } from './setup.ts'
 import { logger } from '../../src/plugin/log.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -96,7 +97,7 @@ test('a failing self-probe is counted and warned about, the URL as CoreDNS shows
 })
 
 test('durations in its log lines read as Go prints them (lameduck 90s is 1m30s)', () => {
-  assert.equal(msText(90_000), '1m30s')
-  assert.equal(msText(120), '120ms')
-  assert.equal(msText(2001.739243), '2.001739243s')
+  assert.equal(goDurationMs(90_000), '1m30s')
+  assert.equal(goDurationMs(120), '120ms')
+  assert.equal(goDurationMs(2001.739243), '2.001739243s')
 })

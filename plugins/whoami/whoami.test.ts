@@ -29,6 +29,15 @@ test('IPv6 client over TCP, and the root name', () => {
   assert.equal(srv?.name, '_tcp')
 })
 
+test('a name with no room for the _udp label is SERVFAIL, not a reply with a 256-octet name', () => {
+  const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)}.` // 252 octets, 257 with _udp
+  const w = new Recorder()
+  assert.equal(whoami.serveDNS(testContext, w, request(long, 'A')), 2)
+  assert.equal(w.wire, undefined)
+  const fits = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(54)}.` // 248 octets, 253 with _udp
+  assert.equal(whoami.serveDNS(testContext, new Recorder(), request(fits, 'A')), 0)
+})
+
 test('dig: the question comes back as sent for types and classes a message encoder may not know', async (t) => {
   // HTTPS, SVCB and TYPE65000 came back as TYPE0 and class NONE as CLASS0: dig rejected the
   // reply ("Question section mismatch") and timed out. CoreDNS copies the question (SetReply).

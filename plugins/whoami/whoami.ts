@@ -4,14 +4,15 @@
 // TYPE65000) or class (NONE) would write 0 there, and dig rejects the mismatched question.
 
 import type { Handler } from '../../src/plugin/plugin.ts'
-import { Flag, setU16, setU32 } from '../../src/wire/message.ts'
+import { Flag, HEADER, setU16, setU32 } from '../../src/wire/message.ts'
+import { Rcode } from '../../src/plugin/rcode.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { parseIp } from '../template/ip.ts'
 
 const TYPE_A = 1
 const TYPE_AAAA = 28
 const TYPE_SRV = 33
-const HEADER = 12
+const MAX_NAME_OCTETS = 255
 
 /** One record with TTL 0 and the query's class; `owner` is wire-format, uncompressed (as miekg). */
 function record(owner: Uint8Array, type: number, klass: number, rdata: Uint8Array): Uint8Array {
@@ -36,6 +37,8 @@ export const whoami: Handler = {
     const addr = record(qname, ip.length === 4 ? TYPE_A : TYPE_AAAA, klass, ip)
     // _udp.<qname> (for the root, _udp.), priority 0, weight 0, the client's port, target "."
     const label = `_${r.proto}`
+    // a qname of 251 octets or more leaves no room for the label: miekg cannot pack that reply
+    if (qname.length + 1 + label.length > MAX_NAME_OCTETS) return Rcode.ServFail
     const srvOwner = new Uint8Array(1 + label.length + qname.length)
     srvOwner[0] = label.length
     for (let i = 0; i < label.length; i++) srvOwner[1 + i] = label.charCodeAt(i)
