@@ -1,7 +1,8 @@
 // Server block keys `[SCHEME://]ZONE[:PORT]` become listen keys, as in coredns
 // core/dnsserver/register.go (InspectServerBlocks) and plugin/normalize.go (SplitHostPort).
 // - A port is the text after the last colon when Go's Atoi takes it (sign, digits, int64);
-//   otherwise the colon belongs to the zone (IPv6 CIDRs, `a:99999999999999999999`). A key port wins over the default (-dns.port).
+//   otherwise the colon belongs to the zone (IPv6 CIDRs, `a:99999999999999999999`). A key port
+//   wins over the default (-dns.port).
 // - The zone must be a domain name as miekg/dns sees it (any bytes; labels of at most 63, the
 //   wire name at most 255, no empty label) and is lowercased and made fully qualified.
 // - A CIDR becomes its reverse zones (cidr.ts), all on the key's port.

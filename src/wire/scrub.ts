@@ -1,5 +1,6 @@
 // The last step before a reply leaves (CoreDNS ScrubWriter): the client's ID, the client's EDNS
-// mirrored (RFC 6891) with its cookie and NSID/EXPIRE/keepalive/padding options, and truncation to what the client can take with TC set.
+// mirrored (RFC 6891) with its cookie and NSID/EXPIRE/keepalive/padding options, and truncation
+// to what the client can take with TC set.
 
 import type { Request } from '../plugin/plugin.ts'
 import { Flag, layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
