@@ -177,13 +177,13 @@ describe('kubernetes nodelocaldns.yaml', () => {
   })
 
   test('a big answer fetched over TCP (force_tcp) is cut to the UDP client with TC', async () => {
-    // CoreDNS request.Scrub -> miekg Msg.Truncate: as many records as fit in 1232 bytes, TC set
+    // CoreDNS request.Scrub: records cut to fit the client's 1232 bytes, TC set
     for (let i = 0; i < 2; i++) {
       const udp = await ask(LOCAL, 'big.default.svc.cluster.local', 'A', { opts: ['+ignore'] })
       assert.equal(udp.status, 'NOERROR')
       assert.ok(udp.flags.includes('tc'), flags(udp))
-      // 1232 bytes less header, question and OPT: the upstream's OPT (11 bytes) on the miss, the
-      // client's with dig's cookie echoed (23 bytes) on the cache hit, as CoreDNS's SizeAndDo
+      // as many as fit in 1232 bytes beside header, question and OPT: the upstream's OPT (11
+      // bytes) on the miss, the client's with dig's cookie echoed (23 bytes) on the cache hit
       assert.equal(udp.answer.length, i === 0 ? 73 : 72, 'compressed A records in 1232 bytes')
       assert.ok(udp.msgSize! <= 1232)
     }
