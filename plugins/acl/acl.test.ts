@@ -148,10 +148,12 @@ test('metrics: blocked, filtered and dropped per zone, allowed per server', () =
   assert.equal(allowed.child({ server, view: '' }).value, 2)
 })
 
-test('after the scrub: the EDE stays; size and DO mirror the client, else 4096 and DO', () => {
+// SizeAndDo keeps the flags of a reply's own OPT and only ever adds DO: acl's SetEdns0(4096, true)
+// leaves DO set whatever the client sent
+test("after the scrub: the EDE stays; the size mirrors the client's, else 4096; DO stays", () => {
   const { h } = acl('acl {\n block\n}')
   for (const [opts, size, dnssecOk] of [
-    [{ udpSize: 1232 }, 1232, false],
+    [{ udpSize: 1232 }, 1232, true],
     [{ udpSize: 4096, do: true }, 4096, true],
     [{}, 4096, true],
   ] as const) {

@@ -44,7 +44,7 @@ const log = logger('acl')
 
 /**
  * CoreDNS's reply: SetRcode + SetEdns0(4096, DO) with one EDE option. The server's scrub keeps
- * this OPT (with the client's size and DO when the client sent EDNS) and its option.
+ * this OPT, its DO and its option, with the client's size when the client sent EDNS.
  */
 function edeReply(r: Request, rcode: number, info: number): Uint8Array {
   const head = rcodeReply(r, rcode)
