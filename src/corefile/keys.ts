@@ -125,6 +125,24 @@ export function listenKeysByBlock(
   return result
 }
 
+/**
+ * CoreDNS's warning for zones outside RFC 1035's preferred syntax (register.go checkZoneSyntax):
+ * letters, digits and hyphens, each label starting with a letter; the root and reverse zones
+ * pass. Such a zone is served all the same; the warning catches typos like `.:53 {errors`.
+ */
+export function zoneSyntaxWarnings(keys: readonly (readonly ListenKey[])[]): CorefileError[] {
+  const out: CorefileError[] = []
+  for (const key of keys.flat()) {
+    if (key.zone === '.' || /\.(in-addr|ip6)\.arpa\.$/.test(key.zone)) continue
+    if (/^(?:[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+$/.test(key.zone)) continue
+    const brace = key.token.text.startsWith('{') || key.token.text.endsWith('}')
+      ? "; a '{' or '}' opens or closes a block only as a word of its own" : ''
+    const detail = `Domain ${JSON.stringify(key.zone)} does not follow RFC1035 preferred syntax${brace}`
+    out.push(new CorefileError('COREFILE_KEY', key.token, detail))
+  }
+  return out
+}
+
 /** CoreDNS's zoneOverlap (core/dnsserver/address.go): the zone/port/address triples seen so far. */
 class Listeners {
   readonly #seen = new Map<string, Token>()

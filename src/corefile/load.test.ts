@@ -194,6 +194,18 @@ describe('loadCorefile', () => {
     )
   })
 
+  test("a zone outside RFC 1035's preferred syntax is served with CoreDNS's warning", () => {
+    const loaded = load('.:53 {errors\n    whoami\n}\n_dns.example.org 10.0.0.0/8 in-addr.arpa {\n}\n')
+    assert.deepEqual(loaded.listenKeys.flat().map((k) => k.zone).slice(0, 3), ['.', '{errors.', '_dns.example.org.'])
+    assert.deepEqual(
+      loaded.warnings.map((w) => [w.line, w.col, w.detail]),
+      [
+        [1, 6, 'Domain "{errors." does not follow RFC1035 preferred syntax; a \'{\' or \'}\' opens or closes a block only as a word of its own'],
+        [4, 1, 'Domain "_dns.example.org." does not follow RFC1035 preferred syntax'],
+      ],
+    )
+  })
+
   test('sources hold the text positions refer to (without BOM)', () => {
     const loaded = load('\uFEFF. {\n}\n')
     assert.deepEqual([...loaded.sources], [['Corefile', '. {\n}\n']])

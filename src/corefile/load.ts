@@ -4,7 +4,7 @@
 import type { ServerBlock } from './ast.ts'
 import type { CorefileError } from './errors.ts'
 import { expandCorefile, nodeFs, type Env } from './expand.ts'
-import { listenKeysByBlock, type ListenKey } from './keys.ts'
+import { listenKeysByBlock, zoneSyntaxWarnings, type ListenKey } from './keys.ts'
 
 export interface LoadOptions {
   /** Variables for `{$VAR}` / `{%VAR%}`; process.env when absent. */
@@ -23,7 +23,10 @@ export interface LoadedCorefile {
   readonly listenKeys: readonly (readonly ListenKey[])[]
   /** Text of every file read, by file name, for `CorefileError.render`. */
   readonly sources: Map<string, string>
-  /** Problems that do not stop the load: an import glob matching nothing, a block without keys. */
+  /**
+   * Problems that do not stop the load: an import glob matching nothing, a block without keys, a
+   * zone outside RFC 1035's preferred syntax.
+   */
   readonly warnings: readonly CorefileError[]
 }
 
@@ -37,7 +40,9 @@ export function loadCorefile(
     readFile: opts.readFile ?? nodeFs.readFile,
     readDir: opts.readDir ?? nodeFs.readDir,
   })
-  return { ...expanded, listenKeys: listenKeysByBlock(expanded.blocks, opts.defaultPort ?? 53) }
+  const listenKeys = listenKeysByBlock(expanded.blocks, opts.defaultPort ?? 53)
+  const warnings = [...expanded.warnings, ...zoneSyntaxWarnings(listenKeys)]
+  return { ...expanded, listenKeys, warnings }
 }
 
 /** loadCorefile for a file on disk; its tokens carry `path` as written. */

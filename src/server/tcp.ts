@@ -63,8 +63,9 @@ export class TcpListener {
     const local: Addr = peer(sock.localAddress ?? '', sock.localPort ?? this.port)
     const remote: Addr = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
     let read = 0
-    let sent = 0
-    /** Queries handed on and not done yet (answered, or ended without an answer). */
+    /** Queries done (answered, or ended without an answer): max_queries counts these. */
+    let done = 0
+    /** Queries handed on and not done yet. */
     let owed = 0
     let ended = false
     let stalled: NodeJS.Timeout | undefined
@@ -85,11 +86,11 @@ export class TcpListener {
           stalled = undefined
         })
       }
-      if (++sent === maxQueries) sock.end()
       deadline.refresh() // the next message may take idleMs from this answer
     }
     const settled = () => {
-      if (--owed === 0 && ended) sock.end()
+      const last = ++done === maxQueries
+      if ((--owed === 0 && ended) || last) sock.end()
     }
     // The client is done sending: close once every query it sent is done, answered or not.
     sock.on('end', () => {
