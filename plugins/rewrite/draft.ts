@@ -118,7 +118,8 @@ export class Draft {
       const version = (ttl >>> 16) & 0xff
       const dnssecOk = (ttl & 0x8000) !== 0
       const udpSize = u16(opt, 3)
-      edns = { udpSize, version, do: dnssecOk, offset: questionEnd, length: opt.length }
+      const flags = ttl & 0xff00
+      edns = { udpSize, version, do: dnssecOk, flags, offset: questionEnd, length: opt.length }
     }
     // Built here, so known to be well formed: no need to parse it again.
     return new WireRequest(out, r.proto, this.qname, this.type, this.klass, questionEnd, edns)

@@ -20,6 +20,8 @@ export interface Edns {
   readonly udpSize: number
   readonly version: number
   readonly do: boolean
+  /** DO and the upper Z bits (flags & 0xff00), what CoreDNS's SizeAndDo mirrors back. */
+  readonly flags: number
   /** Offset of the OPT RR in `wire` and its length in bytes. */
   readonly offset: number
   readonly length: number

@@ -124,6 +124,7 @@ export function parseQuery(buf: Uint8Array, proto: 'udp' | 'tcp'): WireRequest |
         udpSize: u16(buf, ttlOff - 2),
         version: (ttl >>> 16) & 0xff,
         do: (ttl & 0x8000) !== 0,
+        flags: ttl & 0xff00,
         offset: start,
         length: l.starts[l.opt + 1]! - start,
       }

@@ -4,7 +4,6 @@
 
 import type { Request } from '../plugin/plugin.ts'
 import { Flag, layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
-import { skipName } from './name.ts'
 import { echoedOptions } from './opt.ts'
 
 const OPT_FIXED = 11 // root name + type + class + ttl + rdlength
@@ -28,7 +27,7 @@ export function scrub(reply: Uint8Array, req: Request): Uint8Array {
       // every byte is written below; a pooled Buffer costs ~0.1 µs, a new Uint8Array ~0.45 µs
       const out = Buffer.allocUnsafe(len)
       out.set(reply)
-      writeOpt(out, reply.length, edns.udpSize, clientFlags(req), options)
+      writeOpt(out, reply.length, edns.udpSize, edns.flags, options)
       setU16(out, 10, 1)
       return out
     }
@@ -39,14 +38,9 @@ export function scrub(reply: Uint8Array, req: Request): Uint8Array {
 const NO_OPTIONS = new Uint8Array(0)
 
 /**
- * The client's OPT flags as CoreDNS's SizeAndDo leaves them (TTL &= 0xff00): DO and the upper
- * seven Z bits kept, so dig +ednsflags=0x4000 sees 'MBZ: 0x4000' come back.
+ * The mirrored OPT at `o`, options included: extended rcode 0, version 0, and the client's DO and
+ * upper Z bits as CoreDNS's SizeAndDo leaves them (dig +ednsflags=0x4000 sees 'MBZ: 0x4000').
  */
-function clientFlags(req: Request): number {
-  return u16(req.wire, skipName(req.wire, req.edns!.offset) + 6) & 0xff00
-}
-
-/** The mirrored OPT (extended rcode 0, version 0, `flags`) at `o`, options included. */
 function writeOpt(out: Uint8Array, o: number, udpSize: number, flags: number, options: Uint8Array) {
   out[o] = 0
   setU16(out, o + 1, TYPE_OPT)
@@ -81,7 +75,7 @@ function rebuild(reply: Uint8Array, req: Request): Uint8Array {
   } else if (edns !== undefined) {
     const options = echoedOptions(req.wire, edns.offset)
     opt = new Uint8Array(OPT_FIXED + options.length)
-    writeOpt(opt, 0, edns.udpSize, clientFlags(req), options)
+    writeOpt(opt, 0, edns.udpSize, edns.flags, options)
   }
   const budget = req.size - (opt?.length ?? 0)
   // Keep the longest prefix of non-OPT RRs that fits: compression pointers only point
