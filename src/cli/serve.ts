@@ -44,30 +44,24 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   const stopped = new Promise<number>((resolve) => {
     let stopping = false
-    const stop = async () => {
-      if (stopping) return
-      stopping = true
-      await runner.stop()
+    /** The exit work: the pid file goes, then serve returns (node-cache's teardown follows). */
+    const exit = () => {
       if (opts.pidfile) rmSync(opts.pidfile, { force: true })
       resolve(0)
     }
-    // caddy's lines, before health's "Going into lameduck mode"
-    process.on('SIGTERM', () => {
-      if (!stopping) logLine('INFO', 'SIGTERM: Shutting down servers then terminating')
-      void stop()
-    })
-    process.on('SIGINT', () => {
-      if (!stopping) logLine('INFO', 'SIGINT: Shutting down')
-      void stop()
-    })
-    // caddy's SIGQUIT: no lameduck, no draining; only the exit work (pid file, node-cache's
-    // teardown after serve returns), then the process exits with the sockets still open.
-    process.on('SIGQUIT', () => {
-      logLine('INFO', 'SIGQUIT: Quitting process immediately')
-      stopping = true
-      if (opts.pidfile) rmSync(opts.pidfile, { force: true })
-      resolve(0)
-    })
+    // caddy's signals and lines (SIGTERM's comes before health's "Going into lameduck mode"):
+    // SIGTERM and SIGINT stop gracefully, SIGQUIT exits at once with the sockets still open
+    const on = (signal: NodeJS.Signals, line: string, graceful: boolean) =>
+      process.on(signal, () => {
+        if (stopping && graceful) return
+        stopping = true
+        logLine('INFO', line)
+        if (graceful) void runner.stop().then(exit)
+        else exit()
+      })
+    on('SIGTERM', 'SIGTERM: Shutting down servers then terminating', true)
+    on('SIGINT', 'SIGINT: Shutting down', true)
+    on('SIGQUIT', 'SIGQUIT: Quitting process immediately', false)
     process.on('SIGUSR1', () => {
       logLine('INFO', 'SIGUSR1: Reloading')
       void runner.reload().then((outcome) => {
