@@ -200,3 +200,32 @@ export const SLIM_TIME_BUCKETS: readonly number[] = [0.00025, 0.0025, 0.025, 0.2
 export const SIZE_BUCKETS: readonly number[] = [
   0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000,
 ]
+
+/**
+ * Every bound a client can reach (docs/reliability.md): what it shed, by bound. One family, so a
+ * single alert (`increase(tsdns_shed_total[5m]) > 0`) sees any of them.
+ */
+export type ShedBound =
+  | 'tcp_conns_per_source' // a source's connection evicted: it holds its share of the table
+  | 'tcp_conns_total' // the idlest connection evicted: the table is full
+  | 'tcp_inflight' // a connection stopped reading: its queries in flight are at the bound
+  | 'tcp_write_queue' // a connection stopped reading: its unread answers are at the bound
+  | 'tcp_memory' // a connection stopped reading: all connections' buffers are at the bound
+  | 'tcp_empty_frame' // a zero-length message: skipped, counts for nothing
+  | 'http_conns' // an HTTP connection refused: the listener is at its bound
+  | 'http_request' // an HTTP request refused: a body, an oversized header, too many on one connection
+  | 'log_lines' // a log line dropped: stdout is not draining or is gone
+  | 'forward_fair_share' // a forwarded query preempted: its source held more than its share
+  | 'metric_labels' // a label value from a query folded into "other"
+  | 'upstream_reply' // an upstream reply that is not a valid message, or breaks RFC 6891
+
+export const shedTotal = new CounterFamily<'bound'>(
+  'tsdns_shed_total',
+  'Work shed at a bound a client can reach, by bound (docs/reliability.md).',
+  ['bound'],
+)
+
+/** The counter of one bound: take it when a module loads or a chain is built, never per event. */
+export function shedCounter(bound: ShedBound): Cell {
+  return shedTotal.child({ bound })
+}
