@@ -20,12 +20,11 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { memoized } from '../../src/plugin/regex.ts'
-import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { type Fall, matchZone } from '../../src/plugin/zones.ts'
 import { Flag } from '../../src/wire/message.ts'
 import { TemplateData } from './data.ts'
 import { type GoTemplate, TemplateExecError } from './gotemplate/index.ts'
-import { matches, rrFailures, templateFailures } from './metrics.ts'
+import { classMnemonic, matches, rrFailures, templateFailures, typeMnemonic } from './metrics.ts'
 import { buildReply, encodeRr } from './reply.ts'
 import { parseRr, RrError, type Rr } from './rr.ts'
 
@@ -110,8 +109,8 @@ export class TemplateHandler implements Handler {
           zone,
           re,
           r,
-          className(r.class !== CLASS_ANY ? r.class : rule.qclass),
-          typeName(r.type !== TYPE_ANY ? r.type : rule.qtype),
+          classMnemonic(r.class !== CLASS_ANY ? r.class : rule.qclass),
+          typeMnemonic(r.type !== TYPE_ANY ? r.type : rule.qtype),
           w.remote.address,
         )
         this.#matchCell(data).value++
