@@ -16,6 +16,8 @@ export interface ServeOptions {
   readonly quiet: boolean
   /** Awaited once every listener is up, before the pid file is written (node-cache's rules). */
   readonly onServing?: () => Promise<void>
+  /** Awaited on SIGTERM/SIGINT before the lameduck (node-cache hands its IPs over); never rejects. */
+  readonly onStopping?: () => Promise<void>
 }
 
 export async function serve(opts: ServeOptions): Promise<number> {
@@ -56,7 +58,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
         if (stopping && graceful) return
         stopping = true
         logLine('INFO', line)
-        if (graceful) void runner.stop().then(exit)
+        if (graceful) void (async () => {
+          await opts.onStopping?.()
+          await runner.stop()
+        })().then(exit)
         else exit()
       })
     on('SIGTERM', 'SIGTERM: Shutting down servers then terminating', true)
