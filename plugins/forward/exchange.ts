@@ -13,6 +13,7 @@ import { PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { Flag, u16 } from '../../src/wire/message.ts'
 import { DEFAULTS } from './config.ts'
+import { Ticket } from './fair.ts'
 import type { ForwardHandler } from './forward.ts'
 import { pickRandom } from './policy.ts'
 import type { Proxy } from './proxy.ts'
@@ -21,7 +22,7 @@ import type { Waiter } from './transport.ts'
 const NO_HEALTHY = new Error('no healthy proxies')
 const LAST_ATTEMPT_MS = 5
 
-abstract class Exchange {
+abstract class Exchange extends Ticket {
   readonly h: ForwardHandler
   readonly ctx: RequestContext
   readonly w: ResponseWriter
@@ -33,6 +34,7 @@ abstract class Exchange {
   readonly #result = Promise.withResolvers<number>()
 
   constructor(h: ForwardHandler, ctx: RequestContext, w: ResponseWriter, r: Request) {
+    super()
     this.h = h
     this.ctx = ctx
     this.w = w
@@ -80,7 +82,13 @@ abstract class Exchange {
 
   #end(): void {
     this.done = true
-    this.h.fwd.inflight--
+    this.h.fwd.release(this)
+  }
+
+  /** Another source needed the slot (fair.ts): the client gets `err` now, late replies drop. */
+  preempt(err: Error): void {
+    this.done = true
+    this.#result.reject(err)
   }
 
   /** A failed upstream gets probed until it answers (unless max_fails is 0). */
@@ -188,6 +196,7 @@ export class SequentialExchange extends Exchange {
   }
 
   legReply(_leg: Leg, reply: Uint8Array): void {
+    if (this.done) return
     // CoreDNS README: "If all upstreams have been tried, the response from the last attempt is
     // returned."
     const n = this.h.fwd.proxies.length
@@ -199,8 +208,9 @@ export class SequentialExchange extends Exchange {
   }
 
   legError(leg: Leg, err: Error): void {
-    this.#lastErr = err
     this.suspect(leg.proxy)
+    if (this.done) return
+    this.#lastErr = err
     const { maxConnectAttempts } = this.h.fwd.cfg
     if (maxConnectAttempts > 0 && ++this.#attempts >= maxConnectAttempts) return this.fail(err)
     if (this.#fails < this.h.fwd.proxies.length) return this.#next()

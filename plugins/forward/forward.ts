@@ -2,7 +2,7 @@
 // `except` go upstream, everything else to the next plugin. One Forward holds a stanza's
 // upstreams and state; a ForwardHandler binds it into one chain.
 
-import type { Cell } from '../../src/plugin/metrics.ts'
+import { shedCounter, type Cell } from '../../src/plugin/metrics.ts'
 import type { Handler, HandlerResult, Request, RequestContext, ResponseWriter }
   from '../../src/plugin/plugin.ts'
 import { nextOrFailure, PluginError } from '../../src/plugin/plugin.ts'
@@ -10,16 +10,24 @@ import { Rcode } from '../../src/plugin/rcode.ts'
 import { inZone } from '../../src/plugin/zones.ts'
 import type { ForwardConfig } from './config.ts'
 import { ParallelExchange, SequentialExchange } from './exchange.ts'
+import { FairShare, type Source, type Ticket } from './fair.ts'
 import { healthcheckBroken, maxConcurrentRejects } from './metrics.ts'
 import { policy, type Policy } from './policy.ts'
 import { Proxy } from './proxy.ts'
+
+/**
+ * In-flight ceiling without max_concurrent. CoreDNS has none (each query is a goroutine and a
+ * socket until its 5 s deadline); here each is a UDP socket (a file descriptor) and ~2 KB, so
+ * 10,000 is ~20 MB and well under the fd limit, yet 2,000 never-answered queries a second.
+ */
+export const DEFAULT_MAX_CONCURRENT = 10_000
 
 export class Forward {
   readonly cfg: ForwardConfig
   readonly proxies: readonly Proxy[]
   readonly policy: Policy<Proxy>
-  /** Queries in flight (max_concurrent). */
-  inflight = 0
+  /** Queries in flight by client address, within max_concurrent (or the default ceiling). */
+  readonly fair: FairShare
   readonly broken: Cell = healthcheckBroken.child({})
   readonly rejects: Cell = maxConcurrentRejects.child({})
   /** Thrown for every rejected query, so overload costs no allocation. */
@@ -29,11 +37,13 @@ export class Forward {
     this.cfg = cfg
     this.proxies = cfg.upstreams.map((u) => new Proxy(u, cfg))
     this.policy = policy(cfg.policy, this.proxies)
-    const limit = Error.stackTraceLimit
+    const limit = cfg.maxConcurrent > 0 ? cfg.maxConcurrent : DEFAULT_MAX_CONCURRENT
+    this.fair = new FairShare(limit, cfg.readTimeoutMs, shedCounter('forward_fair_share'))
+    const traces = Error.stackTraceLimit
     Error.stackTraceLimit = 0
-    const message = `concurrent queries exceeded maximum ${cfg.maxConcurrent}`
+    const message = `concurrent queries exceeded maximum ${limit}`
     this.#limitError = new PluginError('forward', message, Rcode.Refused)
-    Error.stackTraceLimit = limit
+    Error.stackTraceLimit = traces
   }
 
   /** At or below FROM, and FROM itself or outside every `except` zone. */
@@ -45,14 +55,17 @@ export class Forward {
     return true
   }
 
-  /** max_concurrent: take a slot or throw REFUSED. */
-  admit(): void {
-    const max = this.cfg.maxConcurrent
-    if (max > 0 && this.inflight >= max) {
-      this.rejects.value++
-      throw this.#limitError
-    }
-    this.inflight++
+  /** max_concurrent: a slot for a query from client `address` (fair.ts), or REFUSED. */
+  admit(address: string): Source {
+    const s = this.fair.take(address, this.#limitError)
+    if (s !== undefined) return s
+    this.rejects.value++
+    throw this.#limitError
+  }
+
+  /** The query of `t` is over. */
+  release(t: Ticket): void {
+    this.fair.release(t)
   }
 
   start(): void {
@@ -79,9 +92,11 @@ export class ForwardHandler implements Handler {
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     if (!this.fwd.matches(r.name)) return nextOrFailure(this.name, this.next, ctx, w, r)
-    this.fwd.admit()
-    return this.fwd.cfg.policy === 'parallel'
-      ? new ParallelExchange(this, ctx, w, r).start()
-      : new SequentialExchange(this, ctx, w, r).start()
+    const source = this.fwd.admit(w.remote.address)
+    const ex = this.fwd.cfg.policy === 'parallel'
+      ? new ParallelExchange(this, ctx, w, r)
+      : new SequentialExchange(this, ctx, w, r)
+    this.fwd.fair.attach(ex, source)
+    return ex.start()
   }
 }
