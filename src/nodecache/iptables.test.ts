@@ -7,7 +7,8 @@ const allow = ['-m', 'comment', '--comment', 'NodeLocal DNS Cache: allow DNS tra
 
 test('node-cache rule set for one IP, in its order', () => {
   const ip = '169.254.20.10'
-  assert.deepEqual(nodeCacheRules([ip], 53, 8080), [
+  const rules = nodeCacheRules([ip], 53, 8080)
+  assert.deepEqual(rules.map(({ skipsDnat: _, ...r }) => r), [
     { table: 'raw', chain: 'PREROUTING', args: ['-p', 'tcp', '-d', ip, '--dport', '53', '-j', 'NOTRACK', ...skip] },
     { table: 'raw', chain: 'PREROUTING', args: ['-p', 'udp', '-d', ip, '--dport', '53', '-j', 'NOTRACK', ...skip] },
     { table: 'filter', chain: 'INPUT', args: ['-p', 'tcp', '-d', ip, '--dport', '53', '-j', 'ACCEPT', ...allow] },
@@ -21,6 +22,9 @@ test('node-cache rule set for one IP, in its order', () => {
     { table: 'raw', chain: 'OUTPUT', args: ['-p', 'tcp', '-d', ip, '--dport', '8080', '-j', 'NOTRACK', ...skip] },
     { table: 'raw', chain: 'OUTPUT', args: ['-p', 'tcp', '-s', ip, '--sport', '8080', '-j', 'NOTRACK', ...skip] },
   ])
+  // the queries' NOTRACK: removed first at a graceful stop (kube-proxy's DNAT then sees them)
+  assert.deepEqual(rules.map((r) => r.skipsDnat),
+    [true, true, false, false, false, false, false, false, true, true, false, false])
 })
 
 test('twelve rules per IP, IP by IP, with the DNS and health ports given', () => {
@@ -31,6 +35,7 @@ test('twelve rules per IP, IP by IP, with the DNS and health ports given', () =>
   assert.equal(rules.filter((r) => r.args.includes('1053')).length, 20)
   assert.equal(rules.filter((r) => r.args.includes('9090')).length, 4)
   assert.equal(rules.filter((r) => r.args.includes('53')).length, 0)
+  assert.equal(rules.filter((r) => r.skipsDnat).length, 8)
 })
 
 test('rules are logged as node-cache logs them', () => {

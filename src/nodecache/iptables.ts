@@ -12,6 +12,12 @@ export interface Rule {
   readonly table: 'raw' | 'filter'
   readonly chain: 'PREROUTING' | 'INPUT' | 'OUTPUT'
   readonly args: readonly string[]
+  /**
+   * A NOTRACK of queries to a local IP: the nat table (kube-proxy's DNAT) never sees untracked
+   * packets, so while it is in place a Service IP among the local IPs is answered here. A
+   * graceful stop removes these first.
+   */
+  readonly skipsDnat: boolean
 }
 
 /** node-cache's rules in its order (each lands at the top: `iptables -S` shows them reversed). */
@@ -26,6 +32,7 @@ export function nodeCacheRules(localIPs: readonly string[], port: number,
     table,
     chain,
     args: ['-p', proto, dir, ip, dir === '-d' ? '--dport' : '--sport', p, ...target],
+    skipsDnat: table === 'raw' && dir === '-d' && p === dns,
   })
   return localIPs.flatMap((ip) => [
     // queries to the local IP skip conntrack...

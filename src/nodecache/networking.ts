@@ -1,7 +1,8 @@
 // node-cache's network setup (cache_app.go setupNetworking / runPeriodic / TeardownNetworking):
 // ensure every rule and the interface, count what fails by type, repeat every sync interval, and
 // at teardown remove the rules, then the interface. Operations are queued one after another, so
-// a sync in flight can never put back a rule that teardown just removed.
+// a sync in flight can never put back a rule that teardown just removed. A graceful stop hands
+// the Service IP back to kube-proxy first (handOver): see README "Rollouts".
 
 import { logger } from '../plugin/log.ts'
 import type { Cell } from '../plugin/metrics.ts'
@@ -102,21 +103,27 @@ export class NodeNetworking {
     }
   }
 
+  /**
+   * Graceful stop, before the lameduck: stops the sync (one in flight finishes first), then
+   * removes the rules that keep queries from kube-proxy's DNAT. New queries to a Service IP then
+   * reach kube-dns, while the local IPs and the other rules stay, so that what tsdns already
+   * holds is still answered from the address it was asked on. teardown() removes the rest.
+   */
+  handOver(): Promise<void> {
+    this.stop()
+    return this.#enqueue(async () => {
+      if (!this.#p.setupIptables) return
+      log.info('Handing the local IPs over: new queries to a Service IP go to its endpoints')
+      await this.#removeRules(this.#rules.filter((r) => r.skipsDnat))
+    })
+  }
+
   /** Stops the periodic sync (waits for one in flight), removes the rules, then the interface. */
   teardown(): Promise<void> {
     this.stop()
     return this.#enqueue(async () => {
       log.info('Tearing down')
-      if (this.#p.setupIptables) {
-        for (const r of this.#rules) {
-          try {
-            const copies = await this.#iptables.remove(r)
-            if (copies > 0) log.info(`Removed nodelocaldns rule - ${describeRule(r)}`)
-          } catch (err) {
-            this.#iptablesFailed(`Failed deleting iptables rule ${describeRule(r)}`, err)
-          }
-        }
-      }
+      if (this.#p.setupIptables) await this.#removeRules(this.#rules)
       if (this.#p.setupInterface) {
         try {
           if (await this.#netif.remove()) log.info(`Removed interface - ${this.#p.interfaceName}`)
@@ -126,6 +133,18 @@ export class NodeNetworking {
         }
       }
     })
+  }
+
+  /** Every copy of each rule; one already gone (handOver, an operator) is no error. */
+  async #removeRules(rules: readonly Rule[]): Promise<void> {
+    for (const r of rules) {
+      try {
+        const copies = await this.#iptables.remove(r)
+        if (copies > 0) log.info(`Removed nodelocaldns rule - ${describeRule(r)}`)
+      } catch (err) {
+        this.#iptablesFailed(`Failed deleting iptables rule ${describeRule(r)}`, err)
+      }
+    }
   }
 
   /** Stops the periodic sync; what is in flight finishes. */
