@@ -1,0 +1,221 @@
+// One TCP connection (RFC 7766): 2-byte length framing, pipelined queries answered as each
+// completes, and the bounds that keep a client from making tsdns hold more for it than its share.
+//
+// Backpressure: the connection stops reading (sock.pause(); the kernel's socket buffer then
+// pushes back on the client) while its queries in flight or its unwritten answers are at their
+// bound, or while the process-wide TCP memory budget is over and it holds more than its share.
+// It reads again when they settle, drain, or the budget has room. Bytes already read wait in
+// `pending`, at most what one read brought in. A client that never reads is closed at the write
+// timeout, as CoreDNS's write deadline does.
+//
+// The read timeouts are deadlines, as Go's SetReadDeadline in CoreDNS: a whole message must
+// arrive within readMs of the connection (idleMs of the last message or answer). Bytes trickling
+// in do not extend it, or a client sending one byte a second would hold a connection for ever;
+// nor do empty frames or messages dropped unanswered (runts, responses), which miekg reads
+// silently: a connection sending only those is closed at its deadline.
+
+import type net from 'node:net'
+import type { Addr, TcpOptions } from '../plugin/plugin.ts'
+import { shedCounter, type Cell } from '../plugin/metrics.ts'
+import { peer } from './addr.ts'
+import type { DnsServer } from './server.ts'
+import type { ConnectionTable, Slot } from './tcp-table.ts'
+import type { MemoryHolder, TcpMemory } from './tcp-memory.ts'
+
+const SHED_INFLIGHT = shedCounter('tcp_inflight')
+const SHED_WRITE_QUEUE = shedCounter('tcp_write_queue')
+const SHED_EMPTY_FRAME = shedCounter('tcp_empty_frame')
+const EMPTY = Buffer.alloc(0)
+
+/** The bounds of a listener's connections (TCP_LIMITS in tcp.ts has the values and reasons). */
+export interface TcpLimits {
+  /** Queries handed to the server and not settled yet, per connection. */
+  readonly inflight: number
+  /** Answer bytes not yet taken by the kernel, per connection. */
+  readonly writeQueue: number
+  /** Connections per source address. */
+  readonly perSource: number
+  /** Connections in all, per listener. */
+  readonly total: number
+  /** Bytes held by all connections, shared by listeners. */
+  readonly memory: TcpMemory
+}
+
+/** What a connection reads from its listener: the server of the configuration serving now. */
+export interface Target {
+  readonly target: DnsServer
+}
+
+export class TcpConnection implements Slot, MemoryHolder {
+  readonly sock: net.Socket
+  readonly source: string
+  active = 0
+  readonly #listener: Target
+  readonly #table: ConnectionTable<TcpConnection>
+  readonly #limits: TcpLimits
+  readonly #local: Addr
+  readonly #remote: Addr
+  /** Timeouts of the configuration serving when the connection came in. */
+  readonly #opts: Required<TcpOptions>
+  #deadline: NodeJS.Timeout
+  #idle = false
+  #stalled: NodeJS.Timeout | undefined
+  #pending: Buffer = EMPTY
+  /** Bytes counted in the memory budget. */
+  #held = 0
+  /** Messages handed on: max_queries stops reading there. */
+  #read = 0
+  /** Queries done (answered, or ended without an answer): max_queries closes there. */
+  #done = 0
+  #inflight = 0
+  #ended = false
+  #paused = false
+  // bound once per connection, handed to the server with every query
+  readonly #send = (wire: Uint8Array): void => this.#write(wire)
+  readonly #settled = (): void => this.#settle()
+  readonly #expire = (): void => void this.sock.destroy()
+
+  constructor(sock: net.Socket, listener: Target, table: ConnectionTable<TcpConnection>,
+    limits: TcpLimits, localPort: number) {
+    this.sock = sock
+    this.#listener = listener
+    this.#table = table
+    this.#limits = limits
+    this.#opts = listener.target.tcp
+    this.#local = peer(sock.localAddress ?? '', sock.localPort ?? localPort)
+    this.#remote = peer(sock.remoteAddress ?? '', sock.remotePort ?? 0)
+    this.source = this.#remote.address
+    this.#deadline = setTimeout(this.#expire, this.#opts.readMs)
+    limits.memory.open()
+    sock.on('data', (chunk: Buffer) => {
+      this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
+      this.#parse()
+    })
+    sock.on('drain', () => {
+      clearTimeout(this.#stalled)
+      this.#stalled = undefined
+      this.#account()
+      if (this.#paused) this.#resume()
+    })
+    // The client is done sending: close once every query it sent is done, answered or not.
+    sock.on('end', () => {
+      this.#ended = true
+      this.#closeIfDone()
+    })
+    sock.on('error', this.#expire)
+    sock.on('close', () => {
+      clearTimeout(this.#deadline)
+      clearTimeout(this.#stalled)
+      this.#pending = EMPTY
+      this.#table.remove(this)
+      this.#limits.memory.close(this, this.#held)
+      this.#held = 0
+    })
+  }
+
+  evict(): void {
+    this.sock.destroy()
+  }
+
+  memoryFreed(): void {
+    if (this.#paused) this.#resume()
+  }
+
+  /** Hands on every whole message read, until a bound says stop. */
+  #parse(): void {
+    const max = this.#opts.maxQueries
+    while (this.#pending.length >= 2 && !this.#paused) {
+      if (max > 0 && this.#read === max) break // the rest waits for the close
+      const len = this.#pending.readUInt16BE(0)
+      if (len === 0) {
+        // Not a message: miekg reads it and says nothing. It keeps nothing alive here.
+        SHED_EMPTY_FRAME.value++
+        this.#pending = this.#pending.subarray(2)
+        continue
+      }
+      if (this.#pending.length < len + 2) break
+      const blocked = this.#blocked()
+      if (blocked !== undefined) {
+        this.#pause(blocked)
+        break
+      }
+      const msg = this.#pending.subarray(2, len + 2)
+      this.#pending = this.#pending.subarray(len + 2)
+      this.#read++
+      this.#inflight++
+      if (this.#listener.target.handle(msg, 'tcp', this.#local, this.#remote, this.#send, undefined,
+        this.#settled)) {
+        this.#active()
+      } else this.#inflight--
+    }
+    this.#account()
+    this.#closeIfDone()
+  }
+
+  /** The bound that stops reading now, if any (the counter it sheds into). */
+  #blocked(): Cell | 'memory' | undefined {
+    if (this.#inflight >= this.#limits.inflight) return SHED_INFLIGHT
+    if (this.sock.writableLength >= this.#limits.writeQueue) return SHED_WRITE_QUEUE
+    this.#account()
+    return this.#limits.memory.over(this.#held) ? 'memory' : undefined
+  }
+
+  #pause(why: Cell | 'memory'): void {
+    this.#paused = true
+    this.sock.pause()
+    if (why === 'memory') this.#limits.memory.wait(this)
+    else why.value++
+  }
+
+  /** A bound has room again: read what is pending, then from the socket unless stopped again. */
+  #resume(): void {
+    this.#paused = false
+    this.#parse()
+    if (!this.#paused && !this.sock.destroyed) this.sock.resume()
+  }
+
+  /** A query was answered: the next message may take idleMs from now. */
+  #active(): void {
+    this.#table.touch(this)
+    if (this.#idle) this.#deadline.refresh()
+    else {
+      clearTimeout(this.#deadline)
+      this.#deadline = setTimeout(this.#expire, this.#opts.idleMs)
+      this.#idle = true
+    }
+  }
+
+  #write(wire: Uint8Array): void {
+    const sock = this.sock
+    if (sock.destroyed || !sock.writable) return
+    const framed = Buffer.allocUnsafe(wire.length + 2)
+    framed.writeUInt16BE(wire.length, 0)
+    framed.set(wire, 2)
+    // A reply the kernel does not take within writeMs means a client that stopped reading.
+    if (!sock.write(framed) && this.#stalled === undefined) {
+      this.#stalled = setTimeout(this.#expire, this.#opts.writeMs)
+    }
+    this.#deadline.refresh() // the next message may take idleMs from this answer
+    this.#account()
+  }
+
+  #settle(): void {
+    this.#inflight--
+    if (++this.#done === this.#opts.maxQueries) this.sock.end()
+    else if (this.#paused) this.#resume()
+    else this.#closeIfDone()
+  }
+
+  #closeIfDone(): void {
+    if (this.#ended && this.#inflight === 0 && !this.#paused) this.sock.end()
+  }
+
+  /** Brings the memory budget up to date with what this connection holds now. */
+  #account(): void {
+    const held = this.#pending.length + this.sock.readableLength + this.sock.writableLength
+    if (held === this.#held) return
+    const delta = held - this.#held
+    this.#held = held
+    this.#limits.memory.change(delta)
+  }
+}
