@@ -264,7 +264,8 @@ function imageTag(c: IContainer): string {
   return c.image?.split(':').at(-1) ?? ''
 }
 
-const pkg = JSON.parse(read('package.json')) as { version: string; scripts: Record<string, string> }
+const pkg = JSON.parse(read('package.json')) as {
+  version: string; scripts: Record<string, string>; bin: Record<string, string> }
 const nodeLocal = served(read('corefiles/node-local.Corefile'), 'corefiles/node-local.Corefile')
 
 function loadPod(path: string): IPod {
@@ -523,9 +524,11 @@ test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non
   const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)?.args
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root USER')
   const entrypoint = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args
-  // the heap flags of bench/README.md "Memory", on the command line (NODE_OPTIONS refuses one)
+  // no signal opens an inspector (src/cli/signals.ts); the heap flags of bench/README.md "Memory",
+  // on the command line (NODE_OPTIONS refuses one)
   const lean = ['--max-semi-space-size=2', '--heap-growing-percent=10']
-  assert.deepEqual(JSON.parse(entrypoint ?? 'null'), ['node', ...lean, '/app/dist/src/cli/main.js'])
+  assert.deepEqual(JSON.parse(entrypoint ?? 'null'),
+    ['node', '--disable-sigusr1', ...lean, '/app/dist/src/cli/main.js'])
   assert.match(runs(runtime), /install .*\biproute2\b.*\biptables\b/, 'ip and iptables for node setup')
 
   // the entrypoint is what the build makes of src/cli/main.ts
@@ -552,6 +555,22 @@ test('Dockerfile: a start at build time fills the compile cache the read-only im
   assert.ok(warm[0]!.args.includes(`${entrypoint.join(' ')} -conf `), 'the entrypoint serves once')
   assert.match(warm[0]!.args, / -pidfile (\S+) & .*while \[ ! -e \1 \].*kill -TERM \$! && wait \$!/,
     'stopped by TERM once every listener is up, failing the build if it failed')
+})
+
+test('every launcher starts Node with --disable-sigusr1: the bin, npm start, no manifest command', () => {
+  const bin = join(root, 'src/cli', posix.basename(pkg.bin.tsdns ?? '').replace(/\.js$/, '.ts'))
+  assert.equal(readFileSync(bin, 'utf8').split('\n')[0], '#!/usr/bin/env -S node --disable-sigusr1')
+  assert.match(pkg.scripts.start ?? '', /^node --disable-sigusr1 /)
+  // manifests run the image's ENTRYPOINT (checked above): a command of their own would bypass it
+  const containers = (v: unknown): IContainer[] => typeof v !== 'object' || v === null ? []
+    : Object.entries(v).flatMap(([k, x]) => k === 'containers' ? x as IContainer[] : containers(x))
+  for (const dir of ['static-pod', 'daemonset', 'ha-pair']) {
+    for (const f of readdirSync(join(manifests, dir)).filter((n) => n.endsWith('.yaml'))) {
+      const path = `manifests/${dir}/${f}`
+      const found = containers(yamlDocs(read(path), path))
+      for (const c of found) assert.equal(c.command, undefined, `${path}: ${c.name} sets no command`)
+    }
+  }
 })
 
 test('Dockerfile: every COPY from the context exists and passes the .dockerignore', () => {

@@ -1,5 +1,5 @@
 // `tsdns [-conf FILE]`: serve until SIGTERM/SIGINT (SIGQUIT: at once); SIGUSR1 reloads (CoreDNS's
-// signals).
+// signals; one held since start runs once serving, signals.ts).
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { flushCompileCache } from 'node:module'
@@ -7,6 +7,7 @@ import { logLine } from '../plugin/log.ts'
 import { Runner } from '../server/run.ts'
 import { serverObserver } from '../../plugins/prometheus/observer.ts'
 import { describeError, parseConfig, readConfig } from './config.ts'
+import { takeReloads } from './signals.ts'
 import { banner } from './version.ts'
 
 export interface ServeOptions {
@@ -67,7 +68,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     on('SIGTERM', 'SIGTERM: Shutting down servers then terminating', true)
     on('SIGINT', 'SIGINT: Shutting down', true)
     on('SIGQUIT', 'SIGQUIT: Quitting process immediately', false)
-    process.on('SIGUSR1', () => {
+    takeReloads(() => {
       logLine('INFO', 'SIGUSR1: Reloading')
       void runner.reload().then((outcome) => {
         if (outcome === 'reloaded' && !opts.quiet) for (const line of runner.instance!.describe()) process.stdout.write(line + '\n')

@@ -1,5 +1,8 @@
-// CoreDNS's log line format: `[LEVEL] plugin/<name>: message`. Output goes to stdout like CoreDNS;
-// tests silence it with setLogSink.
+// CoreDNS's log line format: `[LEVEL] plugin/<name>: message`. Output goes to stdout like CoreDNS,
+// through output.ts: a line that cannot be written is dropped and counted, never fatal. Tests
+// silence it with setLogSink.
+
+import { stdout } from './output.ts'
 
 export type Level = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'FATAL'
 
@@ -12,12 +15,9 @@ export interface Logger {
 
 type Sink = (line: string) => void
 
-const stdoutSink: Sink = (line) => process.stdout.write(line + '\n')
+const stdoutSink: Sink = (line) => stdout.write(line + '\n', 1)
 let sink: Sink = stdoutSink
 let debugOn = false
-/** Bytes stdout may hold unwritten before batched lines are dropped (a stalled log reader). */
-const BACKLOG_LIMIT = 16 << 20
-let droppedLines = 0
 
 export function setLogSink(s: Sink): void {
   sink = s
@@ -36,25 +36,15 @@ export function logLine(level: Level, msg: string): void {
   sink(`[${level}] ${msg}`)
 }
 
-/**
- * Many lines of one level at once (query logs): one stdout write per batch, and dropped rather
- * than queued without bound when stdout stopped draining. A test sink sees them one by one.
- */
+/** Many lines of one level at once (query logs): one stdout write per batch. A test sink sees them
+ *  one by one. */
 export function logLines(level: Level, msgs: readonly string[]): void {
   if (msgs.length === 0 || (level === 'DEBUG' && !debugOn)) return
   if (sink !== stdoutSink) {
     for (const m of msgs) sink(`[${level}] ${m}`)
     return
   }
-  if (process.stdout.writableLength > BACKLOG_LIMIT) {
-    droppedLines += msgs.length
-    return
-  }
-  if (droppedLines > 0) {
-    process.stdout.write(`[WARNING] ${droppedLines} log lines dropped: stdout is not keeping up\n`)
-    droppedLines = 0
-  }
-  process.stdout.write(`[${level}] ${msgs.join(`\n[${level}] `)}\n`)
+  stdout.write(`[${level}] ${msgs.join(`\n[${level}] `)}\n`, msgs.length)
 }
 
 export function logger(plugin?: string): Logger {

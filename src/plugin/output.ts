@@ -1,0 +1,55 @@
+// stdout and stderr as tsdns writes them: output is never fatal and never an unbounded queue.
+// An 'error' on process.stdout without a listener kills Node (EPIPE once `tsdns | head` has
+// read enough, ENOSPC on a full disk, EBADF on a closed descriptor): here each stream has one, and
+// a write that fails counts its lines as dropped. Pipes are non-blocking in Node on Linux, so a
+// log reader that stops reading leaves the bytes queued in this process: past BACKLOG_LIMIT the
+// lines are dropped instead. Both count in tsdns_shed_total{bound="log_lines"}; the next line
+// that gets through is preceded by a note of how many were lost.
+
+import { shedCounter } from './metrics.ts'
+
+/**
+ * Bytes a stream may hold unwritten before lines are dropped: about 13 s of query logs at
+ * 10,000 queries/s (~120 bytes a line) for a log reader that pauses, and a quarter of the 64 MiB
+ * a client may make tsdns grow (docs/reliability.md).
+ */
+export const BACKLOG_LIMIT = 16 << 20
+
+const shedLines = shedCounter('log_lines')
+
+type Stream = NodeJS.WritableStream & { readonly writableLength: number; readonly destroyed: boolean }
+
+export class Output {
+  readonly #stream: Stream
+  #dropped = 0
+
+  constructor(stream: Stream) {
+    this.#stream = stream
+    // the write's callback counts what failed; the listener only keeps the error from being fatal
+    stream.on('error', () => {})
+  }
+
+  /** Writes `text` (`lines` newline-ended lines), or drops and counts them. */
+  write(text: string, lines: number): void {
+    const s = this.#stream
+    if (s.destroyed || s.writableLength > BACKLOG_LIMIT) {
+      this.#drop(lines)
+      return
+    }
+    if (this.#dropped > 0) {
+      text = `[WARNING] ${this.#dropped} log lines dropped: output is not keeping up or was closed\n${text}`
+      this.#dropped = 0
+    }
+    s.write(text, (err) => {
+      if (err) this.#drop(lines)
+    })
+  }
+
+  #drop(lines: number): void {
+    this.#dropped += lines
+    shedLines.value += lines
+  }
+}
+
+export const stdout = new Output(process.stdout)
+export const stderr = new Output(process.stderr)
