@@ -11,7 +11,8 @@
 // leaves the table when its count drops to 0, so the table holds at most `limit` sources.
 //
 // A preempted query's upstream socket stays open until its reply or read timeout; preemptions
-// are therefore capped at `limit` per read timeout, so sockets in flight stay below 2 x limit.
+// are therefore capped at `limit` per read timeout (a fixed window), so sockets in flight stay
+// within 3 x limit.
 
 import type { Cell } from '../../src/plugin/metrics.ts'
 

@@ -10,6 +10,7 @@ import { packetFuzz } from './scenarios/fuzz.ts'
 import { allUpstreamsDead, FAULTS, upstreamFault } from './scenarios/upstream.ts'
 import { idleTcp, maxConcurrent, trickleTcp, uniqueNames } from './scenarios/floods.ts'
 import { spoofing } from './scenarios/spoofing.ts'
+import { oneSourceFloods, templateLabelFlood } from './scenarios/fairness.ts'
 import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
 import type { Outcome } from './lib/outcome.ts'
 
@@ -43,6 +44,11 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await trickleTcp({ connections: 1100, everyMs: 1000 }),
   ],
   spoofing: () => [spoofing({ names: 2000, samples: 20_000 })],
+  // the shipped Corefiles' max_concurrent 1000; 11 clients as in issue 14
+  fairness: async () => [
+    await oneSourceFloods({ durationMs: 15_000, rate: 3000, maxConcurrent: 1000, clients: 11 }),
+    await templateLabelFlood({ durationMs: 15_000, rate: 10_000 }),
+  ],
   lifecycle: async () => [
     await reloadUnderLoad({ rate: 3000, reloads: 10, reloadEveryMs: 1000 }),
     await sigtermAlone({ rate: 3000, lameduckMs: 2000 }),
