@@ -26,6 +26,12 @@ const SHED_INFLIGHT = shedCounter('tcp_inflight')
 const SHED_WRITE_QUEUE = shedCounter('tcp_write_queue')
 const SHED_EMPTY_FRAME = shedCounter('tcp_empty_frame')
 const EMPTY = Buffer.alloc(0)
+/**
+ * Messages handed on per turn of the event loop, then the rest waits for the next turn: one
+ * read can bring ~2,000 queries, and serving them all at once would keep every other client
+ * (UDP ones included) waiting behind a connection that pipelines costly queries.
+ */
+const MESSAGES_PER_TURN = 32
 
 /** The bounds of a listener's connections (TCP_LIMITS in tcp.ts has the values and reasons). */
 export interface TcpLimits {
@@ -74,6 +80,7 @@ export class TcpConnection implements Slot, MemoryHolder {
   readonly #send = (wire: Uint8Array): void => this.#write(wire)
   readonly #settled = (): void => this.#settle()
   readonly #expire = (): void => void this.sock.destroy()
+  readonly #nextTurn = (): void => this.#wake()
 
   constructor(sock: net.Socket, listener: Target, table: ConnectionTable<TcpConnection>,
     limits: TcpLimits, localPort: number) {
@@ -95,7 +102,7 @@ export class TcpConnection implements Slot, MemoryHolder {
       clearTimeout(this.#stalled)
       this.#stalled = undefined
       this.#account()
-      if (this.#paused) this.#resume()
+      this.#wake()
     })
     // The client is done sending: close once every query it sent is done, answered or not.
     sock.on('end', () => {
@@ -118,12 +125,13 @@ export class TcpConnection implements Slot, MemoryHolder {
   }
 
   memoryFreed(): void {
-    if (this.#paused) this.#resume()
+    this.#wake()
   }
 
   /** Hands on every whole message read, until a bound says stop. */
   #parse(): void {
     const max = this.#opts.maxQueries
+    let turn = 0
     while (this.#pending.length >= 2 && !this.#paused) {
       if (max > 0 && this.#read === max) break // the rest waits for the close
       const len = this.#pending.readUInt16BE(0)
@@ -137,6 +145,11 @@ export class TcpConnection implements Slot, MemoryHolder {
       const blocked = this.#blocked()
       if (blocked !== undefined) {
         this.#pause(blocked)
+        break
+      }
+      if (++turn > MESSAGES_PER_TURN) {
+        this.#pause(undefined)
+        setImmediate(this.#nextTurn)
         break
       }
       const msg = this.#pending.subarray(2, len + 2)
@@ -160,18 +173,20 @@ export class TcpConnection implements Slot, MemoryHolder {
     return this.#limits.memory.over(this.#held) ? 'memory' : undefined
   }
 
-  #pause(why: Cell | 'memory'): void {
+  /** Stops reading; `why` is the bound that sheds (none for the end of a turn). */
+  #pause(why: Cell | 'memory' | undefined): void {
     this.#paused = true
     this.sock.pause()
     if (why === 'memory') this.#limits.memory.wait(this)
-    else why.value++
+    else if (why !== undefined) why.value++
   }
 
-  /** A bound has room again: read what is pending, then from the socket unless stopped again. */
-  #resume(): void {
+  /** A bound may have room again: read what is pending, then from the socket unless stopped again. */
+  #wake(): void {
+    if (!this.#paused || this.sock.destroyed) return
     this.#paused = false
     this.#parse()
-    if (!this.#paused && !this.sock.destroyed) this.sock.resume()
+    if (!this.#paused) this.sock.resume()
   }
 
   /** A query was answered: the next message may take idleMs from now. */
@@ -202,7 +217,7 @@ export class TcpConnection implements Slot, MemoryHolder {
   #settle(): void {
     this.#inflight--
     if (++this.#done === this.#opts.maxQueries) this.sock.end()
-    else if (this.#paused) this.#resume()
+    else if (this.#paused) this.#wake()
     else this.#closeIfDone()
   }
 
