@@ -1,10 +1,11 @@
 // Where the Corefile comes from (CoreDNS coremain: -conf FILE, -conf stdin, ./Corefile, builtin)
 // and how its errors are shown: every error with its line and a caret.
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { loadCorefile } from '../corefile/load.ts'
+import { readBounded, readStdinBounded, UnreadableFile } from '../corefile/read.ts'
 import { logLine } from '../plugin/log.ts'
 import type { ServerBlock } from '../corefile/ast.ts'
 
@@ -19,10 +20,28 @@ export interface ConfigText {
 }
 
 export function readConfig(conf: string | undefined, port: number): ConfigText {
-  if (conf === 'stdin') return { file: 'stdin', text: readFileSync(0, 'utf8') }
-  if (conf !== undefined) return { file: resolve(conf), text: readFileSync(conf, 'utf8') }
-  if (existsSync('Corefile')) return { file: resolve('Corefile'), text: readFileSync('Corefile', 'utf8') }
+  if (conf === 'stdin') return readText('stdin', readStdinBounded)
+  if (conf !== undefined) return readCorefile(conf)
+  if (existsSync('Corefile')) return readCorefile('Corefile')
   return { file: 'builtin', text: builtinCorefile(port) }
+}
+
+/**
+ * A Corefile on disk, named by its absolute path: a regular file of at most MAX_FILE_BYTES
+ * (corefile/read.ts), else a CorefileError at its first line; other failures as node:fs throws them.
+ */
+export function readCorefile(path: string): ConfigText {
+  return readText(resolve(path), () => readBounded(path))
+}
+
+function readText(file: string, read: () => string): ConfigText {
+  try {
+    return { file, text: read() }
+  } catch (err) {
+    if (!(err instanceof UnreadableFile)) throw err
+    const at = { file, line: 1, col: 1, length: 1 }
+    throw new CorefileError('COREFILE_IMPORT', at, `could not read ${file}: ${err.message}`)
+  }
 }
 
 /** The server blocks; warnings (an import glob matching nothing, ...) are logged as CoreDNS does. */
@@ -32,20 +51,30 @@ export function parseConfig(cfg: ConfigText, defaultPort: number): readonly Serv
   return blocks
 }
 
+/** Errors shown of one load: a generated Corefile can have thousands, each as slow to find. */
+const MAX_SHOWN = 100
+
 /** Renders one or several Corefile errors with their source lines; other errors as messages. */
 export function describeError(err: unknown, sources?: ReadonlyMap<string, string>): string {
+  const read = new Map<string, string | undefined>(sources) // each file read once
   const render = (e: CorefileError) => {
-    let text = sources?.get(e.file)
-    if (text === undefined) {
-      try {
-        text = readFileSync(e.file, 'utf8')
-      } catch {
-        text = undefined
-      }
-    }
-    return e.render(text)
+    if (!read.has(e.file)) read.set(e.file, readOrUndefined(e.file))
+    return e.render(read.get(e.file))
   }
-  if (err instanceof CorefileErrors) return err.errors.map(render).join('\n')
+  if (err instanceof CorefileErrors) {
+    const { errors } = err
+    const more = errors.length - MAX_SHOWN
+    const shown = errors.slice(0, MAX_SHOWN).map(render)
+    return (more > 0 ? [...shown, `... and ${more} more errors`] : shown).join('\n')
+  }
   if (err instanceof CorefileError) return render(err)
   return err instanceof Error ? err.message : String(err)
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readBounded(file)
+  } catch {
+    return undefined
+  }
 }

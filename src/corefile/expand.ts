@@ -11,11 +11,21 @@
 //   name looks for a file.
 // - Imported tokens keep their own file name (absolute, as caddy does) and positions.
 
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Directive, ServerBlock, Token } from './ast.ts'
 import { CorefileError, CorefileErrors } from './errors.ts'
 import { stripBom, type SourceToken } from './lexer.ts'
+import {
+  MAX_FILE_IMPORTS,
+  MAX_FILES,
+  MAX_IMPORT_DEPTH,
+  MAX_SNIPPET_EXPANSIONS,
+  MAX_TOKENS,
+  MAX_TOTAL_BYTES,
+  size,
+} from './limits.ts'
+import { readBounded } from './read.ts'
 import {
   afterClose,
   followsClose,
@@ -29,9 +39,6 @@ import {
   type TopLevel,
 } from './parser.ts'
 
-export const MAX_SNIPPET_EXPANSIONS = 10_000
-export const MAX_FILE_IMPORTS = 100_000
-
 export type Env = Readonly<Record<string, string | undefined>>
 
 export interface ExpandOptions {
@@ -43,7 +50,7 @@ export interface ExpandOptions {
 }
 
 export const nodeFs: Pick<ExpandOptions, 'readFile' | 'readDir'> = {
-  readFile: (file) => readFileSync(file, 'utf8'),
+  readFile: readBounded,
   readDir: (dir) => readdirSync(dir),
 }
 
@@ -91,6 +98,14 @@ export function expandCorefile(file: string, text: string, opts: ExpandOptions):
   return new Expander(opts).run(file, text)
 }
 
+/** A bound of limits.ts crossed: the load stops there, with this one error. */
+class LimitReached {
+  readonly error: CorefileError
+  constructor(error: CorefileError) {
+    this.error = error
+  }
+}
+
 interface Snippet {
   readonly lines: readonly Line[]
   readonly declared: SourceToken
@@ -106,8 +121,15 @@ class Expander {
   private readonly opts: ExpandOptions
   private readonly snippets = new Map<string, Snippet>()
   private readonly parsed = new Map<string, readonly Line[] | undefined>()
+  /** The import lines being expanded, outermost first: where a bound crossed inside is shown. */
+  private readonly imports: SourceToken[] = []
   private snippetExpansions = 0
   private fileImports = 0
+  private bytesRead = 0
+  private tokensRead = 0
+  private tokensOut = 0
+  private bytesOut = 0
+  private envBytes = 0
 
   constructor(opts: ExpandOptions) {
     this.opts = opts
@@ -119,7 +141,14 @@ class Expander {
     const parsed = parseCorefile(source, file)
     this.errors.push(...parsed.errors)
     this.frames.push(path.resolve(file))
-    this.topLevel(parsed.lines)
+    this.bytesRead = Buffer.byteLength(source)
+    this.tokensRead = parsed.tokens
+    try {
+      this.topLevel(parsed.lines)
+    } catch (err) {
+      if (!(err instanceof LimitReached)) throw err
+      this.errors.push(err.error)
+    }
     // a file reached along several import paths reports its problems once
     const errors = [...new Map(this.errors.map((e) => [e.message, e])).values()]
     if (errors.length > 0) throw new CorefileErrors(errors)
@@ -146,7 +175,7 @@ class Expander {
       return
     }
     this.blocks.push({
-      keys: item.keys.map((k) => token(k.token, k.text)),
+      keys: item.keys.map((k) => this.emit(k.token, k.text)),
       directives: this.directives(item.body),
     })
   }
@@ -174,9 +203,11 @@ class Expander {
     }
   }
 
-  /** `inBlock`: the lines of a directive's block, where caddy's `{ import x` is no import. */
-  private directives(lines: readonly Line[], inBlock = false): Directive[] {
-    const out: Directive[] = []
+  /**
+   * `inBlock`: the lines of a directive's block, where caddy's `{ import x` is no import.
+   * Appends to `out` (an imported file may bring more directives than a spread can pass).
+   */
+  private directives(lines: readonly Line[], inBlock = false, out: Directive[] = []): Directive[] {
     for (const line of lines) {
       const [name, ...args] = line.words
       // `{`, `}` and `} words` lines of a file imported between directives (top-level ones are
@@ -188,7 +219,7 @@ class Expander {
       } else if (followsClose(line)) {
         this.errors.push(afterClose(line))
       } else if (isImport(line) && !(inBlock && line.follows)) {
-        this.importing(line, (imported) => out.push(...this.directives(imported)))
+        this.importing(line, (imported) => this.directives(imported, false, out))
       } else {
         const directive = { name: this.token(name), args: args.map((a) => this.token(a)) }
         const { block } = line
@@ -215,12 +246,12 @@ class Expander {
     const snippet = this.snippets.get(name)
     if (snippet) {
       if (++this.snippetExpansions > MAX_SNIPPET_EXPANSIONS) {
-        return fail(pattern, `maximum snippet import depth (${MAX_SNIPPET_EXPANSIONS}) exceeded`)
+        this.limit(pattern, `maximum snippet import depth (${MAX_SNIPPET_EXPANSIONS}) exceeded`)
       }
       return this.within(`(${name})`, pattern, () => expand(snippet.lines))
     }
     if (++this.fileImports > MAX_FILE_IMPORTS) {
-      return fail(pattern, `maximum file import depth (${MAX_FILE_IMPORTS}) exceeded`)
+      this.limit(pattern, `maximum file import depth (${MAX_FILE_IMPORTS}) exceeded`)
     }
     for (const file of this.files(name, pattern)) {
       const lines = this.read(file, name, pattern)
@@ -233,8 +264,13 @@ class Expander {
       const cycle = [...this.frames.slice(this.frames.indexOf(frame)), frame].join(' -> ')
       return this.fail('COREFILE_IMPORT', at, `import cycle: ${cycle}`)
     }
+    if (this.imports.length >= MAX_IMPORT_DEPTH) {
+      this.limit(at, `imports nest more than ${MAX_IMPORT_DEPTH} deep (files or snippets)`)
+    }
     this.frames.push(frame)
+    this.imports.push(at)
     run()
+    this.imports.pop()
     this.frames.pop()
   }
 
@@ -260,37 +296,73 @@ class Expander {
   private read(file: string, name: string, at: SourceToken): readonly Line[] | undefined {
     if (this.parsed.has(file)) return this.parsed.get(file)
     let lines: readonly Line[] | undefined
+    if (this.parsed.size >= MAX_FILES) {
+      this.limit(at, `more than ${MAX_FILES} files imported, the limit for a Corefile`)
+    }
+    let source
     try {
-      const source = stripBom(this.opts.readFile(file))
-      this.sources.set(file, source)
-      const parsed = parseCorefile(source, file)
-      this.errors.push(...parsed.errors)
-      if (parsed.errors.length === 0) lines = parsed.lines
+      source = stripBom(this.opts.readFile(file))
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       const reason = code === 'EISDIR' ? 'is a directory' : (err as Error).message
       if (code === 'ENOENT') this.fail('COREFILE_IMPORT', at, `file to import not found: ${name}`)
       else this.fail('COREFILE_IMPORT', at, `could not import ${file}: ${reason}`)
     }
+    if (source !== undefined) {
+      this.bytesRead += Buffer.byteLength(source)
+      if (this.bytesRead > MAX_TOTAL_BYTES) {
+        this.limit(at, `files imported add up to more than ${size(MAX_TOTAL_BYTES)}, the limit`)
+      }
+      this.sources.set(file, source)
+      const parsed = parseCorefile(source, file)
+      this.errors.push(...parsed.errors)
+      this.tokensRead += parsed.tokens
+      if (this.tokensRead > MAX_TOKENS) {
+        this.limit(at, `files imported add up to more than ${MAX_TOKENS} tokens, the limit`)
+      }
+      if (parsed.errors.length === 0) lines = parsed.lines
+    }
     this.parsed.set(file, lines)
     return lines
   }
 
   private env(t: SourceToken): string {
+    let text
     try {
-      return substituteEnv(t.text, this.opts.env)
+      text = substituteEnv(t.text, this.opts.env)
     } catch (err) {
       this.fail('COREFILE_VALUE', t, (err as Error).message)
       return t.text
     }
+    // keys are held in full before they are emitted: a value's copies count here already
+    if (text !== t.text && (this.envBytes += text.length) > MAX_TOTAL_BYTES) {
+      this.limit(t, `environment values substituted add up to more than ${size(MAX_TOTAL_BYTES)}`)
+    }
+    return text
   }
 
   private token(t: SourceToken): Token {
-    return token(t, this.env(t))
+    return this.emit(t, this.env(t))
+  }
+
+  /** A token of the result: snippets, imports and env values can multiply them, so count. */
+  private emit(t: SourceToken, text: string): Token {
+    this.bytesOut += text.length
+    if (++this.tokensOut > MAX_TOKENS || this.bytesOut > MAX_TOTAL_BYTES) {
+      const limit = this.bytesOut > MAX_TOTAL_BYTES ? size(MAX_TOTAL_BYTES) : `${MAX_TOKENS} tokens`
+      const detail = `expands to more than ${limit} (imports, snippets and env values), the limit`
+      this.limit(this.imports[0] ?? t, this.imports.length > 0 ? `import ${detail}` : detail)
+    }
+    return token(t, text)
   }
 
   private fail(code: CorefileError['code'], at: SourceToken, detail: string): void {
     this.errors.push(new CorefileError(code, at, detail))
+  }
+
+  /** Stops the load: past a bound, going on would spend what the bound is there to save. */
+  private limit(at: SourceToken, detail: string): never {
+    throw new LimitReached(new CorefileError('COREFILE_IMPORT', at, detail))
   }
 }
 

@@ -39,8 +39,9 @@ const Space = createToken({
 const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' })
 const Quoted = createToken({
   name: 'Quoted',
-  pattern: /"(?:[^"\\]|\\[^])*"/,
+  pattern: { exec: quoted },
   line_breaks: true,
+  start_chars_hint: ['"'],
   categories: [Text],
 })
 const Unclosed = createToken({ name: 'Unclosed', pattern: /"[^]*/, line_breaks: true })
@@ -94,6 +95,24 @@ function firstOnLine(re: RegExp): CustomPatternMatcherFunc {
     return sticky.exec(text)
   }
 }
+
+/**
+ * `"` to the next `"` not escaped by a backslash (a backslash escapes any character). A loop, not
+ * the regex /"(?:[^"\\]|\\[^])*"/: V8 backtracks that one character by character and a quoted
+ * token of a few MB overflows its stack ("Maximum call stack size exceeded", without a location).
+ */
+function quoted(text: string, offset: number): RegExpExecArray | null {
+  if (text.charCodeAt(offset) !== QUOTE) return null
+  for (let i = offset + 1; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (ch === BACKSLASH) i++
+    else if (ch === QUOTE) return [text.slice(offset, i + 1)] as unknown as RegExpExecArray
+  }
+  return null
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
 
 /** A token as written: its Corefile text plus what the parser and the formatter need. */
 export interface SourceToken extends Token {

@@ -27,6 +27,7 @@ import {
   type TokenType,
 } from './chevrotain.ts'
 import { CorefileError } from './errors.ts'
+import { MAX_NESTING, MAX_TOKENS } from './limits.ts'
 import {
   InlineRCurly,
   LCurly,
@@ -64,6 +65,8 @@ export interface ParsedFile {
   readonly comments: readonly SourceToken[]
   /** Lexing and syntax errors, all of them; `lines` is empty when there are any. */
   readonly errors: readonly CorefileError[]
+  /** Words and braces lexed (up to the first past MAX_TOKENS), for the load's budget. */
+  readonly tokens: number
 }
 
 // parser
@@ -359,6 +362,8 @@ const STRAY = "unexpected '}' because no matching opening brace"
 /** Lex and parse one file (without its BOM). Never throws: errors are returned, all of them. */
 export function parseCorefile(text: string, file: string): ParsedFile {
   const lexed = lex(text, file)
+  const { count, error } = measure(lexed.tokens, file)
+  if (error) return { lines: [], comments: lexed.comments, errors: [error], tokens: count }
   const tokens = terminated(lexed.tokens)
   parser.input = tokens
   const doc = parser.document()
@@ -372,10 +377,33 @@ export function parseCorefile(text: string, file: string): ParsedFile {
     const shallow = topNodes(doc).map((top) => buildTop(top, file, (b) => bracesOnly(b, file)))
     const grouped = groupServerBlocks(shallow, (t) => t.text).errors
     const strays = grouped.filter((e) => e.detail === STRAY)
-    return { lines: [], comments: lexed.comments, errors: firstPerLine([...errors, ...strays]) }
+    const all = firstPerLine([...errors, ...strays])
+    return { lines: [], comments: lexed.comments, errors: all, tokens: count }
   }
   const lines = topNodes(doc).map((top) => buildTop(top, file, (b) => buildBlock(b, file)))
-  return { lines, comments: lexed.comments, errors: [] }
+  return { lines, comments: lexed.comments, errors: [], tokens: count }
+}
+
+/**
+ * Words and braces, and the first bound they cross before anything is parsed: the parser (and
+ * every walk of its lines) recurses once per `{` level, and its tree costs far more than tokens.
+ */
+function measure(tokens: IToken[], file: string): { count: number; error?: CorefileError } {
+  let count = 0
+  let depth = 0
+  for (const t of tokens) {
+    if (t.tokenType === NewLine) continue
+    if (++count > MAX_TOKENS) {
+      const detail = `more than ${MAX_TOKENS} tokens (words and braces), the limit for a Corefile`
+      return { count, error: syntax(sourceToken(t, file), detail) }
+    }
+    if (t.tokenType === LCurly && ++depth > MAX_NESTING) {
+      const detail = `unexpected '{', blocks nest at most ${MAX_NESTING} deep`
+      return { count, error: syntax(sourceToken(t, file), detail) }
+    }
+    if (t.tokenType === RCurly || t.tokenType === InlineRCurly) depth = Math.max(0, depth - 1)
+  }
+  return { count }
 }
 
 // server blocks
@@ -438,12 +466,12 @@ export function groupServerBlocks(
       continue
     }
     const keyLines = [line]
-    let keys = keysOf(keyLines, textOf)
+    const keys = addKeys({ keys: [], more: false }, line, textOf)
     while (keys.more && !keyLines.at(-1)!.block) {
       const next = lines[i + 1]
       if (next === undefined || next.words.length === 0) break
       keyLines.push(next)
-      keys = keysOf(keyLines, textOf)
+      addKeys(keys, next, textOf)
       i++
     }
     const last = keyLines.at(-1)!
@@ -481,18 +509,21 @@ export function groupServerBlocks(
   return { items, errors }
 }
 
-/** Caddy drops empty keys (`""`, an unset variable); a trailing comma means another key follows. */
-function keysOf(
-  keyLines: readonly Line[],
+/**
+ * Adds a line's keys to `acc` (one line at a time: keys ending with commas can run over thousands
+ * of lines). Caddy drops empty keys (`""`, an unset variable); a trailing comma means another key
+ * follows.
+ */
+function addKeys(
+  acc: { keys: Key[]; more: boolean },
+  line: Line,
   textOf: (t: SourceToken) => string,
 ): { keys: Key[]; more: boolean } {
-  const keys: Key[] = []
-  let more = false
-  for (const token of keyLines.flatMap((l) => l.words)) {
+  for (const token of line.words) {
     const text = textOf(token)
     if (text === '') continue
-    more = text.endsWith(',')
-    keys.push({ token, text: more ? text.slice(0, -1) : text })
+    acc.more = text.endsWith(',')
+    acc.keys.push({ token, text: acc.more ? text.slice(0, -1) : text })
   }
-  return { keys, more }
+  return acc
 }
