@@ -107,7 +107,7 @@ export class Cache {
       return undefined
     }
     const cfg = this.cfg
-    const kind = classify(wire, l, Math.floor(now / 1000))
+    const kind = classify(wire, l, Math.floor(now / 1000), r.do)
     const denial = isDenial(kind)
     const ttl =
       kind === Kind.ServerError ? cfg.servfailTtl

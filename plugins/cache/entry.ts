@@ -3,7 +3,7 @@
 // flags and TTLs; nothing is decoded or encoded.
 
 import type { Request } from '../../src/plugin/plugin.ts'
-import { Flag, HEADER, type Layout, setU16, setU32 } from '../../src/wire/message.ts'
+import { Flag, HEADER, type Layout, rrType, setU16, setU32, TYPE_OPT } from '../../src/wire/message.ts'
 
 const OPCODE_MASK = 0x7800
 
@@ -63,24 +63,23 @@ export class Entry {
 }
 
 /**
- * The stored form of `reply`: a copy without the OPT record. undefined when the OPT is not the
- * last record (taking it out of the middle would move names that compression pointers target).
+ * The stored form of `reply`: a copy without its OPT records (forward has taken an upstream's
+ * out already; a plugin's reply may end with one). undefined when an OPT is not among the last
+ * records (taking it out of the middle would move names that compression pointers target).
  */
 export function storedForm(
   reply: Uint8Array,
   l: Layout,
 ): { wire: Uint8Array; ttls: Uint16Array } | undefined {
   const records = l.starts.length - 1
-  let end = l.starts[records]!
+  const additional = l.an + l.ns
   let kept = records
-  if (l.opt >= 0) {
-    if (l.opt !== records - 1) return undefined
-    end = l.starts[l.opt]!
-    kept--
-  }
+  while (kept > additional && rrType(reply, l, kept - 1) === TYPE_OPT) kept--
+  for (let i = additional; i < kept; i++) if (rrType(reply, l, i) === TYPE_OPT) return undefined
+  const end = l.starts[kept]!
   const wire = new Uint8Array(end)
   wire.set(reply.subarray(0, end))
-  if (l.opt >= 0) setU16(wire, 10, l.ar - 1)
+  if (kept < records) setU16(wire, 10, l.ar - (records - kept))
   return { wire, ttls: Uint16Array.from(l.ttls.slice(0, kept)) }
 }
 

@@ -33,8 +33,10 @@ export const MAX_TTL = 3600
 /**
  * The response type. Unlike CoreDNS, a NOERROR reply with no answer, no SOA and no NS is an
  * OtherError (never cached): RFC 2308 §5 says a negative answer without an SOA is not cached.
+ * Signatures are checked when the reply has DO, or `dnssec` (the query had DO: forward takes
+ * an upstream's OPT out, and an upstream answers DO only to DO, RFC 3225).
  */
-export function classify(buf: Uint8Array, l: Layout, nowSec: number): number {
+export function classify(buf: Uint8Array, l: Layout, nowSec: number, dnssec = false): number {
   const opcode = (buf[2]! >>> 3) & 0xf
   if (opcode === OPCODE_UPDATE) return Kind.Update
   if (opcode === OPCODE_NOTIFY) return Kind.Meta
@@ -42,7 +44,7 @@ export function classify(buf: Uint8Array, l: Layout, nowSec: number): number {
     const qtype = u16(buf, l.questionEnd - 4)
     if (qtype === TYPE_AXFR || qtype === TYPE_IXFR) return Kind.Meta
   }
-  if (replyDo(buf, l) && expiredSignature(buf, l, nowSec)) return Kind.OtherError
+  if ((dnssec || replyDo(buf, l)) && expiredSignature(buf, l, nowSec)) return Kind.OtherError
   const rcode = buf[3]! & 0xf
   if (l.an > 0 && rcode === 0) return Kind.NoError
   let soa = false

@@ -11,16 +11,22 @@
 import type { Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
 import { PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
+import { shedCounter } from '../../src/plugin/metrics.ts'
 import { Flag, u16 } from '../../src/wire/message.ts'
+import { Invalid, lastCheck, truncatedReply, upstreamReply } from '../../src/wire/validate.ts'
 import { DEFAULTS } from './config.ts'
 import { Ticket } from './fair.ts'
 import type { ForwardHandler } from './forward.ts'
 import { pickRandom } from './policy.ts'
 import type { Proxy } from './proxy.ts'
-import type { Waiter } from './transport.ts'
+import { quietError, type Waiter } from './transport.ts'
 
 const NO_HEALTHY = new Error('no healthy proxies')
 const LAST_ATTEMPT_MS = 5
+/** CoreDNS defaultConnectAttemptsPerUpstream. */
+const ATTEMPTS_PER_UPSTREAM = 2
+/** Upstream replies refused, or repaired, by upstreamReply. */
+const badReplies = shedCounter('upstream_reply')
 
 abstract class Exchange extends Ticket {
   readonly h: ForwardHandler
@@ -128,7 +134,20 @@ export class Leg implements Waiter {
     }
   }
 
-  onReply(reply: Uint8Array): void {
+  onReply(raw: Uint8Array): void {
+    // validated before anything reads past the question: what fails is an error of this
+    // upstream (the next one is tried, as CoreDNS does when miekg cannot unpack a reply)
+    let reply = upstreamReply(raw)
+    if (reply instanceof Invalid) {
+      badReplies.value++
+      if (!reply.short || this.proto !== 'udp') {
+        this.ex.legError(this, quietError(`dns: ${reply.reason} (reply from ${this.proxy.to})`))
+        return
+      }
+      reply = truncatedReply(raw, this.questionEnd)
+    } else if (lastCheck.repaired) {
+      badReplies.value++
+    }
     this.proxy.observe(reply[3]! & 0xf, (performance.now() - this.#start) / 1000)
     const truncated = (u16(reply, 2) & Flag.TC) !== 0
     const viaTcp = this.ex.h.fwd.cfg.preferUdp && this.proto === 'udp' && !this.proxy.up.tls
@@ -171,10 +190,10 @@ export class SequentialExchange extends Exchange {
 
   #next(): void {
     const fwd = this.h.fwd
-    const { maxFails, maxConnectAttempts, failfastAllUnhealthy } = fwd.cfg
+    const { maxFails, failfastAllUnhealthy } = fwd.cfg
     const n = fwd.proxies.length
     for (;;) {
-      const capped = maxConnectAttempts > 0 && this.#attempts >= maxConnectAttempts
+      const capped = this.#attempts >= this.#maxAttempts()
       // timers may fire a millisecond before Date.now() reaches the deadline: no attempt is
       // started in the last few milliseconds, where no answer could come back in time anyway
       const late = this.deadline - Date.now() < LAST_ATTEMPT_MS
@@ -195,6 +214,15 @@ export class SequentialExchange extends Exchange {
     }
   }
 
+  /**
+   * max_connect_attempts, by default (0) CoreDNS 1.14.7's 2 per upstream: an upstream that
+   * fails at once (an invalid reply, a refused connection) would otherwise be asked again in a
+   * tight loop until the 5 s deadline (measured: 128,349 upstream queries for one query).
+   */
+  #maxAttempts(): number {
+    return this.h.fwd.cfg.maxConnectAttempts || ATTEMPTS_PER_UPSTREAM * this.#list.length
+  }
+
   legReply(_leg: Leg, reply: Uint8Array): void {
     if (this.done) return
     // CoreDNS README: "If all upstreams have been tried, the response from the last attempt is
@@ -211,8 +239,7 @@ export class SequentialExchange extends Exchange {
     this.suspect(leg.proxy)
     if (this.done) return
     this.#lastErr = err
-    const { maxConnectAttempts } = this.h.fwd.cfg
-    if (maxConnectAttempts > 0 && ++this.#attempts >= maxConnectAttempts) return this.fail(err)
+    if (++this.#attempts >= this.#maxAttempts()) return this.fail(err)
     if (this.#fails < this.h.fwd.proxies.length) return this.#next()
     this.fail(err)
   }

@@ -169,9 +169,19 @@ test('SERVFAIL and REFUSED from upstream are passed on and measured by rcode', a
   assert.equal(durations(u, 'REFUSED'), 1)
 })
 
-test('a silent upstream: tried again until the 5 s deadline, then SERVFAIL', async () => {
+test('a silent upstream: asked twice (CoreDNS 1.14.7: 2 attempts per upstream), then SERVFAIL',
+  async () => {
+    const u = await upstream(() => drop())
+    const { h } = build(`forward . ${u.addr} {\nmax_fails 0\n}`)
+    const s = await serve(h)
+    assert.equal(s.err?.rcode, Rcode.ServFail)
+    assert.ok(s.ms > 3900 && s.ms < 4500, `${s.ms} ms`)
+    assert.equal(u.queries.length, 2, 'at 0 s and 2 s, each waited for read_timeout')
+  })
+
+test('with max_connect_attempts 3, a silent upstream is asked until the 5 s deadline', async () => {
   const u = await upstream(() => drop())
-  const { h } = build(`forward . ${u.addr} {\nmax_fails 0\n}`)
+  const { h } = build(`forward . ${u.addr} {\nmax_fails 0\nmax_connect_attempts 3\n}`)
   const s = await serve(h)
   assert.equal(s.err?.rcode, Rcode.ServFail)
   assert.ok(s.ms > 4900 && s.ms < 5300, `${s.ms} ms`)
