@@ -13,6 +13,7 @@ import { spoofing } from './scenarios/spoofing.ts'
 import { oneSourceFloods, templateLabelFlood } from './scenarios/fairness.ts'
 import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
 import type { Outcome } from './lib/outcome.ts'
+import { sigusr1Storm, stalledReader, stdoutClosed } from './scenarios/process.ts'
 
 const WATCHDOG_MS = 25 * 60_000
 
@@ -57,6 +58,13 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await crashRestart(2000),
   ],
 }
+  process: async () => [
+    await sigusr1Storm({ starts: 20, everyMs: 1, forMs: 500, command: 'serve' }),
+    await sigusr1Storm({ starts: 5, everyMs: 1, forMs: 500, command: 'check' }),
+    await stdoutClosed(1000),
+    // long enough to fill the 4 MiB backlog many times over
+    await stalledReader({ durationMs: 20_000, minDropped: 1 }),
+  ],
 
 async function main(): Promise<number> {
   const started = Date.now()
