@@ -50,6 +50,13 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await oneSourceFloods({ durationMs: 15_000, rate: 3000, maxConcurrent: 1000, clients: 11 }),
     await templateLabelFlood({ durationMs: 15_000, rate: 10_000 }),
   ],
+  process: async () => [
+    await sigusr1Storm({ starts: 20, everyMs: 1, forMs: 500, command: 'serve' }),
+    await sigusr1Storm({ starts: 5, everyMs: 1, forMs: 500, command: 'check' }),
+    await stdoutClosed(1000),
+    // long enough to fill the 4 MiB backlog many times over
+    await stalledReader({ durationMs: 20_000, minDropped: 1 }),
+  ],
   lifecycle: async () => [
     await reloadUnderLoad({ rate: 3000, reloads: 10, reloadEveryMs: 1000 }),
     await sigtermAlone({ rate: 3000, lameduckMs: 2000 }),
@@ -58,13 +65,6 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await crashRestart(2000),
   ],
 }
-  process: async () => [
-    await sigusr1Storm({ starts: 20, everyMs: 1, forMs: 500, command: 'serve' }),
-    await sigusr1Storm({ starts: 5, everyMs: 1, forMs: 500, command: 'check' }),
-    await stdoutClosed(1000),
-    // long enough to fill the 4 MiB backlog many times over
-    await stalledReader({ durationMs: 20_000, minDropped: 1 }),
-  ],
 
 async function main(): Promise<number> {
   const started = Date.now()
