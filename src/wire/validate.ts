@@ -59,12 +59,13 @@ export const lastCheck = {
 
 /**
  * `reply` validated and repaired (a view of it, counts patched in place), or why it is refused.
- * `reply` holds at least the header (checkReply matched its ID and question to the query).
+ * forward calls it once checkReply has matched the reply's ID and question to the query.
  */
 export function upstreamReply(reply: Uint8Array): Uint8Array | Invalid {
   lastCheck.repaired = false
   const len = reply.length
   if (len > MAX_MESSAGE) return TOO_LONG
+  if (len < HEADER) return SHORT
   suffix.fill(0, 0, len)
   firstOpt = len
   pointsPastOpt = false

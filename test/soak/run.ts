@@ -13,6 +13,8 @@ import { spoofing } from './scenarios/spoofing.ts'
 import { emptyFrames, pipelineNoRead, slotHog } from './scenarios/tcp-attacks.ts'
 import { oneSourceFloods, templateLabelFlood } from './scenarios/fairness.ts'
 import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
+import { sigusr1Storm, stalledReader, stdoutClosed } from './scenarios/process.ts'
+import { upstreamReplies } from './scenarios/upstream-replies.ts'
 import type { Outcome } from './lib/outcome.ts'
 
 const WATCHDOG_MS = 25 * 60_000
@@ -54,9 +56,17 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await emptyFrames({ connections: 500, everyMs: 500 }),
   ],
   // the shipped Corefiles' max_concurrent 1000; 11 clients as in issue 14
+  'upstream-replies': () => [upstreamReplies({ rate: 2000, durationMs: 15_000 })],
   fairness: async () => [
     await oneSourceFloods({ durationMs: 15_000, rate: 3000, maxConcurrent: 1000, clients: 11 }),
     await templateLabelFlood({ durationMs: 15_000, rate: 10_000 }),
+  ],
+  process: async () => [
+    await sigusr1Storm({ starts: 20, everyMs: 1, forMs: 500, command: 'serve' }),
+    await sigusr1Storm({ starts: 5, everyMs: 1, forMs: 500, command: 'check' }),
+    await stdoutClosed(1000),
+    // long enough to fill the 4 MiB backlog many times over
+    await stalledReader({ durationMs: 20_000, minDropped: 1 }),
   ],
   lifecycle: async () => [
     await reloadUnderLoad({ rate: 3000, reloads: 10, reloadEveryMs: 1000 }),

@@ -48,15 +48,12 @@ export const valid: Build = msg(() => ({ an: 1, body: A() }))
 
 /** Replies tsdns must refuse (CoreDNS fails to unpack them: SERVFAIL). */
 export const INVALID: Readonly<Record<string, Build>> = {
-  'OPT in the answer section': msg(() => ({ an: 2, body: [...A(), ...OPT()] })),
-  'OPT with a non-root owner': msg(() => ({ an: 1, ar: 1, body: [...A(), ...OPT(QNAME)] })),
   'pointer loop': msg((_q, at) => ({ an: 1, body: A([0xc0 | (at >> 8), at & 0xff]) })),
   'forward pointer': msg((_q, at) => {
     const second = at + 16 // the first RR is 16 bytes: pointer, 10 fixed, 4 rdata
     return { an: 2, body: [...A([0xc0 | (second >> 8), second & 0xff]), ...A()] }
   }),
   'pointer into a label': msg(() => ({ an: 1, body: A([0xc0, HEADER + 1]) })),
-  'more records counted than present': msg(() => ({ an: 2, ns: 1, body: A() })),
   'truncated RDATA': msg(() => ({ an: 1, body: rr(QNAME, 1, [192, 0], 4) })),
   'RDATA longer than an A': msg(() => ({ an: 1, body: rr(QNAME, 1, [192, 0, 2, 1, 9]) })),
   'CNAME target pointing at itself': msg((_q, at) => {
@@ -73,8 +70,11 @@ export const INVALID: Readonly<Record<string, Build>> = {
 
 /** Replies tsdns takes after a repair (what CoreDNS's unpack and re-pack make of them). */
 export const REPAIRED: Readonly<Record<string, Build>> = {
+  'OPT in the answer section': msg(() => ({ an: 2, body: [...A(), ...OPT()] })),
+  'OPT with a non-root owner': msg(() => ({ an: 1, ar: 1, body: [...A(), ...OPT(QNAME)] })),
   'two OPT records': msg(() => ({ an: 1, ar: 2, body: [...A(), ...OPT(), ...OPT()] })),
   'one OPT record': msg(() => ({ an: 1, ar: 1, body: [...A(), ...OPT()] })),
   'trailing bytes': msg(() => ({ an: 1, body: [...A(), 0xde, 0xad, 0xbe] })),
+  'more records counted than present': msg(() => ({ an: 2, ns: 1, body: A() })),
   'fewer records counted than present': msg(() => ({ an: 1, body: [...A(), ...A()] })),
 }
