@@ -130,6 +130,7 @@ class Expander {
   private tokensOut = 0
   private bytesOut = 0
   private envBytes = 0
+  private readonly substituted = new Map<SourceToken, string>()
 
   constructor(opts: ExpandOptions) {
     this.opts = opts
@@ -326,18 +327,21 @@ class Expander {
     return lines
   }
 
+  /** A token's text after env substitution, once per token however often it is expanded. */
   private env(t: SourceToken): string {
-    let text
+    let text = this.substituted.get(t)
+    if (text !== undefined) return text
     try {
       text = substituteEnv(t.text, this.opts.env)
     } catch (err) {
       this.fail('COREFILE_VALUE', t, (err as Error).message)
-      return t.text
+      text = t.text
     }
-    // keys are held in full before they are emitted: a value's copies count here already
+    // keys are held in full before they are emitted: what values cost counts here already
     if (text !== t.text && (this.envBytes += text.length) > MAX_TOTAL_BYTES) {
       this.limit(t, `environment values substituted add up to more than ${size(MAX_TOTAL_BYTES)}`)
     }
+    this.substituted.set(t, text)
     return text
   }
 

@@ -103,12 +103,18 @@ function firstOnLine(re: RegExp): CustomPatternMatcherFunc {
  */
 function quoted(text: string, offset: number): RegExpExecArray | null {
   if (text.charCodeAt(offset) !== QUOTE) return null
+  const end = quoteEnd(text, offset)
+  return end === undefined ? null : ([text.slice(offset, end)] as unknown as RegExpExecArray)
+}
+
+/** Just past the `"` closing the one at `offset`; undefined when none does. */
+function quoteEnd(text: string, offset: number): number | undefined {
   for (let i = offset + 1; i < text.length; i++) {
     const ch = text.charCodeAt(i)
     if (ch === BACKSLASH) i++
-    else if (ch === QUOTE) return [text.slice(offset, i + 1)] as unknown as RegExpExecArray
+    else if (ch === QUOTE) return i + 1
   }
-  return null
+  return undefined
 }
 
 const QUOTE = 0x22
@@ -129,6 +135,42 @@ export interface LexResult {
   readonly comments: readonly SourceToken[]
   readonly errors: CorefileError[]
 }
+
+const SPACES = new RegExp(`[${SPACE}\\r]+`, 'y')
+const WORD_RUN = new RegExp(`[^${SPACE}\\n]+`, 'y')
+
+/**
+ * The tokens `lex` would make of `text` (words, braces, quoted strings, line breaks, comments),
+ * counted without making them: the lexer spends ~260 bytes on each, so a file is measured before
+ * it is lexed. Stops at the first token past `limit` and gives its offset as `past`.
+ */
+export function countTokens(text: string, limit: number): { count: number; past?: number } {
+  let count = 0
+  for (let i = 0; i < text.length; ) {
+    SPACES.lastIndex = i
+    if (SPACES.test(text)) i = SPACES.lastIndex
+    if (i >= text.length) break
+    if (++count > limit) return { count, past: i }
+    const ch = text.charCodeAt(i)
+    if (ch === NEWLINE) i++
+    else if (ch === HASH) i = lineEnd(text, i)
+    else if (ch === QUOTE) i = quoteEnd(text, i) ?? text.length // unclosed: the rest is one
+    else {
+      WORD_RUN.lastIndex = i
+      WORD_RUN.test(text)
+      i = WORD_RUN.lastIndex
+    }
+  }
+  return { count }
+}
+
+function lineEnd(text: string, from: number): number {
+  const end = text.indexOf('\n', from)
+  return end === -1 ? text.length : end
+}
+
+const NEWLINE = 0x0a
+const HASH = 0x23
 
 /** Lex one file. `text` must already be without its BOM (see `stripBom`). */
 export function lex(text: string, file: string): LexResult {

@@ -29,6 +29,7 @@ import {
 import { CorefileError } from './errors.ts'
 import { MAX_NESTING, MAX_TOKENS } from './limits.ts'
 import {
+  countTokens,
   InlineRCurly,
   LCurly,
   lex,
@@ -65,7 +66,7 @@ export interface ParsedFile {
   readonly comments: readonly SourceToken[]
   /** Lexing and syntax errors, all of them; `lines` is empty when there are any. */
   readonly errors: readonly CorefileError[]
-  /** Words and braces lexed (up to the first past MAX_TOKENS), for the load's budget. */
+  /** Tokens lexed (countTokens; up to the first past MAX_TOKENS), for the load's budget. */
   readonly tokens: number
 }
 
@@ -361,9 +362,14 @@ const STRAY = "unexpected '}' because no matching opening brace"
 
 /** Lex and parse one file (without its BOM). Never throws: errors are returned, all of them. */
 export function parseCorefile(text: string, file: string): ParsedFile {
+  const { count, past } = countTokens(text, MAX_TOKENS)
+  if (past !== undefined) {
+    const detail = `more than ${MAX_TOKENS} tokens (words, braces, line breaks), the limit for a file`
+    return { lines: [], comments: [], errors: [syntax(at(text, past, file), detail)], tokens: count }
+  }
   const lexed = lex(text, file)
-  const { count, error } = measure(lexed.tokens, file)
-  if (error) return { lines: [], comments: lexed.comments, errors: [error], tokens: count }
+  const tooDeep = nesting(lexed.tokens, file)
+  if (tooDeep) return { lines: [], comments: lexed.comments, errors: [tooDeep], tokens: count }
   const tokens = terminated(lexed.tokens)
   parser.input = tokens
   const doc = parser.document()
@@ -384,26 +390,26 @@ export function parseCorefile(text: string, file: string): ParsedFile {
   return { lines, comments: lexed.comments, errors: [], tokens: count }
 }
 
-/**
- * Words and braces, and the first bound they cross before anything is parsed: the parser (and
- * every walk of its lines) recurses once per `{` level, and its tree costs far more than tokens.
- */
-function measure(tokens: IToken[], file: string): { count: number; error?: CorefileError } {
-  let count = 0
+/** The `{` past MAX_NESTING: the parser (and every walk of its lines) recurses once a level. */
+function nesting(tokens: IToken[], file: string): CorefileError | undefined {
   let depth = 0
   for (const t of tokens) {
-    if (t.tokenType === NewLine) continue
-    if (++count > MAX_TOKENS) {
-      const detail = `more than ${MAX_TOKENS} tokens (words and braces), the limit for a Corefile`
-      return { count, error: syntax(sourceToken(t, file), detail) }
-    }
     if (t.tokenType === LCurly && ++depth > MAX_NESTING) {
-      const detail = `unexpected '{', blocks nest at most ${MAX_NESTING} deep`
-      return { count, error: syntax(sourceToken(t, file), detail) }
+      return syntax(sourceToken(t, file), `unexpected '{', blocks nest at most ${MAX_NESTING} deep`)
     }
     if (t.tokenType === RCurly || t.tokenType === InlineRCurly) depth = Math.max(0, depth - 1)
   }
-  return { count }
+  return undefined
+}
+
+/** The token at `offset` of `text`, as far as a located error needs it. */
+function at(text: string, offset: number, file: string): SourceToken {
+  const start = text.lastIndexOf('\n', offset - 1) + 1
+  let line = 1
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++
+  const raw = text.slice(offset, offset + 1)
+  const length = Math.max(1, text.slice(offset, offset + 80).search(/\s|$/))
+  return { text: raw, raw, file, line, col: offset - start + 1, length, quoted: false, endLine: line }
 }
 
 // server blocks
