@@ -137,3 +137,16 @@ test('render: flags from query and entry; every TTL patched; client ID and quest
   assert.equal(dnssec.flag_ad, true)
   assert.equal(dnssec.flag_cd, false)
 })
+
+test('classify: an expired RRSIG counts when the query had DO, the reply\'s OPT taken out', () => {
+  const buf = wire({ answers: [A, rrsig(-1, -9)] })
+  assert.equal(classify(buf, layout(buf), NOW, true), Kind.OtherError)
+  assert.equal(classify(buf, layout(buf), NOW, false), Kind.NoError)
+})
+
+test('storedForm: every OPT at the end removed (an upstream may send two)', () => {
+  const two = wire({ answers: [A], additionals: [GLUE, opt(), opt()] })
+  const s = storedForm(two, layout(two))!
+  assert.equal(s.wire.length, two.length - 22)
+  assert.deepEqual(dnsPacket.decode(Buffer.from(s.wire)).additionals?.map((a) => a.type), ['A'])
+})
