@@ -520,6 +520,10 @@ test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non
   const copies = runtime.instructions.filter((i) => i.op === 'COPY').map((i) => i.args)
   assert.ok(copies.includes('--from=deps /app/node_modules ./node_modules'), 'node_modules from the deps stage')
   assert.ok(copies.includes('--from=build /app/dist ./dist'), 'dist from the build stage')
+  // SIGUSR1 reloads under --disable-sigusr1 only with the native helper (src/cli/signals.ts)
+  assert.match(runs(build), /test -f build\/Release\/sigusr1\.node/, 'the build stage fails without it')
+  assert.ok(copies.includes('--from=build /app/build/Release/sigusr1.node ./build/Release/sigusr1.node'),
+    'the native SIGUSR1 helper from the build stage')
   assert.ok(copies.every((c) => !c.includes('--from=build /app/node_modules')), 'never the dev node_modules')
   const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)?.args
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root USER')

@@ -7,7 +7,7 @@ import { logLine } from '../plugin/log.ts'
 import { Runner } from '../server/run.ts'
 import { serverObserver } from '../../plugins/prometheus/observer.ts'
 import { describeError, parseConfig, readConfig } from './config.ts'
-import { takeReloads } from './signals.ts'
+import { reloadSignalProblem, takeReloads } from './signals.ts'
 import { banner } from './version.ts'
 
 export interface ServeOptions {
@@ -76,6 +76,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
     })
     process.on('SIGHUP', () => {}) // ignored, as caddy does
   })
+  const problem = reloadSignalProblem()
+  if (problem !== undefined) logLine('WARNING', problem)
   // Once the signals are handled: whoever waits for the pid file may send SIGTERM at once.
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`)
   // What this start compiled goes to the compile cache (main.ts) now: Node writes it at exit

@@ -5,19 +5,42 @@
 // once serving and runs one reload if any came before, because the Corefile it loaded may have
 // changed between that read and the signal.
 //
-// Node 24 leaves SIGUSR1 blocked in every thread under --disable-sigusr1 (it unblocks it only when
-// it starts its inspector's signal thread), so there these listeners never run: a SIGUSR1 is then
-// inert, neither a kill nor a reload; the reload plugin still reloads.
+// Node 24 blocks SIGUSR1 at start-up and unblocks it only when it starts its inspector's signal
+// thread, which --disable-sigusr1 skips: the signal would stay blocked for good and a listener
+// never run. native/sigusr1.c (built by `npm install`) unblocks it once our listener is in place.
+// Without that helper SIGUSR1 is inert (neither a kill nor a reload); the reload plugin reloads.
+
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
 let held = 0
+/** Whether SIGUSR1 reaches the listeners (false: blocked for good, see above). */
+let delivered = true
 
 function hold(): void {
   held++
 }
 
+/** The build's native helper, from src/cli (run as .ts) or dist/src/cli (built). */
+function nativeHelper(): { unblockSigusr1(): boolean } | undefined {
+  for (const rel of ['../../build/Release/sigusr1.node', '../../../build/Release/sigusr1.node']) {
+    const url = new URL(rel, import.meta.url)
+    if (existsSync(url)) return createRequire(import.meta.url)(url.pathname) as ReturnType<typeof nativeHelper>
+  }
+  return undefined
+}
+
 /** Called first thing by main.ts. */
 export function holdReloads(): void {
   process.on('SIGUSR1', hold)
+  if (!process.execArgv.includes('--disable-sigusr1')) return // Node unblocked it itself
+  delivered = nativeHelper()?.unblockSigusr1() ?? false
+}
+
+/** Why SIGUSR1 cannot reload in this process, or undefined when it can. */
+export function reloadSignalProblem(): string | undefined {
+  return delivered ? undefined
+    : 'SIGUSR1 cannot reload: the native helper build/Release/sigusr1.node is missing (npm rebuild builds it); the reload plugin still reloads'
 }
 
 /** From now on SIGUSR1 calls `reload`; if one came while held, `reload` runs once now. */

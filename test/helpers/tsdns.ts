@@ -62,7 +62,8 @@ export async function startTsdns(o: TsdnsOptions | string): Promise<Tsdns> {
     writeFileSync(path, content)
   }
   writeFileSync(confPath, opts.corefile)
-  const args = [...(opts.nodeArgs ?? []), opts.main ?? TSDNS_MAIN, '-conf', confPath, '-pidfile',
+  // As every launcher starts it (src/cli/signals.ts): no signal opens an inspector.
+  const args = ['--disable-sigusr1', ...(opts.nodeArgs ?? []), opts.main ?? TSDNS_MAIN, '-conf', confPath, '-pidfile',
     pidPath, ...(opts.args ?? [])]
   const child = spawnChild('tsdns', process.execPath, args, {
     cwd: dir,
