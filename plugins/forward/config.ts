@@ -23,8 +23,8 @@ export interface ForwardConfig {
   readonly maxAgeMs: number
   readonly maxIdleConns: number
   readonly maxFails: number
-  /** Failed tries per query before giving up; 0: until the deadline. */
-  readonly maxConnectAttempts: number
+  /** Failed tries per query before giving up; undefined: 2 per upstream; 0: until the deadline. */
+  readonly maxConnectAttempts: number | undefined
   readonly readTimeoutMs: number
   /** Certificates for tls:// upstreams (CA, client cert and key); undefined: system CAs. */
   readonly tls: SecureContextOptions | undefined

@@ -204,7 +204,7 @@ function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): Forw
     maxAgeMs: 0,
     maxIdleConns: 0,
     maxFails: DEFAULTS.maxFails,
-    maxConnectAttempts: 0,
+    maxConnectAttempts: undefined,
     readTimeoutMs: DEFAULTS.readTimeoutMs,
     tls: undefined,
     tlsServerName: undefined,
