@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
+import { CorefileError, CorefileErrors, listErrors } from '../corefile/errors.ts'
 import { loadCorefile } from '../corefile/load.ts'
 import { readBounded, readStdinBounded, UnreadableFile } from '../corefile/read.ts'
 import { logLine } from '../plugin/log.ts'
@@ -51,9 +51,6 @@ export function parseConfig(cfg: ConfigText, defaultPort: number): readonly Serv
   return blocks
 }
 
-/** Errors shown of one load: a generated Corefile can have thousands, each as slow to find. */
-const MAX_SHOWN = 100
-
 /** Renders one or several Corefile errors with their source lines; other errors as messages. */
 export function describeError(err: unknown, sources?: ReadonlyMap<string, string>): string {
   const read = new Map<string, string | undefined>(sources) // each file read once
@@ -61,12 +58,7 @@ export function describeError(err: unknown, sources?: ReadonlyMap<string, string
     if (!read.has(e.file)) read.set(e.file, readOrUndefined(e.file))
     return e.render(read.get(e.file))
   }
-  if (err instanceof CorefileErrors) {
-    const { errors } = err
-    const more = errors.length - MAX_SHOWN
-    const shown = errors.slice(0, MAX_SHOWN).map(render)
-    return (more > 0 ? [...shown, `... and ${more} more errors`] : shown).join('\n')
-  }
+  if (err instanceof CorefileErrors) return listErrors(err.errors, render)
   if (err instanceof CorefileError) return render(err)
   return err instanceof Error ? err.message : String(err)
 }

@@ -99,11 +99,25 @@ function lineOf(source: string, n: number): string | undefined {
   return line.endsWith('\r') ? line.slice(0, -1) : line
 }
 
+/** Errors listed in a message or shown by the CLI (a CorefileErrors keeps them all). */
+const MAX_LISTED = 100
+
+/** The first MAX_LISTED errors, one a line as `format` gives each, then how many more. */
+export function listErrors(
+  errors: readonly CorefileError[],
+  format: (e: CorefileError) => string,
+): string {
+  const more = errors.length - MAX_LISTED
+  const listed = errors.slice(0, MAX_LISTED).map(format)
+  return (more > 0 ? [...listed, `... and ${more} more errors`] : listed).join('\n')
+}
+
 /** Several errors at once (lexing and syntax report them all). */
 export class CorefileErrors extends Error {
   readonly errors: readonly CorefileError[]
   constructor(errors: readonly CorefileError[]) {
-    super(errors.map((e) => e.message).join('\n'))
+    // the message is a log line at a failed reload: a generated Corefile can have thousands
+    super(listErrors(errors, (e) => e.message))
     this.name = 'CorefileErrors'
     this.errors = errors
   }
