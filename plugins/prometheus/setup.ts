@@ -39,7 +39,8 @@ export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig
 }
 
 export async function scrape(): Promise<HttpReply> {
-  return { status: 200, type: registry.contentType, body: await registry.metrics(), gzip: true }
+  const e = await registry.scrape()
+  return { status: 200, type: registry.contentType, body: e.text, gzipped: () => e.gzipped() }
 }
 
 interface Enabled {

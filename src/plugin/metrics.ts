@@ -6,6 +6,7 @@
 
 import { createRequire } from 'node:module'
 import type { Registry } from 'prom-client'
+import { Exposition, ExpositionWriter, type Exposable, type Sample } from './exposition.ts'
 
 /** Every family, in order of creation: the registry takes them over when prom-client loads. */
 const families: Family<string, unknown>[] = []
@@ -41,14 +42,34 @@ export const registry = {
   get contentType(): string {
     return prom().contentType
   },
-  metrics: async (): Promise<string> => withoutEmptyFamilies(await prom().metrics()),
+  /**
+   * The exposition for a scrape. Scrapes that arrive while one is being written share it (one
+   * text in memory however many scrapers or pipelined requests ask), and writing it yields to the
+   * event loop every few milliseconds (exposition.ts): no scrape holds DNS up.
+   */
+  scrape(): Promise<Exposition> {
+    return (writing ??= write().finally(() => (writing = undefined)))
+  },
+  metrics: async (): Promise<string> => (await registry.scrape()).text.toString(),
   getMetricsAsArray: (): ReturnType<Registry['getMetricsAsArray']> => prom().getMetricsAsArray(),
   removeSingleMetric: (name: string): void => prom().removeSingleMetric(name),
 }
 
+let writing: Promise<Exposition> | undefined
+
+async function write(): Promise<Exposition> {
+  const r = prom()
+  const w = new ExpositionWriter()
+  for (const m of r.getMetricsAsArray()) {
+    if (m instanceof Family) await w.family(m)
+    else w.raw(withoutEmptyFamilies(await r.getSingleMetricAsString(m.name)))
+  }
+  return new Exposition(w.finish())
+}
+
 /**
- * The exposition as the Go client writes it: prom-client prints HELP and TYPE for a family with
- * no sample yet (acl's counters before any query, ...) and a blank line after each family.
+ * prom-client's text as the Go client writes it: prom-client prints HELP and TYPE for a family
+ * with no sample yet, and a blank line after each family.
  */
 function withoutEmptyFamilies(text: string): string {
   const out: string[] = []
@@ -68,13 +89,7 @@ function withoutEmptyFamilies(text: string): string {
 
 type Labels<L extends string> = Readonly<Record<L, string>>
 
-interface Sample {
-  value: number
-  labels: Record<string, string | number>
-  metricName?: string
-}
-
-abstract class Family<L extends string, C> {
+abstract class Family<L extends string, C> implements Exposable {
   readonly name: string
   readonly help: string
   readonly labelNames: readonly L[]
@@ -102,6 +117,11 @@ abstract class Family<L extends string, C> {
       this.children.set(key, c)
     }
     return c.cell
+  }
+
+  /** Samples child by child, for a writer that yields between them (exposition.ts). */
+  *eachChild(): Generator<Sample[]> {
+    for (const { labels, cell } of this.children.values()) yield this.samples(labels, cell)
   }
 
   /** prom-client's Metric interface. */

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { after, test } from 'node:test'
 import { freePort } from '../../test/helpers/ports.ts'
+import { shedCounter } from '../plugin/metrics.ts'
+import { HTTP_LIMITS } from './http-guard.ts'
 import { closeRetiredListeners, dialUrl, HttpEndpoints, splitHostPort } from './http.ts'
 
 test('addresses are Go host:port', () => {
@@ -100,20 +102,25 @@ test('a reload hands an address over on one connection; retired-only ones close'
   await assert.rejects(get(`http://${a}/metrics`), { code: 'ECONNREFUSED' })
 })
 
-test('a busy address fails the start; the others serve until retired', async () => {
+test('binding is all or nothing: a busy address fails it and leaves nothing open', async () => {
   const free = `127.0.0.1:${await freePort('tcp')}`
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  after(() => new Promise((resolve) => blocker.close(resolve)))
   const busy = `127.0.0.1:${(blocker.address() as net.AddressInfo).port}`
   const e = endpoints()
-  e.route(busy, '/health', text('OK'))
   e.route(free, '/metrics', text('x'))
+  e.route(busy, '/health', text('OK'))
   await assert.rejects(e.start(), /cannot listen on 127\.0\.0\.1:\d+ for HTTP/)
-  assert.equal((await get(`http://${free}/metrics`)).body, 'x')
-  e.retire()
-  await closeRetiredListeners()
   await assert.rejects(get(`http://${free}/metrics`), { code: 'ECONNREFUSED' })
-  await new Promise((resolve) => blocker.close(resolve))
+
+  // bind then abandon (a reload whose DNS sockets failed): what it opened closes again
+  const ok = endpoints()
+  ok.route(free, '/metrics', text('x'))
+  await ok.bind()
+  assert.equal((await get(`http://${free}/metrics`)).status, 404, 'bound, routes not taken yet')
+  await ok.abandon()
+  await assert.rejects(get(`http://${free}/metrics`), { code: 'ECONNREFUSED' })
 })
 
 /** One request with `method` and `headers`; the body as received (not decompressed). */
@@ -141,7 +148,7 @@ test('any method is answered, as Go handlers do; gzip where the route allows and
     const e = endpoints()
     const metrics = 'coredns_build_info{version="x"} 1\n'.repeat(50)
     e.route(a, '/health', text('OK'))
-    e.route(a, '/metrics', () => ({ status: 200, body: metrics, gzip: true }))
+    e.route(a, '/metrics', () => ({ status: 200, body: metrics, gzipped: async () => gzipSync(metrics) }))
     await e.start()
     const post = await request(`http://${a}/health`, 'POST')
     assert.deepEqual([post.status, post.body.toString()], [200, 'OK'])
@@ -152,4 +159,106 @@ test('any method is answered, as Go handlers do; gzip where the route allows and
     assert.deepEqual([plain.encoding, plain.body.toString()], [undefined, metrics])
     const health = await request(`http://${a}/health`, 'GET', { 'accept-encoding': 'gzip' })
     assert.deepEqual([health.encoding, health.body.toString()], [undefined, 'OK'])
+  })
+
+// The bounds of http-guard.ts, each over a real socket.
+
+/** A raw connection (from `source`) and everything it receives until it closes. */
+async function raw(address: string, source = '127.0.0.1'): Promise<{
+  socket: net.Socket
+  received: () => string
+  closed: Promise<void>
+}> {
+  const hp = splitHostPort(address) as { host: string; port: number }
+  const socket = net.connect({ host: hp.host, port: hp.port, localAddress: source })
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  let text = ''
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  return { socket, received: () => text, closed }
+}
+
+async function guarded(): Promise<string> {
+  const a = `127.0.0.1:${await freePort('tcp')}`
+  const e = endpoints()
+  e.route(a, '/health', text('OK'))
+  await e.start()
+  return a
+}
+
+const sheds = (bound: 'http_conns' | 'http_request') => shedCounter(bound).value
+
+test('a request with a body gets 413 and its connection closes; the body is never read',
+  async () => {
+    const a = await guarded()
+    const before = sheds('http_request')
+    // announced 1 MB, 10 bytes sent: answered at once, not held until the body arrives
+    const c = await raw(a)
+    c.socket.write('POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n0123456789')
+    await c.closed
+    assert.match(c.received(), /^HTTP\/1\.1 413 /)
+    const chunked = await raw(a)
+    chunked.socket.write('POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab')
+    await chunked.closed
+    assert.match(chunked.received(), /^HTTP\/1\.1 413 /)
+    assert.equal(sheds('http_request') - before, 2)
+    assert.equal((await request(`http://${a}/health`, 'POST')).status, 200, 'POST without a body')
+  })
+
+test('headers over 8 KiB get 431; headers never finished close after the headers timeout',
+  async () => {
+    const a = await guarded()
+    const before = sheds('http_request')
+    const big = await raw(a)
+    big.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(9000)}\r\n\r\n`)
+    await big.closed
+    assert.match(big.received(), /^HTTP\/1\.1 431 /)
+    const slow = await raw(a)
+    slow.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n')
+    const t0 = performance.now()
+    await slow.closed
+    const ms = performance.now() - t0
+    assert.ok(ms < HTTP_LIMITS.headersTimeoutMs + 5000, `held ${Math.round(ms)} ms`)
+    assert.match(slow.received(), /^HTTP\/1\.1 408 /)
+    assert.equal(sheds('http_request') - before, 2)
+  })
+
+test('pipelined requests past the bound close the connection; each is answered in turn before',
+  async () => {
+    const a = await guarded()
+    const before = sheds('http_request')
+    const c = await raw(a)
+    // 200 at once: the connection closes once they are parsed, before any handler rendered more
+    c.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200))
+    await c.closed
+    const answers = c.received().match(/HTTP\/1\.1 200 /g)?.length ?? 0
+    assert.ok(answers <= 1 + HTTP_LIMITS.pipelined, `${answers} answers`)
+    assert.equal(sheds('http_request') - before, 1)
+    // within the bound, every pipelined request is answered, in order
+    const ok = await raw(a)
+    ok.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(HTTP_LIMITS.pipelined) +
+      'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    await ok.closed
+    assert.equal(ok.received().match(/HTTP\/1\.1 200 /g)?.length, HTTP_LIMITS.pipelined + 1)
+  })
+
+test('connections over the per-source and total bounds evict the idlest; newcomers get in',
+  async () => {
+    const a = await guarded()
+    const before = sheds('http_conns')
+    // one source past its share: its own oldest connections go
+    const flood = []
+    for (let i = 0; i < HTTP_LIMITS.connsPerSource + 5; i++) flood.push(await raw(a, '127.0.0.2'))
+    await Promise.all(flood.slice(0, 5).map((c) => c.closed))
+    assert.equal(sheds('http_conns') - before, 5)
+    // every source at its share fills the table: a newcomer evicts the idlest, gets its answer
+    const sources = Math.ceil(HTTP_LIMITS.conns / HTTP_LIMITS.connsPerSource)
+    for (let s = 3; s < 3 + sources; s++) {
+      for (let i = 0; i < HTTP_LIMITS.connsPerSource; i++) flood.push(await raw(a, `127.0.0.${s}`))
+    }
+    const r = await get(`http://${a}/health`)
+    assert.deepEqual([r.status, r.body], [200, 'OK'])
+    assert.ok(sheds('http_conns') - before > 5)
+    for (const c of flood) c.socket.destroy()
   })

@@ -2,39 +2,36 @@
 // process. Every server block naming an address shares its listener, and a reload hands it to the
 // next configuration without closing it (CoreDNS closes them first: issues #1604, #1722).
 //
-// A configuration collects its routes while it is set up (httpEndpoints(ctx).route(...)). Its
-// startup binds the addresses not open yet and takes the routes over; its shutdown only retires
-// it, so the routes keep answering until the next configuration takes them over. The Runner calls
-// closeRetiredListeners() once the next configuration started, or after the final shutdown (and
-// health's lameduck): whatever only retired configurations used is closed then.
+// A configuration collects its routes while it is set up (httpEndpoints(ctx).route(...)). A
+// reload binds the addresses not open yet before anything of the old configuration closes, all or
+// nothing (bind/abandon); its startup takes the routes over (binding first where no reload did);
+// its shutdown only retires it, so the routes keep answering until the next configuration takes
+// them over. The Runner calls closeRetiredListeners() once the next configuration started, or
+// after the final shutdown (and health's lameduck): whatever only retired configurations used is
+// closed then. What a client can make a listener hold is bounded in http-guard.ts.
 //
 // fastify (some 130 modules, ~70 ms) loads when the first listener opens, not with tsdns: the DNS
 // listeners are open and answering by then.
 
 import { isIP } from 'node:net'
-import { promisify } from 'node:util'
-import { gzip } from 'node:zlib'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import type { Token } from '../corefile/ast.ts'
 import { CorefileError } from '../corefile/errors.ts'
 import type { SetupContext } from '../plugin/plugin.ts'
+import { clientError, guardedServer } from './http-guard.ts'
 
 export interface HttpReply {
   readonly status: number
-  readonly body: string
+  readonly body: string | Buffer
   /** Content type; text/plain by default. */
   readonly type?: string
-  /** Sent gzip-compressed to a client that accepts it (Prometheus does, as promhttp serves it). */
-  readonly gzip?: boolean
+  /** The body gzip-compressed, for a client that accepts it (Prometheus does, as promhttp serves it). */
+  readonly gzipped?: () => Promise<Buffer>
 }
 
 export type HttpHandler = () => HttpReply | Promise<HttpReply>
 
-/** CoreDNS's HTTP servers time out reads, writes and idle connections after 5 s. */
-const TIMEOUT_MS = 5000
 const TEXT = 'text/plain; charset=utf-8'
-
-const gzipAsync = promisify(gzip)
 
 /** No route takes a schema: fastify need not load ajv and its compilers (~40 ms of a start). */
 const SCHEMALESS = { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } }
@@ -112,9 +109,8 @@ class Listener {
     const app = fastify({
       logger: false,
       schemaController: SCHEMALESS,
-      connectionTimeout: TIMEOUT_MS,
-      keepAliveTimeout: TIMEOUT_MS,
-      requestTimeout: TIMEOUT_MS,
+      serverFactory: (handler) => guardedServer(handler),
+      clientErrorHandler: clientError,
     })
     const l = new Listener(address, app)
     // One catch-all route, so a reload can swap the table under a running server; any method,
@@ -125,9 +121,9 @@ class Listener {
       if (handler === undefined) return reply.code(404).type(TEXT).send('404 page not found\n')
       const r = await handler()
       reply.code(r.status).type(r.type ?? TEXT)
-      if (r.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      if (r.gzipped && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
         return reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding')
-          .send(await gzipAsync(r.body))
+          .send(await r.gzipped())
       }
       return reply.send(r.body)
     })
@@ -167,6 +163,8 @@ const listeners = new Map<string, Listener>()
 /** One configuration's HTTP routes by address; hooked to its startup and shutdown. */
 export class HttpEndpoints {
   readonly #sites = new Map<string, Map<string, HttpHandler>>()
+  /** What bind() opened, until start() takes it over or abandon() closes it. */
+  #opened: Array<[string, Listener]> = []
   #retired = false
 
   /** Serve `handler` at `path` on `address` (a later block naming the same pair wins). */
@@ -181,26 +179,41 @@ export class HttpEndpoints {
   }
 
   /**
-   * Binds what is not open yet and takes every route of its open addresses over. Throws when an
-   * address could not be bound; the others serve (the Runner closes them if the start fails).
+   * Opens every address not open yet, all or nothing: when one cannot be bound, closes those it
+   * opened and throws. A reload calls it before anything of the old configuration closes.
    */
-  async start(): Promise<void> {
-    const failed: Error[] = []
-    for (const address of this.#sites.keys()) {
-      if (listeners.has(address)) continue
-      try {
-        listeners.set(address, await Listener.open(address))
-      } catch (err) {
-        failed.push(err as Error)
+  async bind(): Promise<void> {
+    const opened: Array<[string, Listener]> = []
+    try {
+      for (const address of this.#sites.keys()) {
+        if (listeners.has(address)) continue
+        opened.push([address, await Listener.open(address)])
       }
+    } catch (err) {
+      await Promise.all(opened.map(([, l]) => l.close()))
+      throw err
     }
+    for (const [address, l] of opened) listeners.set(address, l)
+    this.#opened = opened
+  }
+
+  /** Undoes bind(): a reload failed after it. */
+  async abandon(): Promise<void> {
+    const opened = this.#opened
+    this.#opened = []
+    for (const [address] of opened) listeners.delete(address)
+    await Promise.all(opened.map(([, l]) => l.close()))
+  }
+
+  /** Binds what is not open yet, then takes every route of its addresses over. */
+  async start(): Promise<void> {
+    await this.bind()
+    this.#opened = []
     for (const [address, routes] of this.#sites) {
-      const l = listeners.get(address)
-      if (l === undefined) continue
+      const l = listeners.get(address)!
       l.routes = routes
       l.owner = this
     }
-    if (failed.length > 0) throw failed[0]!
   }
 
   /** The routes keep answering until the next configuration takes them over. */
@@ -213,22 +226,21 @@ export class HttpEndpoints {
   }
 }
 
+const SHARED_KEY = 'http endpoints'
+
 /** This configuration's endpoints; the first call in a configuration hooks them to its life. */
 export function httpEndpoints(ctx: SetupContext): HttpEndpoints {
-  return ctx.shared('http endpoints', () => {
+  return ctx.shared(SHARED_KEY, () => {
     const e = new HttpEndpoints()
-    ctx.onStartup(async () => {
-      try {
-        await e.start()
-      } catch (err) {
-        if (ctx.runtime.phase() === 'starting') throw err // tsdns exits with the reason
-        // A reload must not take a serving process down: the other endpoints serve.
-        ctx.log.error((err as Error).message)
-      }
-    })
+    ctx.onStartup(() => e.start())
     ctx.onShutdown(() => e.retire())
     return e
   })
+}
+
+/** The endpoints of a built configuration (its `shared` values), if it has any. */
+export function endpointsOf(shared: ReadonlyMap<string, unknown>): HttpEndpoints | undefined {
+  return shared.get(SHARED_KEY) as HttpEndpoints | undefined
 }
 
 /** Closes every listener whose routes belong to a retired configuration. */

@@ -8,7 +8,7 @@ import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { logLine } from '../plugin/log.ts'
 import type { ReloadOutcome, RunPhase } from '../plugin/plugin.ts'
 import { configHash } from './config-hash.ts'
-import { closeRetiredListeners } from './http.ts'
+import { closeRetiredListeners, endpointsOf } from './http.ts'
 import { Instance, type BuildOptions } from './instance.ts'
 import { ListenerPool } from './listeners.ts'
 
@@ -106,7 +106,7 @@ export class Runner {
       if (onlyIfChanged && hash === this.#failed) return 'unchanged'
       logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
       next = this.#build(blocks, file)
-      await this.#pool.apply(next.servers)
+      await this.#bind(next)
     } catch (err) {
       const reason = String(err instanceof Error ? err.message : err)
       if (onlyIfChanged && hash === undefined && isSyntaxError(err)) {
@@ -118,7 +118,8 @@ export class Runner {
         if (key === this.#failed) return 'unchanged'
         this.#failed = key
       }
-      logLine('ERROR', `${prefix}Corefile changed but reload failed: ${reason}`)
+      // CoreDNS's reload plugin's words; SIGUSR1's as caddy's restart logs them
+      logLine('ERROR', onlyIfChanged ? `${prefix}Corefile changed but reload failed: ${reason}` : `Restart failed: ${reason}`)
       return 'failed'
     }
     this.#failed = undefined
@@ -136,6 +137,22 @@ export class Runner {
     await closeRetiredListeners() // HTTP listeners only the old configuration used
     logLine('INFO', 'Reloading complete')
     return 'reloaded'
+  }
+
+  /**
+   * Every listener of `next` bound before anything of the old configuration closes, or nothing
+   * changes: HTTP first (the old listeners keep theirs), then DNS (the pool is all or nothing and
+   * closes the old sockets only once every new one is bound).
+   */
+  async #bind(next: Instance): Promise<void> {
+    const http = endpointsOf(next.shared)
+    await http?.bind()
+    try {
+      await this.#pool.apply(next.servers)
+    } catch (err) {
+      await http?.abandon()
+      throw err
+    }
   }
 
   async stop(): Promise<void> {

@@ -88,7 +88,7 @@ test('reloads, a failed one included, never take /health or /ready down', async 
     writeFileSync(tsdns.confPath, zone === 'broken' ? `. {\n    health :x\n}\n` : corefile(zone))
     tsdns.proc.kill('SIGUSR1')
     await tsdns.waitForLine(
-      zone === 'broken' ? /reload failed/ : new RegExp(`^${zone}\\.:${port} on`),
+      zone === 'broken' ? /^\[ERROR\] Restart failed: / : new RegExp(`^${zone}\\.:${port} on`),
       5000,
     )
     await sleep(50 + i)
