@@ -15,6 +15,7 @@ import { oneSourceFloods, templateLabelFlood } from './scenarios/fairness.ts'
 import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
 import { sigusr1Storm, stalledReader, stdoutClosed } from './scenarios/process.ts'
 import { upstreamReplies } from './scenarios/upstream-replies.ts'
+import { hostileChecks, hostileReloads } from './scenarios/corefile-limits.ts'
 import type { Outcome } from './lib/outcome.ts'
 
 const WATCHDOG_MS = 25 * 60_000
@@ -74,6 +75,10 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 0, cachedOnly: true }),
     await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 200, cachedOnly: false }),
     await crashRestart(2000),
+  ],
+  'corefile-limits': async () => [
+    await hostileChecks({ exitMs: 20_000, rssSlackMiB: 64 }),
+    await hostileReloads({ failMs: 20_000, rounds: 5 }),
   ],
 }
 
