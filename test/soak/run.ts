@@ -16,6 +16,7 @@ import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scen
 import { sigusr1Storm, stalledReader, stdoutClosed } from './scenarios/process.ts'
 import { upstreamReplies } from './scenarios/upstream-replies.ts'
 import { hostileChecks, hostileReloads } from './scenarios/corefile-limits.ts'
+import { connectionFlood, halfSentBodies, pipelinedScrapes } from './scenarios/http-attacks.ts'
 import type { Outcome } from './lib/outcome.ts'
 
 const WATCHDOG_MS = 25 * 60_000
@@ -68,6 +69,11 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await stdoutClosed(1000),
     // long enough to fill the 4 MiB backlog many times over
     await stalledReader({ durationMs: 20_000, minDropped: 1 }),
+  ],
+  http: async () => [
+    await halfSentBodies({ connections: 1500, bodyBytes: 1_000_000 - 1, durationMs: 10_000 }),
+    await pipelinedScrapes({ requests: 3000, connections: 20, durationMs: 10_000 }),
+    await connectionFlood({ connections: 5000, durationMs: 10_000 }),
   ],
   lifecycle: async () => [
     await reloadUnderLoad({ rate: 3000, reloads: 10, reloadEveryMs: 1000 }),
