@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +10,7 @@ import { logger } from '../../src/plugin/log.ts'
 import type { Handler, Hook, SetupContext } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { nextHandler, Recorder, request, testContext } from '../../test/dnstest.ts'
-import { Hostsfile } from './hostsfile.ts'
+import { Hostsfile, MAX_HOSTS_BYTES } from './hostsfile.ts'
 import { HostsHandler } from './hosts.ts'
 import { entries, reloadTimestamp } from './metrics.ts'
 import hostsPlugin, { parseHostsDirective } from './setup.ts'
@@ -247,4 +248,25 @@ test('setup warns about a missing file, as CoreDNS does, and serves the inline e
   const { blocks } = loadCorefile({ file: 'Corefile', text: '. {\n hosts missing.hosts\n}\n' })
   hostsPlugin.setup(hostsPlugin.parse(blocks[0]!.directives, ctx), ctx)
   assert.deepEqual(warnings, [`File does not exist: ${join(dir, 'missing.hosts')}`])
+})
+
+test('only a regular file of at most MAX_HOSTS_BYTES is read; a refused one keeps the entries', async () => {
+  // neither may hang the read or grow memory: /dev/zero never ends, a FIFO's open would block
+  const fifo = join(dir, 'fifo')
+  execFileSync('mkfifo', [fifo])
+  for (const path of ['/dev/zero', fifo]) {
+    const { h, data } = hosts('hosts {\n 10.2.2.2 inline.example\n}', '.', path)
+    await data.read()
+    assert.deepEqual(rrs((await ask(h, 'inline.example')).msg!.answers), [
+      'inline.example 3600 A 10.2.2.2',
+    ])
+  }
+  const file = join(dir, 'hosts-grows')
+  writeFileSync(file, '10.1.1.1 kept.example\n')
+  const { h, data } = hosts('hosts', '.', file)
+  await data.read()
+  writeFileSync(file, `10.1.1.2 big.example\n# ${'x'.repeat(MAX_HOSTS_BYTES)}\n`)
+  await data.read()
+  assert.equal((await ask(h, 'kept.example')).rcode, Rcode.NoError)
+  assert.equal((await ask(h, 'big.example')).rcode, Rcode.ServFail)
 })

@@ -3,7 +3,9 @@
 // exactly one label (exact names win over it, it gets no PTR). Addresses are kept as rdata,
 // ready to answer with. The file is re-read when its modification time or size changes.
 
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
+import { readBoundedAsync, UnreadableFile } from '../../src/corefile/read.ts'
+import { logger } from '../../src/plugin/log.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
 import { parseIp } from '../template/ip.ts'
 import { nameWire } from '../template/rr.ts'
@@ -136,22 +138,37 @@ export class Hostsfile {
   async read(): Promise<void> {
     if (this.#reading) return
     this.#reading = true
+    let st
     try {
-      const st = await stat(this.path, { bigint: true })
+      st = await stat(this.path, { bigint: true })
       if (st.mtimeNs === this.#mtime && st.size === this.#size) return
-      const text = await readFile(this.path, 'utf8')
+      const text = await readBoundedAsync(this.path, MAX_HOSTS_BYTES)
       this.file = parseHosts(text, this.#opts)
       this.#mtime = st.mtimeNs
       this.#size = st.size
       entries.child({ hostsfile: this.path }).value = this.inline.size + this.file.size
       reloadTimestamp.child({}).value = Number(st.mtimeNs) / 1e9
-    } catch {
-      // missing or unreadable right now: serve what we have
+    } catch (err) {
+      // missing or unreadable right now: serve what we have. A file refused (too large, not a
+      // regular file) is said once and not tried again until it changes.
+      if (err instanceof UnreadableFile && st !== undefined) {
+        log.warning(`not reading ${this.path}: ${err.message}`)
+        this.#mtime = st.mtimeNs
+        this.#size = st.size
+      }
     } finally {
       this.#reading = false
     }
   }
 }
+
+/**
+ * The largest hosts file read (CoreDNS reads any size): block lists run to a few MB (~200,000
+ * entries); `hosts /dev/zero` or a runaway generator must not take the node's DNS with it.
+ */
+export const MAX_HOSTS_BYTES = 16 << 20
+
+const log = logger('hosts')
 
 function both(a: readonly Uint8Array[], b: readonly Uint8Array[]): readonly Uint8Array[] {
   return b.length === 0 ? a : a.length === 0 ? b : [...a, ...b]

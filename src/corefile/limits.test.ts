@@ -65,7 +65,7 @@ describe('files: only regular ones, at most MAX_FILE_BYTES', () => {
     assert.throws(() => readBounded(path.join(dir, 'over')), { code: 'EFBIG' })
     const [line, , detail] = only(() => load(dir, '\n\nimport over\n'))
     assert.equal(line, 3)
-    assert.match(detail, /^could not import .*over: larger than 1 MiB, the limit for a file$/)
+    assert.match(detail, /^could not import .*over: larger than 1 MiB, the limit for this file$/)
   })
 
   test(`files add up to at most ${MAX_TOTAL_BYTES} bytes`, () => {

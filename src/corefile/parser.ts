@@ -364,7 +364,7 @@ const STRAY = "unexpected '}' because no matching opening brace"
 export function parseCorefile(text: string, file: string): ParsedFile {
   const { count, past } = countTokens(text, MAX_TOKENS)
   if (past !== undefined) {
-    const detail = `more than ${MAX_TOKENS} tokens (words, braces, line breaks), the limit for a file`
+    const detail = `more than ${MAX_TOKENS} tokens (words, braces, line breaks), the limit for this file`
     return { lines: [], comments: [], errors: [syntax(at(text, past, file), detail)], tokens: count }
   }
   const lexed = lex(text, file)

@@ -1,10 +1,12 @@
-// Reading a Corefile or an imported file within MAX_FILE_BYTES: only a regular file, checked with
-// fstat on the descriptor that is then read (no stat-then-open race), and never more than the
-// limit plus one byte read (a file that grows after fstat is caught too). The open does not block:
-// a FIFO with no writer would hang `open` itself. Standard input (`-conf stdin`) is a pipe, so it
-// is read as it is, under the same limit.
+// Reading a Corefile or an imported file within MAX_FILE_BYTES (or another file a plugin reads,
+// within its own limit): only a regular file, checked with fstat on the descriptor that is then
+// read (no stat-then-open race), and never more than the limit plus one byte read (a file that
+// grows after fstat is caught too). The open does not block: a FIFO with no writer would hang
+// `open` itself (or, async, a libuv thread). Standard input (`-conf stdin`) is a pipe, so it is
+// read as it is, under the same limit.
 
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { MAX_FILE_BYTES, size } from './limits.ts'
 
 /** A file that tsdns will not read as a Corefile; `code` EISDIR for a directory, as node:fs. */
@@ -19,39 +21,62 @@ export class UnreadableFile extends Error {
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY
 
-/** The text of a regular file of at most MAX_FILE_BYTES; throws UnreadableFile, or as node:fs. */
-export function readBounded(file: string): string {
+/** The text of a regular file of at most `max` bytes; throws UnreadableFile, or as node:fs. */
+export function readBounded(file: string, max = MAX_FILE_BYTES): string {
   const fd = openSync(file, OPEN_FLAGS)
   try {
-    const stats = fstatSync(fd)
-    if (!stats.isFile()) {
-      if (stats.isDirectory()) throw new UnreadableFile('EISDIR', 'is a directory')
-      throw new UnreadableFile('ENOTREG', `not a regular file (${kind(stats)})`)
-    }
-    if (stats.size > MAX_FILE_BYTES) throw tooLarge()
-    return readAll(fd)
+    checkFile(fstatSync(fd), max)
+    return readAll(fd, max)
   } finally {
     closeSync(fd)
   }
 }
 
-/** Standard input, to its end, of at most MAX_FILE_BYTES. */
-export function readStdinBounded(): string {
-  return readAll(0)
+/** readBounded without blocking the event loop (a plugin's file, re-read while serving). */
+export async function readBoundedAsync(file: string, max: number): Promise<string> {
+  const handle = await open(file, OPEN_FLAGS)
+  try {
+    checkFile(await handle.stat(), max)
+    const buf = Buffer.allocUnsafe(max + 1)
+    let length = 0
+    for (let n = -1; n !== 0 && length < buf.length; length += n) {
+      n = (await handle.read(buf, length, buf.length - length, null)).bytesRead
+    }
+    return text(buf, length, max)
+  } finally {
+    await handle.close()
+  }
 }
 
-function readAll(fd: number): string {
-  const buf = Buffer.allocUnsafe(MAX_FILE_BYTES + 1)
+/** Standard input, to its end, of at most MAX_FILE_BYTES. */
+export function readStdinBounded(): string {
+  return readAll(0, MAX_FILE_BYTES)
+}
+
+function checkFile(stats: Stats, max: number): void {
+  if (!stats.isFile()) {
+    if (stats.isDirectory()) throw new UnreadableFile('EISDIR', 'is a directory')
+    throw new UnreadableFile('ENOTREG', `not a regular file (${kind(stats)})`)
+  }
+  if (stats.size > max) throw tooLarge(max)
+}
+
+function readAll(fd: number, max: number): string {
+  const buf = Buffer.allocUnsafe(max + 1)
   let length = 0
   for (let n = -1; n !== 0 && length < buf.length; length += n) {
     n = readSync(fd, buf, length, buf.length - length, null)
   }
-  if (length > MAX_FILE_BYTES) throw tooLarge()
+  return text(buf, length, max)
+}
+
+function text(buf: Buffer, length: number, max: number): string {
+  if (length > max) throw tooLarge(max)
   return buf.toString('utf8', 0, length)
 }
 
-function tooLarge(): UnreadableFile {
-  return new UnreadableFile('EFBIG', `larger than ${size(MAX_FILE_BYTES)}, the limit for a file`)
+function tooLarge(max: number): UnreadableFile {
+  return new UnreadableFile('EFBIG', `larger than ${size(max)}, the limit for this file`)
 }
 
 function kind(s: Stats): string {

@@ -23,5 +23,5 @@ test('-conf stdin reads at most 1 MiB', () => {
     timeout: 20_000,
   })
   assert.equal(r.status, 1, r.stderr)
-  assert.match(r.stderr, /^stdin:1:1 - could not read stdin: larger than 1 MiB, the limit for a file$/m)
+  assert.match(r.stderr, /^stdin:1:1 - could not read stdin: larger than 1 MiB, the limit for this file$/m)
 })

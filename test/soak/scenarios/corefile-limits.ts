@@ -47,12 +47,12 @@ export const CASES: readonly HostileCase[] = [
     name: 'import a 2 MiB file',
     setup: (dir) => writeFileSync(path.join(dir, 'big'), `# ${'x'.repeat(2 << 20)}\n`),
     corefile: (port) => server(port, '    import big\n'),
-    expect: /could not import .*\/big: larger than 1 MiB, the limit for a file$/,
+    expect: /could not import .*\/big: larger than 1 MiB, the limit for this file$/,
   },
   {
     name: 'a 12 MB token',
     corefile: (port) => server(port, `    log "${'a'.repeat(12_000_000)}"\n`),
-    expect: /could not read .*Corefile: larger than 1 MiB, the limit for a file$/,
+    expect: /could not read .*Corefile: larger than 1 MiB, the limit for this file$/,
   },
   {
     name: 'a 900 KB token',
