@@ -137,7 +137,7 @@ export class Leg implements Waiter {
   onReply(raw: Uint8Array): void {
     // validated before anything reads past the question: what fails is an error of this
     // upstream (the next one is tried, as CoreDNS does when miekg cannot unpack a reply)
-    let reply = upstreamReply(raw)
+    let reply = upstreamReply(raw, this.ex.r.edns !== undefined)
     if (reply instanceof Invalid) {
       badReplies.value++
       if (!reply.short || this.proto !== 'udp') {

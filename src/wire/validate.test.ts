@@ -38,6 +38,19 @@ for (const [what, build] of Object.entries(REPAIRED)) {
   })
 }
 
+// CoreDNS relays an upstream's own OPT to a client that sent EDNS (SizeAndDo rewrites it)
+test('for an EDNS client one OPT at the end stays as it is; a repeated one never does', () => {
+  const one = REPAIRED['one OPT record']!(query)
+  const kept = upstreamReply(Uint8Array.from(one), true)
+  assert.ok(kept instanceof Uint8Array)
+  assert.deepEqual([...kept], [...one])
+  assert.equal(lastCheck.repaired, false)
+  const two = upstreamReply(REPAIRED['two OPT records']!(query), true)
+  assert.ok(two instanceof Uint8Array)
+  assert.deepEqual(dnsPacket.decode(Buffer.from(two)).additionals, [])
+  assert.equal(lastCheck.repaired, true)
+})
+
 test('an OPT between records is taken out and the names after it still read', () => {
   const m = dnsPacket.encode({
     type: 'response', id: 1, flags: dnsPacket.RECURSION_DESIRED,
@@ -113,13 +126,18 @@ test('random mutations never throw and never pass an invalid message', () => {
     let b = Uint8Array.from([...src, ...tail])
     for (const [at, v] of edits) b[at % b.length] = v
     if (cut !== null) b = b.subarray(0, cut % (b.length + 1))
-    const out = upstreamReply(b)
+    const keepOpt = (edits.length & 1) === 1
+    const out = upstreamReply(b, keepOpt)
     if (out instanceof Invalid) return
-    // what passes reads whole, has no OPT, and passes again untouched
+    // what passes reads whole, has no OPT (one at most, the last record, when kept), and passes
+    // again untouched
     const l = layout(out)
+    const n = l.starts.length - 1
     assert.equal(l.starts.at(-1), out.length)
-    for (let i = 0; i < l.starts.length - 1; i++) assert.notEqual(rrType(out, l, i), TYPE_OPT)
-    const again = upstreamReply(Uint8Array.from(out))
+    for (let i = 0; i < n; i++) {
+      if (!keepOpt || i < n - 1) assert.notEqual(rrType(out, l, i), TYPE_OPT)
+    }
+    const again = upstreamReply(Uint8Array.from(out), keepOpt)
     assert.ok(again instanceof Uint8Array)
     assert.equal(lastCheck.repaired, false)
     assert.deepEqual([...again], [...out])

@@ -2,10 +2,12 @@
 // in one walk over the bytes: every name (labels, pointers, 255 octets), every RR's header and
 // RDATA length, the names and fixed-size fields inside the RDATA of the types miekg/dns unpacks
 // (CoreDNS answers SERVFAIL where that unpack fails), and the OPT records. What passes is
-// repaired as CoreDNS's unpack-and-repack would leave it: every OPT taken out (the server's
-// scrub mirrors the client's EDNS instead; RFC 6891 allows one OPT, and none to a client that
-// sent none), trailing bytes dropped, counts that promise more records than the message holds
-// lowered. Nothing is allocated on the way but the repaired message's view.
+// repaired as CoreDNS's unpack-and-repack would leave it: trailing bytes dropped, counts that
+// promise more records than the message holds lowered, and the OPT records taken out, except one
+// well-formed OPT (root owner, the last record) for a client that sent EDNS itself: CoreDNS
+// relays that one (its options, EDE among them, say what the upstream can do; the scrub mirrors
+// the client's size and DO into it). RFC 6891 allows one OPT, and none to a client that sent
+// none; the cache never stores one. Nothing is allocated on the way but the repaired message's view.
 
 import { HEADER, setU16, TYPE_OPT, u16 } from './message.ts'
 
@@ -60,8 +62,9 @@ export const lastCheck = {
 /**
  * `reply` validated and repaired (a view of it, counts patched in place), or why it is refused.
  * forward calls it once checkReply has matched the reply's ID and question to the query.
+ * `keepOpt` (the client sent EDNS): one well-formed OPT, the last record, stays as it is.
  */
-export function upstreamReply(reply: Uint8Array): Uint8Array | Invalid {
+export function upstreamReply(reply: Uint8Array, keepOpt = false): Uint8Array | Invalid {
   lastCheck.repaired = false
   const len = reply.length
   if (len > MAX_MESSAGE) return TOO_LONG
@@ -83,6 +86,7 @@ export function upstreamReply(reply: Uint8Array): Uint8Array | Invalid {
   let ns = 0
   let ar = 0
   let opts = 0
+  let extRcode = false
   let arOpts = 0
   let tailOpts = 0
   let tailStart = off
@@ -105,7 +109,7 @@ export function upstreamReply(reply: Uint8Array): Uint8Array | Invalid {
         if (bad !== undefined) return bad
       }
       if (type === TYPE_OPT) {
-        if (reply[off + 4] !== 0) return EXT_RCODE
+        if (reply[off + 4] !== 0) extRcode = true
         if (opts++ === 0) firstOpt = start
         if (tailOpts++ === 0) tailStart = start
         if (s === 2) arOpts++
@@ -126,6 +130,11 @@ export function upstreamReply(reply: Uint8Array): Uint8Array | Invalid {
   setU16(reply, 8, ns)
   setU16(reply, 10, ar)
   if (opts === 0) return off === len ? reply : reply.subarray(0, off)
+  if (keepOpt && opts === 1 && tailOpts === 1 && arOpts === 1 && reply[tailStart] === 0) {
+    return off === len ? reply : reply.subarray(0, off)
+  }
+  // the header's 4 bits alone would then say another rcode
+  if (extRcode) return EXT_RCODE
   if (tailOpts === opts && arOpts === opts) {
     // the usual case: the OPT is the last record, cut it off
     setU16(reply, 10, ar - opts)
