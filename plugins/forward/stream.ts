@@ -6,6 +6,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { FrameReader } from '../../src/wire/frame-reader.ts'
 import { HEADER, u16 } from '../../src/wire/message.ts'
 import type { DropReason } from './metrics.ts'
 import { checkReply } from './reply-check.ts'
@@ -41,7 +42,8 @@ export class StreamConn {
   readonly #to: string
   readonly #pool: StreamPool | undefined
   readonly #pending = new Map<number, Pending>()
-  #rest: Buffer | undefined
+  /** At most one partial reply (≤ 65,535 bytes), assembled without recopying what came before. */
+  readonly #reader = new FrameReader()
   #error: Error | undefined
   #served = false
 
@@ -80,16 +82,9 @@ export class StreamConn {
   }
 
   #onData(chunk: Buffer): void {
-    const buf = this.#rest ? Buffer.concat([this.#rest, chunk]) : chunk
-    let off = 0
-    while (buf.length - off >= 2) {
-      const len = u16(buf, off)
-      if (buf.length - off - 2 < len) break
-      this.#onFrame(buf.subarray(off + 2, off + 2 + len))
-      off += 2 + len
-    }
-    if (off === buf.length) this.#rest = undefined
-    else this.#rest = buf.subarray(off)
+    const reader = this.#reader
+    reader.push(chunk)
+    while (reader.ready() >= 0) this.#onFrame(reader.take())
   }
 
   #onFrame(reply: Buffer): void {
