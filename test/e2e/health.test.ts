@@ -117,15 +117,19 @@ test('an HTTP port in use: fatal at start, only logged on reload', async () => {
       corefile('.').replace(`ready 127.0.0.1:${rport}`, `ready 127.0.0.1:${busy}`),
     )
     tsdns.proc.kill('SIGUSR1')
+    // the reload fails as a whole (caddy's words for a failed SIGUSR1 restart): the old
+    // configuration keeps serving with every listener it had
     await tsdns.waitForLine(
-      /\[ERROR\] plugin\/\w+: cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
+      /\[ERROR\] Restart failed: cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
       5000,
     )
+    assert.deepEqual(await get(rport, '/ready'), { status: 200, body: 'OK' }, 'the old ready port serves')
     assert.deepEqual(await get(hport, '/health'), { status: 200, body: 'OK' })
     assert.equal(
-      (await udpQuery('127.0.0.1', port, buildQuery('example.org'), { timeoutMs: 1000 }))?.[3]! &
+      (await udpQuery('127.0.0.1', port, buildQuery('www.example.net'), { timeoutMs: 1000 }))?.[3]! &
         0x0f,
       0,
+      'the previous test\'s configuration (example.net) still serves',
     )
     writeFileSync(tsdns.confPath, corefile('.')) // ready back on its port for the next test
     tsdns.proc.kill('SIGUSR1')
