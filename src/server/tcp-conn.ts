@@ -5,7 +5,7 @@
 // pushes back on the client) while its queries in flight or its unwritten answers are at their
 // bound, or while the process-wide TCP memory budget is over and it holds more than its share.
 // It reads again when they settle, drain, or the budget has room. Bytes already read wait in
-// `pending`, at most what one read brought in. A client that never reads is closed at the write
+// the reader, at most what one read brought in. A client that never reads is closed at the write
 // timeout, as CoreDNS's write deadline does.
 //
 // The read timeouts are deadlines, as Go's SetReadDeadline in CoreDNS: a whole message must
@@ -17,6 +17,7 @@
 import type net from 'node:net'
 import type { Addr, TcpOptions } from '../plugin/plugin.ts'
 import { shedCounter, type Cell } from '../plugin/metrics.ts'
+import { FrameReader } from '../wire/frame-reader.ts'
 import { peer } from './addr.ts'
 import type { DnsServer } from './server.ts'
 import type { ConnectionTable, Slot } from './tcp-table.ts'
@@ -25,7 +26,6 @@ import type { MemoryHolder, TcpMemory } from './tcp-memory.ts'
 const SHED_INFLIGHT = shedCounter('tcp_inflight')
 const SHED_WRITE_QUEUE = shedCounter('tcp_write_queue')
 const SHED_EMPTY_FRAME = shedCounter('tcp_empty_frame')
-const EMPTY = Buffer.alloc(0)
 /**
  * Messages handed on per turn of the event loop, then the rest waits for the next turn: one
  * read can bring ~2,000 queries, and serving them all at once would keep every other client
@@ -66,7 +66,9 @@ export class TcpConnection implements Slot, MemoryHolder {
   #deadline: NodeJS.Timeout
   #idle = false
   #stalled: NodeJS.Timeout | undefined
-  #pending: Buffer = EMPTY
+  /** Bytes read and not handed on: a message spread over segments is assembled once, not
+   * recopied with each segment (one byte per segment would cost O(n²)). */
+  readonly #reader = new FrameReader()
   /** Bytes counted in the memory budget. */
   #held = 0
   /** Messages handed on: max_queries stops reading there. */
@@ -95,7 +97,10 @@ export class TcpConnection implements Slot, MemoryHolder {
     this.#deadline = setTimeout(this.#expire, this.#opts.readMs)
     limits.memory.open()
     sock.on('data', (chunk: Buffer) => {
-      this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
+      // past max_queries nothing more is read: holding it would only grow until the close
+      const max = this.#opts.maxQueries
+      if (max > 0 && this.#read === max) return
+      this.#reader.push(chunk)
       this.#parse()
     })
     sock.on('drain', () => {
@@ -113,7 +118,7 @@ export class TcpConnection implements Slot, MemoryHolder {
     sock.on('close', () => {
       clearTimeout(this.#deadline)
       clearTimeout(this.#stalled)
-      this.#pending = EMPTY
+      this.#reader.clear()
       this.#table.remove(this)
       this.#limits.memory.close(this, this.#held)
       this.#held = 0
@@ -132,16 +137,17 @@ export class TcpConnection implements Slot, MemoryHolder {
   #parse(): void {
     const max = this.#opts.maxQueries
     let turn = 0
-    while (this.#pending.length >= 2 && !this.#paused) {
+    const reader = this.#reader
+    while (!this.#paused) {
       if (max > 0 && this.#read === max) break // the rest waits for the close
-      const len = this.#pending.readUInt16BE(0)
+      const len = reader.ready()
+      if (len < 0) break
       if (len === 0) {
         // Not a message: miekg reads it and says nothing. It keeps nothing alive here.
         SHED_EMPTY_FRAME.value++
-        this.#pending = this.#pending.subarray(2)
+        reader.take()
         continue
       }
-      if (this.#pending.length < len + 2) break
       const blocked = this.#blocked()
       if (blocked !== undefined) {
         this.#pause(blocked)
@@ -152,8 +158,7 @@ export class TcpConnection implements Slot, MemoryHolder {
         setImmediate(this.#nextTurn)
         break
       }
-      const msg = this.#pending.subarray(2, len + 2)
-      this.#pending = this.#pending.subarray(len + 2)
+      const msg = reader.take()
       this.#read++
       this.#inflight++
       if (this.#listener.target.handle(msg, 'tcp', this.#local, this.#remote, this.#send, undefined,
@@ -227,7 +232,7 @@ export class TcpConnection implements Slot, MemoryHolder {
 
   /** Brings the memory budget up to date with what this connection holds now. */
   #account(): void {
-    const held = this.#pending.length + this.sock.readableLength + this.sock.writableLength
+    const held = this.#reader.held + this.sock.readableLength + this.sock.writableLength
     if (held === this.#held) return
     const delta = held - this.#held
     this.#held = held

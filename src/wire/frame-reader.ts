@@ -72,6 +72,16 @@ export class FrameReader {
     return msg
   }
 
+  /** Lets go of everything held (the connection closed). */
+  clear(): void {
+    this.#input = EMPTY
+    this.#at = 0
+    this.#high = -1
+    this.#length = -1
+    this.#frame = undefined
+    this.#filled = 0
+  }
+
   /** Bytes held: read and not handed on, counting the room of a message being assembled. */
   get held(): number {
     return this.#input.length - this.#at + (this.#frame?.length ?? 0)
