@@ -3,7 +3,7 @@
 // exiting non-zero if any invariant broke. Bounded: each scenario by its own durations, the
 // whole run by a watchdog. Only loopback traffic.
 //
-//   node test/soak/run.ts [--only fuzz,upstream,floods,spoofing,lifecycle] [--seed N]
+//   node test/soak/run.ts [--only GROUP,GROUP...] [--seed N]   (the groups below)
 
 import { setTimeout as delay } from 'node:timers/promises'
 import { packetFuzz } from './scenarios/fuzz.ts'
@@ -57,8 +57,8 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await slotHog({ connections: 1100, sources: 20, everyMs: 4000, durationMs: 20_000 }),
     await emptyFrames({ connections: 500, everyMs: 500 }),
   ],
-  // the shipped Corefiles' max_concurrent 1000; 11 clients as in issue 14
   'upstream-replies': () => [upstreamReplies({ rate: 2000, durationMs: 15_000 })],
+  // the shipped Corefiles' max_concurrent 1000; 11 clients as in issue 14
   fairness: async () => [
     await oneSourceFloods({ durationMs: 15_000, rate: 3000, maxConcurrent: 1000, clients: 11 }),
     await templateLabelFlood({ durationMs: 15_000, rate: 10_000 }),

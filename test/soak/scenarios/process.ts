@@ -157,7 +157,7 @@ export async function stdoutClosed(queries: number): Promise<Outcome> {
 export interface StalledParams {
   readonly durationMs: number
   /** At least this many log lines must have been dropped (0 when the flood is too short to fill
-   *  the 16 MiB backlog of src/plugin/output.ts). */
+   *  the 4 MiB backlog of src/plugin/output.ts). */
   readonly minDropped: number
 }
 
