@@ -144,7 +144,9 @@ export function tsdns(name = 'tsdns', capacity?: number, nodeArgs: readonly stri
     async launch(port, env) {
       const conf = join(env.dir, `tsdns-${port}.Corefile`)
       writeFileSync(conf, tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity))
-      return { cmd: process.execPath, args: [...nodeArgs, env.tsdnsMain, '-conf', conf, '-quiet'] }
+      // --disable-sigusr1 as every launcher (src/cli/signals.ts)
+      return { cmd: process.execPath,
+        args: ['--disable-sigusr1', ...nodeArgs, env.tsdnsMain, '-conf', conf, '-quiet'] }
     },
   }
 }
