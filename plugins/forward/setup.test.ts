@@ -6,6 +6,7 @@ import { after, test } from 'node:test'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import type { CorefileError } from '../../src/corefile/errors.ts'
 import { logger } from '../../src/plugin/log.ts'
+import { hostileFiles, MAX_REFUSAL_GROWTH, rssGrowth } from '../../test/helpers/hostile-files.ts'
 import type { ForwardConfig } from './config.ts'
 import { parseForward } from './setup.ts'
 
@@ -174,3 +175,31 @@ for (const [body, code, line, col, message] of fails) {
     })
   })
 }
+
+test('resolv.conf, certificate, key and CA: only a regular file within its limit', async () => {
+  // at setup, a located error, without hanging on the FIFO or reading /dev/zero for ever
+  const cases: [string, (p: string) => string, number, number][] = [
+    ['resolv.conf', (p) => `forward . ${p}`, 2, 11],
+    ['CA', (p) => `forward . 1.2.3.4 {\ntls ${p}\n}`, 3, 5],
+    ['certificate', (p) => `forward . 1.2.3.4 {\ntls ${p} resolv.conf\n}`, 3, 5],
+    ['key', (p) => `forward . 1.2.3.4 {\ntls resolv.conf ${p}\n}`, 3, 17],
+  ]
+  const growth = await rssGrowth(() => {
+    for (const [file, corefile, line, col] of cases) {
+      const max = file === 'resolv.conf' ? 64 << 10 : 1 << 20
+      for (const h of hostileFiles(dir, max)) {
+        assert.throws(() => parse(corefile(h.path)), (err: CorefileError) => {
+          assert.deepEqual([err.code, err.line, err.col], ['COREFILE_VALUE', line, col])
+          assert.match(err.message, h.error)
+          assert.match(err.message, /cannot read/)
+          return true
+        }, `${file}: ${h.what}`)
+      }
+    }
+  })
+  assert.ok(growth < MAX_REFUSAL_GROWTH, `memory grew by ${growth} bytes`)
+  // the limits are limits, not less: a file of exactly the limit is read
+  const full = join(dir, 'full.conf')
+  writeFileSync(full, `nameserver 10.0.0.7\n${'#'.repeat((64 << 10) - 21)}\n`)
+  assert.deepEqual(tos(`forward . ${full}`), ['dns://10.0.0.7:53'])
+})

@@ -6,13 +6,13 @@
 // Several stanzas in one block are tried in the order written.
 
 import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { args, duration, int, noArgs, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
+import { readBounded, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Handler, SetupContext } from '../../src/plugin/plugin.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { Rcode, rcodeFromName } from '../../src/plugin/rcode.ts'
@@ -49,14 +49,23 @@ function rcodes(opt: Directive): number[] {
   })
 }
 
+/**
+ * The largest certificate, key or CA bundle read (CoreDNS reads any size): PEM files are a few
+ * KiB; the whole Mozilla CA bundle is ~220 KiB. Also a ConfigMap or Secret's limit.
+ */
+const MAX_TLS_FILE_BYTES = 1 << 20
+
 /** tls [CA] | [CERT KEY [CA]] (CoreDNS pkg/tls NewTLSConfigFromArgs), files read now. */
 function tlsFiles(opt: Directive, dir: string): SecureContextOptions {
   const files = args(opt, 0, 3, NAME)
-  const read = (t: Token): Buffer => {
+  const read = (t: Token): string => {
     try {
-      return readFileSync(resolve(dir, t.text))
+      return readBounded(resolve(dir, t.text), MAX_TLS_FILE_BYTES)
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code ?? String(err)
+      const why =
+        err instanceof UnreadableFile
+          ? err.message
+          : ((err as NodeJS.ErrnoException).code ?? String(err))
       throw invalid(t, `cannot read '${t.text}': ${why}`)
     }
   }

@@ -2,11 +2,11 @@
 // forward's splitZone): `IP[:PORT]`, `[IPv6]:PORT`, `dns://...`, `tls://IP[%NAME][:PORT]`, or a
 // resolv.conf-style file whose nameservers are used on port 53.
 
-import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import type { Token } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
+import { readBounded, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Upstream } from './config.ts'
 
 const PLUGIN = 'forward'
@@ -60,7 +60,13 @@ function parseTo(t: Token, dir: string, tlsServerName: string | undefined): Upst
     }
     return [upstream(hp.host, port, tls, serverName ?? tlsServerName)]
   }
-  const servers = readResolvConf(resolve(dir, rest))
+  let servers
+  try {
+    servers = readResolvConf(resolve(dir, rest))
+  } catch (err) {
+    if (!(err instanceof UnreadableFile)) throw err
+    throw new CorefileError('COREFILE_VALUE', t, `cannot read '${rest}': ${err.message}`, PLUGIN)
+  }
   if (servers === undefined) {
     throw new CorefileError('COREFILE_VALUE', t, `not an IP address or file: '${rest}'`, PLUGIN)
   }
@@ -113,12 +119,22 @@ function canonicalV6(host: string): string {
   return new URL(`http://[${addr}]/`).hostname.slice(1, -1) + scope
 }
 
-/** The IP nameservers of a resolv.conf-style file (miekg ClientConfigFromFile), if readable. */
+/**
+ * The largest resolv.conf read (CoreDNS reads any size): glibc uses 3 nameservers and 6 search
+ * domains, so real files are well under 1 KiB.
+ */
+const MAX_RESOLV_CONF_BYTES = 64 << 10
+
+/**
+ * The IP nameservers of a resolv.conf-style file (miekg ClientConfigFromFile); undefined when it
+ * cannot be opened. Throws UnreadableFile for one that is not a regular file or is too large.
+ */
 export function readResolvConf(path: string): string[] | undefined {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
-  } catch {
+    text = readBounded(path, MAX_RESOLV_CONF_BYTES)
+  } catch (err) {
+    if (err instanceof UnreadableFile) throw err
     return undefined
   }
   const servers: string[] = []
