@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -10,13 +10,14 @@ import { logger } from '../../src/plugin/log.ts'
 import { replyMsg } from '../../src/plugin/msg.ts'
 import type { Handler } from '../../src/plugin/plugin.ts'
 import { nextHandler, Recorder, request, testContext } from '../../test/dnstest.ts'
+import { hostileFiles, MAX_REFUSAL_GROWTH, rssGrowth } from '../../test/helpers/hostile-files.ts'
 import { rr } from '../../test/helpers/rr.ts'
 import { Networks, parseNetwork } from '../acl/networks.ts'
 import { balanceMsg, balanceWire, type BalanceConfig } from './balance.ts'
 import { LoadBalanceHandler } from './loadbalance.ts'
 import { mathRand, type Rand, type Weights } from './policy.ts'
 import { parseLoadBalance } from './setup.ts'
-import { parseWeights, WeightFile } from './weights.ts'
+import { MAX_WEIGHT_FILE_BYTES, parseWeights, WeightFile } from './weights.ts'
 
 const NO_WEIGHTS: Weights = new Map()
 const roundRobin: BalanceConfig = {
@@ -314,22 +315,70 @@ test('weight file errors, as CoreDNS words them', () => {
   for (const [text, msg] of cases) assert.throws(() => parseWeights(text, 'f'), msg)
 })
 
-test('the weight file is read again only when its contents changed', (t) => {
+test('the weight file is read again only when its contents changed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsdns-lb-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const path = join(dir, 'weights')
   const lines: string[] = []
   const log = { ...logger('loadbalance'), info: (m: string) => lines.push(m) }
   const file = new WeightFile(path)
-  assert.equal(file.load(log), false)
+  assert.equal(await file.load(log), 'ENOENT')
   writeFileSync(path, 'www.example.org\n192.0.2.1 7\n')
-  assert.equal(file.load(log), true)
+  assert.equal(await file.load(log), undefined)
   assert.equal(file.weights.get('www.example.org.')?.get('192,0,2,1'), 7)
-  assert.equal(file.load(log), true)
+  assert.equal(await file.load(log), undefined)
   assert.equal(lines.length, 1)
   writeFileSync(path, 'www.example.org\n192.0.2.1 bad\n')
-  assert.throws(() => file.load(log), /wrong weight value/)
+  await assert.rejects(file.load(log), /wrong weight value/)
   assert.equal(file.weights.get('www.example.org.')?.get('192,0,2,1'), 7, 'the old weights stay')
+})
+
+test('reload: a refused weight file keeps the weights, said once until it changes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdns-lb-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const said: string[] = []
+  const log = {
+    ...logger('loadbalance'),
+    info: () => {},
+    warning: (m: string) => void said.push(m),
+    error: (m: string) => void said.push(m),
+  }
+  const growth = await rssGrowth(async () => {
+    for (const [i, h] of hostileFiles(dir, MAX_WEIGHT_FILE_BYTES).entries()) {
+      const path = join(dir, `weights-${i}`)
+      writeFileSync(path, 'www.example.org\n192.0.2.1 7\n')
+      const file = new WeightFile(path)
+      assert.equal(await file.load(log), undefined)
+      // now the weight file is /dev/zero, a FIFO or too large
+      rmSync(path)
+      if (h.path === '/dev/zero') symlinkSync(h.path, path)
+      else renameSync(h.path, path)
+      said.length = 0
+      for (let i = 0; i < 3; i++) await file.reload(log)
+      assert.equal(said.length, 1, `${h.what}: ${said.join('; ')}`)
+      assert.match(said[0]!, h.error)
+      assert.equal(file.weights.get('www.example.org.')?.get('192,0,2,1'), 7, h.what)
+    }
+  })
+  assert.ok(growth < MAX_REFUSAL_GROWTH, `memory grew by ${growth} bytes`)
+})
+
+test('reload: a bad line is said once; a fixed file is taken', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdns-lb-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'weights')
+  const said: string[] = []
+  const log = { ...logger('loadbalance'), info: () => {}, error: (m: string) => void said.push(m) }
+  writeFileSync(path, 'www.example.org\n192.0.2.1 7\n')
+  const file = new WeightFile(path)
+  await file.reload(log)
+  writeFileSync(path, 'www.example.org\n192.0.2.1 bad\n')
+  for (let i = 0; i < 3; i++) await file.reload(log)
+  assert.equal(said.length, 1)
+  assert.equal(file.weights.get('www.example.org.')?.get('192,0,2,1'), 7)
+  writeFileSync(path, 'www.example.org\n192.0.2.1 9\n')
+  await file.reload(log)
+  assert.equal(file.weights.get('www.example.org.')?.get('192,0,2,1'), 9)
 })
 
 test('the handler wraps the writer, except for zone transfers', () => {

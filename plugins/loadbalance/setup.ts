@@ -77,23 +77,19 @@ export default definePlugin<LoadBalanceConfig>({
     const file = cfg.weightFile === undefined ? undefined : new WeightFile(cfg.weightFile)
     if (file !== undefined) {
       let timer: NodeJS.Timeout | undefined
-      const reload = () => {
-        try {
-          if (!file.load(ctx.log)) ctx.log.error(`Failed to open weight file: ${file.path}`)
-        } catch (err) {
-          ctx.log.error((err as Error).message)
-        }
-      }
-      ctx.onStartup(() => {
-        if (!file.load(ctx.log)) {
-          if (cfg.reloadMs === 0)
-            throw new Error(`plugin/loadbalance: weight file open error: ${file.path}`)
+      ctx.onStartup(async () => {
+        const problem = await file.load(ctx.log)
+        if (problem !== undefined) {
+          if (cfg.reloadMs === 0) {
+            throw new Error(`plugin/loadbalance: weight file open error: ${file.path}: ${problem}`)
+          }
           ctx.log.warning(
-            `Failed to open weight file: ${file.path}. Will try again in ${cfg.reloadMs / 1000}s`,
+            `Failed to open weight file: ${file.path}: ${problem}. ` +
+              `Will try again in ${cfg.reloadMs / 1000}s`,
           )
         }
         if (cfg.reloadMs > 0) {
-          timer = setInterval(reload, cfg.reloadMs)
+          timer = setInterval(() => void file.reload(ctx.log), cfg.reloadMs)
           timer.unref()
         }
       })

@@ -1,9 +1,11 @@
 // The weight file of the weighted policy (CoreDNS plugin/loadbalance weighted.go): a domain name
 // on a line of its own, then `IP WEIGHT` lines (weights 1..255) for it; `#` starts a comment line.
-// It is read at startup and every `reload` interval when its contents changed.
+// It is read at startup and every `reload` interval; its weights are taken when its contents
+// changed.
 
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { readBoundedAsync, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Logger } from '../../src/plugin/log.ts'
 import { addressBytes } from '../acl/networks.ts'
 import { ipKey, type Weights } from './policy.ts'
@@ -41,29 +43,78 @@ export function parseWeights(text: string, file: string): Weights {
   return domains
 }
 
-/** The weights in force, replaced when the file's contents change. */
+/**
+ * The largest weight file read (CoreDNS reads any size): like a hosts file, a few MB at most;
+ * `weighted /dev/zero` or a runaway generator must not take the node's DNS with it.
+ */
+export const MAX_WEIGHT_FILE_BYTES = 16 << 20
+
+/**
+ * The weights in force, replaced when the file's contents change. The file is read without
+ * blocking the event loop (it is re-read while serving) and only if it is a regular file within
+ * MAX_WEIGHT_FILE_BYTES; whatever goes wrong, the weights in force stay.
+ */
 export class WeightFile {
   readonly path: string
   weights: Weights = new Map()
   #hash = ''
+  /** The file's mtime and size when it last failed: said once, not again until they change. */
+  #failed: string | undefined
+  #reading = false
 
   constructor(path: string) {
     this.path = path
   }
 
-  /** Reads the file; false when it could not be opened; throws on a parse error. */
-  load(log: Logger): boolean {
+  /**
+   * Reads the file, taking its weights if its contents changed. Returns why it could not be
+   * read (CoreDNS: an open error), else undefined; throws on a parse error.
+   */
+  async load(log: Logger): Promise<string | undefined> {
+    const version = await fileVersion(this.path)
+    this.#failed = version
     let text: string
     try {
-      text = readFileSync(this.path, 'utf8')
-    } catch {
-      return false
+      text = await readBoundedAsync(this.path, MAX_WEIGHT_FILE_BYTES)
+    } catch (err) {
+      if (err instanceof UnreadableFile) return err.message
+      return (err as NodeJS.ErrnoException).code ?? String(err)
     }
     const hash = createHash('md5').update(text).digest('hex')
-    if (hash === this.#hash) return true
-    this.weights = parseWeights(text, this.path)
-    this.#hash = hash
-    log.info(`Successfully reloaded weight file ${this.path}`)
-    return true
+    if (hash !== this.#hash) {
+      this.weights = parseWeights(text, this.path)
+      this.#hash = hash
+      log.info(`Successfully reloaded weight file ${this.path}`)
+    }
+    this.#failed = undefined
+    return undefined
+  }
+
+  /**
+   * load() on the reload interval: after a failure (logged once, here or at startup) the file is
+   * not read again until its modification time or size changes. One read at a time, so a slow
+   * disk cannot pile reads up.
+   */
+  async reload(log: Logger): Promise<void> {
+    if (this.#reading) return
+    this.#reading = true
+    try {
+      if ((await fileVersion(this.path)) === this.#failed) return
+      const problem = await this.load(log)
+      if (problem !== undefined) log.warning(`Failed to open weight file: ${this.path}: ${problem}`)
+    } catch (err) {
+      log.error((err as Error).message)
+    } finally {
+      this.#reading = false
+    }
+  }
+}
+
+async function fileVersion(path: string): Promise<string> {
+  try {
+    const st = await stat(path, { bigint: true })
+    return `${st.mtimeNs}:${st.size}`
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'unreadable'
   }
 }
