@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, test } from 'node:test'
 import { parseFlags } from '../cli/flags.ts'
 import { setLogSink } from '../plugin/log.ts'
+import { hostileFiles, MAX_REFUSAL_GROWTH, rssGrowth } from '../../test/helpers/hostile-files.ts'
 import { CorefileSync } from './corefile-sync.ts'
 import { nodeCacheFlags, parseNodeCacheFlags } from './flags.ts'
 import { errorCounters } from './metrics.ts'
@@ -123,4 +126,25 @@ test('-reloadwithsignal sends SIGUSR1 to itself after a rewrite, once serving', 
   assert.equal(sync.update(), true)
   await until(() => signals === 1)
   assert.ok(lines.includes(`[INFO] Sending reload signal to PID ${process.pid}`), lines.join('\n'))
+})
+
+test('a template that is /dev/zero, a FIFO or over 1 MiB: counted, the last Corefile stays', async () => {
+  const { base, out, sync } = setup()
+  sync.start()
+  sync.stop()
+  const good = readFileSync(out, 'utf8')
+  const growth = await rssGrowth(() => {
+    for (const h of hostileFiles(root, 1 << 20)) {
+      rmSync(base)
+      if (h.path === '/dev/zero') symlinkSync(h.path, base)
+      else renameSync(h.path, base)
+      const count = errors.configmap.value
+      lines.length = 0
+      assert.equal(sync.update(), false, h.what)
+      assert.equal(errors.configmap.value, count + 1, h.what)
+      assert.match(lines.join('\n'), h.error)
+      assert.equal(readFileSync(out, 'utf8'), good, h.what)
+    }
+  })
+  assert.ok(growth < MAX_REFUSAL_GROWTH, `memory grew by ${growth} bytes`)
 })

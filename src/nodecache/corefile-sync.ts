@@ -3,8 +3,9 @@
 // ConfigMap directory changes. Applying it is the *reload* plugin's job, or SIGUSR1 to ourselves
 // with -reloadwithsignal.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { readBounded } from '../corefile/read.ts'
 import { logger } from '../plugin/log.ts'
 import type { Cell } from '../plugin/metrics.ts'
 import { DirSync } from './dir-sync.ts'
@@ -88,7 +89,8 @@ export class CorefileSync {
     const { baseCorefile, corefile } = this.#p
     let base: string
     try {
-      base = readFileSync(baseCorefile, 'utf8')
+      // a regular file of at most 1 MiB (a ConfigMap's limit, and any Corefile's), never waited on
+      base = readBounded(baseCorefile)
     } catch (err) {
       log.error(`Failed to read node-cache coreFile ${baseCorefile} - ${(err as Error).message}`)
       this.#configmapErrors.value++
@@ -124,7 +126,7 @@ export class CorefileSync {
 
 function current(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8')
+    return readBounded(path)
   } catch {
     return undefined
   }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, test } from 'node:test'
-import { DirSync, readConfigDir } from './dir-sync.ts'
+import { hostileFiles, MAX_REFUSAL_GROWTH, rssGrowth } from '../../test/helpers/hostile-files.ts'
+import { DirSync, MAX_CONFIG_DIR_BYTES, readConfigDir } from './dir-sync.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'tsdns-dirsync-'))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -94,4 +95,38 @@ test('started, it calls back within a period of a change, and stops', async () =
   writeFileSync(join(d, 'f'), 'two')
   await sleep(80)
   assert.deepEqual(seen, ['one'])
+})
+
+test('/dev/zero, a FIFO, files over 1 MiB together: one error, the last contents stay', async () => {
+  const growth = await rssGrowth(() => {
+    for (const h of hostileFiles(root, MAX_CONFIG_DIR_BYTES)) {
+      const d = freshDir()
+      writeFileSync(join(d, 'a'), '1')
+      const errors: string[] = []
+      const seen: ReadonlyMap<string, string>[] = []
+      const s = new DirSync(d, 1000, () => {}, (e) => errors.push(e.message))
+      assert.deepEqual(s.poll(), new Map([['a', '1']]))
+      if (h.path === '/dev/zero') symlinkSync(h.path, join(d, 'b'))
+      else renameSync(h.path, join(d, 'b'))
+      for (let i = 0; i < 3; i++) {
+        const data = s.poll()
+        if (data !== undefined) seen.push(data)
+      }
+      assert.deepEqual(seen, [], `${h.what}: nothing new is reported`)
+      assert.equal(errors.length, 1, `${h.what}: said once: ${errors.join('; ')}`)
+      assert.match(errors[0]!, h.what === 'an oversized file' ? /exceed 1 MiB/ : h.error)
+      rmSync(join(d, 'b'))
+      assert.equal(s.poll(), undefined, 'back as it was: no change to report')
+    }
+  })
+  assert.ok(growth < MAX_REFUSAL_GROWTH, `memory grew by ${growth} bytes`)
+})
+
+test('the 1 MiB is for all the files together', () => {
+  const d = freshDir()
+  writeFileSync(join(d, 'a'), 'x'.repeat(MAX_CONFIG_DIR_BYTES / 2))
+  writeFileSync(join(d, 'b'), 'x'.repeat(MAX_CONFIG_DIR_BYTES / 2 - 2))
+  assert.equal(readConfigDir(d).data.size, 2, 'exactly 1 MiB, names included')
+  writeFileSync(join(d, 'c'), '')
+  assert.throws(() => readConfigDir(d), /c: the files of .* exceed 1 MiB, a ConfigMap's limit/)
 })
