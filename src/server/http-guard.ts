@@ -85,6 +85,8 @@ export function guardedServer(handler: Handler): http.Server {
       shedRequests.value++
       res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
       res.end('request bodies are not accepted\n', () => req.socket.destroy())
+      // FIN right behind the reply: the unread rest of the body must not keep it waiting
+      req.socket.end()
       return
     }
     handler(req, res)

@@ -8,7 +8,7 @@ import net from 'node:net'
 import { freePort, sleep, startTsdns } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
-import { metric } from '../lib/proc.ts'
+import { connectionsFrom, metric } from '../lib/proc.ts'
 import { Outcome } from '../lib/outcome.ts'
 import { HTTP_LIMITS } from '../../../src/server/http-guard.ts'
 
@@ -76,10 +76,11 @@ async function attackWith(s: Site, out: Outcome, durationMs: number,
     { durationMs })
 }
 
-/** How many of `sockets` are still open after a grace of `ms` (the last ones may be in flight). */
-async function openAfter(sockets: readonly net.Socket[], ms: number): Promise<number> {
-  for (let t = 0; t < ms && sockets.some((c) => !c.destroyed); t += 100) await sleep(100)
-  return sockets.filter((c) => !c.destroyed).length
+/** Connections tsdns still holds with the attacker after a grace of `ms` (the last may be in
+ *  flight): counted on the server's side. */
+async function heldAfter(s: Site, ms: number): Promise<number> {
+  for (let t = 0; t < ms && connectionsFrom(s.tsdns.pid, ATTACKER) > 0; t += 100) await sleep(100)
+  return connectionsFrom(s.tsdns.pid, ATTACKER)
 }
 
 export interface HalfSentParams {
@@ -108,7 +109,7 @@ export function halfSentBodies(p: HalfSentParams): Promise<Outcome> {
       }
       while (!signal.aborted) await sleep(50)
     })
-    const stillOpen = await openAfter(held, 3000)
+    const stillOpen = await heldAfter(s, 3000)
     out.set({ opened, stillOpen })
     out.expect(stillOpen === 0, `${stillOpen} connections still held with their bodies unsent`)
     for (const c of held) c.destroy()
@@ -136,7 +137,7 @@ export function pipelinedScrapes(p: PipelineParams): Promise<Outcome> {
       }
       while (!signal.aborted) await sleep(50)
     })
-    const stillOpen = await openAfter(held, 3000)
+    const stillOpen = await heldAfter(s, 3000)
     out.set({ stillOpen })
     out.expect(stillOpen === 0, `${stillOpen} pipelining connections still open`)
     for (const c of held) c.destroy()
@@ -160,7 +161,7 @@ export function connectionFlood(p: ConnFloodParams): Promise<Outcome> {
       }
       while (!signal.aborted) await sleep(50)
     })
-    const stillOpen = held.filter((c) => !c.destroyed).length
+    const stillOpen = connectionsFrom(s.tsdns.pid, ATTACKER)
     out.set({ opened: held.length, stillOpen })
     // one source holds at most its share of each of the three listeners
     out.expect(stillOpen <= 3 * HTTP_LIMITS.connsPerSource, `${stillOpen} connections held`)
