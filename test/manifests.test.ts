@@ -23,6 +23,7 @@ import type { IProbe } from 'kubernetes-models/v1/Probe'
 import type { Directive } from '../src/corefile/ast.ts'
 import { loadCorefile } from '../src/corefile/load.ts'
 import { renderCorefile } from '../src/nodecache/pillar.ts'
+import { IMAGE_HEAP_FLAGS } from './helpers/tsdns.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const manifests = join(root, 'manifests')
@@ -530,7 +531,7 @@ test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non
   const entrypoint = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args
   // no signal opens an inspector (src/cli/signals.ts); the heap flags of bench/README.md "Memory",
   // on the command line (NODE_OPTIONS refuses one)
-  const lean = ['--max-semi-space-size=2', '--heap-growing-percent=10']
+  const lean = IMAGE_HEAP_FLAGS
   assert.deepEqual(JSON.parse(entrypoint ?? 'null'),
     ['node', '--disable-sigusr1', ...lean, '/app/dist/src/cli/main.js'])
   assert.match(runs(runtime), /install .*\biproute2\b.*\biptables\b/, 'ip and iptables for node setup')

@@ -13,6 +13,12 @@ import { makeTempDir, removeTempDir } from './tmp.ts'
 /** src/cli/main.ts, resolved from this file so tests work from any cwd. */
 export const TSDNS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
+/**
+ * The V8 heap flags of the image's ENTRYPOINT (manifests/Dockerfile; test/manifests.test.ts
+ * checks they match): scenarios that bound memory measure tsdns as it is deployed.
+ */
+export const IMAGE_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=10']
+
 export interface TsdnsOptions {
   /** Corefile text; written to <dir>/Corefile. */
   readonly corefile: string

@@ -4,13 +4,14 @@
 import { test } from 'node:test'
 import { idleTcp, maxConcurrent, trickleTcp, uniqueNames } from './scenarios/floods.ts'
 import { assertOutcome } from './lib/check.ts'
+import { IMAGE_HEAP_FLAGS } from '../helpers/index.ts'
 
 // With the heap flags the image runs tsdns with (manifests/Dockerfile): without them V8 lets RSS
 // climb for the first ~30 s of a flood before it levels off (npm run soak measures that, 60 s),
 // longer than a short run can wait.
 test('unique names at full speed: the cache stays at capacity, memory levels off', async (t) => {
   assertOutcome(t, await uniqueNames({ durationMs: 5000, capacity: 2000, plateauSlackMiB: 40,
-    nodeArgs: ['--max-semi-space-size=2', '--heap-growing-percent=10'] }))
+    nodeArgs: IMAGE_HEAP_FLAGS }))
 })
 
 test('max_concurrent: a flood over a slow upstream is REFUSED at once, nothing queues',

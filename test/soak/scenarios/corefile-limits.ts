@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
+import { IMAGE_HEAP_FLAGS, freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
   TSDNS_MAIN } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
@@ -170,7 +170,6 @@ export interface ReloadParams {
  * generation a failed load grew (the snippet case builds 100,000 tokens): RSS levels off ~65 MiB
  * up instead of ~35.
  */
-const IMAGE_NODE_ARGS = ['--disable-sigusr1', '--max-semi-space-size=2', '--heap-growing-percent=10']
 
 /** SIGUSR1 with each hostile Corefile in place: each reload fails, the old one serves. */
 export async function hostileReloads(p: ReloadParams): Promise<Outcome> {
@@ -179,7 +178,7 @@ export async function hostileReloads(p: ReloadParams): Promise<Outcome> {
   const good = server(port, '')
   let tsdns: Tsdns | undefined
   try {
-    tsdns = await startTsdns({ corefile: good, nodeArgs: IMAGE_NODE_ARGS })
+    tsdns = await startTsdns({ corefile: good, nodeArgs: IMAGE_HEAP_FLAGS })
     const t = tsdns
     for (const c of CASES) c.setup?.(t.dir)
     let failed = 0

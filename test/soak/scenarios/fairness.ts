@@ -4,7 +4,7 @@
 // against `template ANY ANY`: the template's label sets stay bounded.
 
 import dgram from 'node:dgram'
-import { answer, buildQuery, drop, fakeUpstream, freePort, sleep, startTsdns }
+import { IMAGE_HEAP_FLAGS, answer, buildQuery, drop, fakeUpstream, freePort, sleep, startTsdns }
   from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
@@ -86,6 +86,7 @@ export async function oneSourceFloods(p: StarveParams): Promise<Outcome> {
     const port = await freePort('both')
     const mport = await freePort('tcp')
     tsdns = await startTsdns({
+      nodeArgs: IMAGE_HEAP_FLAGS,
       corefile: `
 .:${port} {
   prometheus 127.0.0.1:${mport}
@@ -142,6 +143,7 @@ export async function templateLabelFlood(p: LabelParams): Promise<Outcome> {
     const mport = await freePort('tcp')
     // forward in the block: other classes than IN are served (as in CoreDNS), not REFUSED
     tsdns = await startTsdns({
+      nodeArgs: IMAGE_HEAP_FLAGS,
       corefile: `
 .:${port} {
   prometheus 127.0.0.1:${mport}

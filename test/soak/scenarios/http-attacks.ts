@@ -5,7 +5,7 @@
 // added 490 MiB, and connections were not limited at all.
 
 import net from 'node:net'
-import { freePort, sleep, startTsdns } from '../../helpers/index.ts'
+import { IMAGE_HEAP_FLAGS, freePort, sleep, startTsdns } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { connectionsFrom, metric } from '../lib/proc.ts'
@@ -28,6 +28,7 @@ async function withSite(name: string, run: (s: Site, out: Outcome) => Promise<vo
   const [port, m, h, r] = [await freePort('both'), await freePort('tcp'), await freePort('tcp'),
     await freePort('tcp')]
   const tsdns = await startTsdns({
+    nodeArgs: IMAGE_HEAP_FLAGS,
     corefile: `.:${port} {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:${m}\n  health 127.0.0.1:${h}\n` +
       `  ready 127.0.0.1:${r}\n  whoami\n}\n`,
   })

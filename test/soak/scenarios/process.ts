@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildQuery, freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
+import { IMAGE_HEAP_FLAGS, buildQuery, freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
   TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
@@ -123,7 +123,7 @@ async function loggingServer(): Promise<{ tsdns: Tsdns; port: number; metrics: s
   const port = await freePort('both')
   const mport = await freePort('tcp')
   const tsdns = await startTsdns({
-    nodeArgs: NODE_FLAGS,
+    nodeArgs: IMAGE_HEAP_FLAGS,
     corefile: `.:${port} {\n  bind 127.0.0.1\n  log\n  prometheus 127.0.0.1:${mport}\n  whoami\n}\n`,
   })
   return { tsdns, port, metrics: `127.0.0.1:${mport}` }

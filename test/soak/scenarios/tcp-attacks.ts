@@ -7,7 +7,7 @@
 // their read deadline.
 
 import net from 'node:net'
-import { buildQuery, freePort, sleep, startTsdns } from '../../helpers/index.ts'
+import { IMAGE_HEAP_FLAGS, buildQuery, freePort, sleep, startTsdns } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { metric } from '../lib/proc.ts'
@@ -61,7 +61,7 @@ export async function pipelineNoRead(p: PipelineParams): Promise<Outcome> {
   try {
     const port = await freePort('both')
     const mport = await freePort('tcp')
-    tsdns = await startTsdns(corefile(port, mport, p.records))
+    tsdns = await startTsdns({ corefile: corefile(port, mport, p.records), nodeArgs: IMAGE_HEAP_FLAGS })
     // 64 queries per write: enough to fill any buffer quickly, few enough to stay cheap here
     const batch = Buffer.concat(Array.from({ length: 64 }, () => framed(buildQuery('big.tcp.test'))))
     let sent = 0
@@ -130,7 +130,7 @@ export async function slotHog(p: SlotParams): Promise<Outcome> {
   try {
     const port = await freePort('both')
     const mport = await freePort('tcp')
-    tsdns = await startTsdns(corefile(port, mport, 1))
+    tsdns = await startTsdns({ corefile: corefile(port, mport, 1), nodeArgs: IMAGE_HEAP_FLAGS })
     const query = framed(buildQuery('hog.tcp.test'))
     let opened = 0
     let evicted = 0
@@ -197,7 +197,7 @@ export async function emptyFrames(p: EmptyFrameParams): Promise<Outcome> {
   try {
     const port = await freePort('both')
     const mport = await freePort('tcp')
-    tsdns = await startTsdns(corefile(port, mport, 1, `timeouts {\n    read ${readS}s\n    idle ${idleS}s\n  }`))
+    tsdns = await startTsdns({ corefile: corefile(port, mport, 1, `timeouts {\n    read ${readS}s\n    idle ${idleS}s\n  }`), nodeArgs: IMAGE_HEAP_FLAGS })
     const t0 = performance.now()
     const closedAt: number[] = []
     await Promise.all(Array.from({ length: p.connections }, (_, i) => new Promise<void>((resolve) => {

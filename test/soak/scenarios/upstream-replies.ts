@@ -5,7 +5,7 @@
 // answer, with no OPT for a client that sent none, fresh or replayed from the cache. Then a
 // flood of such names runs beside the bystander, whose names the same upstream answers well.
 
-import { buildQuery, decode, fakeUpstream, freePort, startTsdns, tcpQuery, udpQuery }
+import { IMAGE_HEAP_FLAGS, buildQuery, decode, fakeUpstream, freePort, startTsdns, tcpQuery, udpQuery }
   from '../../helpers/index.ts'
 import type { FakeUpstream, Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
@@ -76,7 +76,7 @@ export async function upstreamReplies(p: RepliesParams): Promise<Outcome> {
   try {
     const port = await freePort('both')
     const mport = await freePort('tcp')
-    tsdns = await startTsdns(corefile(port, mport, up))
+    tsdns = await startTsdns({ corefile: corefile(port, mport, up), nodeArgs: IMAGE_HEAP_FLAGS })
     const udp = async (name: string, edns = false): Promise<Seen | string | undefined> =>
       seen(await udpQuery('127.0.0.1', port, buildQuery(name, 'A', { edns }), { timeoutMs: 3000 }))
     const tcp = async (name: string): Promise<Seen | string | undefined> =>
