@@ -2,7 +2,8 @@
 // restart.
 
 import { test } from 'node:test'
-import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
+import { crashRestart, reloadBindFails, reloadUnderLoad, sigtermAlone, sigtermPair }
+  from './scenarios/lifecycle.ts'
 import { assertOutcome } from './lib/check.ts'
 
 test('ten reloads under load: no query lost', async (t) => {
@@ -28,4 +29,8 @@ test('SIGTERM one of a reusePort pair: forwarded queries in flight at the close 
 
 test('crash and restart: same files and ports, a clean start', async (t) => {
   assertOutcome(t, await crashRestart(500))
+})
+
+test('a reload whose metrics port is taken changes nothing, and is counted once', async (t) => {
+  assertOutcome(t, await reloadBindFails({ signals: 3, everyMs: 300 }))
 })

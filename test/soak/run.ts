@@ -12,7 +12,8 @@ import { idleTcp, maxConcurrent, trickleTcp, uniqueNames } from './scenarios/flo
 import { spoofing } from './scenarios/spoofing.ts'
 import { emptyFrames, pipelineNoRead, slotHog } from './scenarios/tcp-attacks.ts'
 import { oneSourceFloods, templateLabelFlood } from './scenarios/fairness.ts'
-import { crashRestart, reloadUnderLoad, sigtermAlone, sigtermPair } from './scenarios/lifecycle.ts'
+import { crashRestart, reloadBindFails, reloadUnderLoad, sigtermAlone, sigtermPair }
+  from './scenarios/lifecycle.ts'
 import { sigusr1Storm, stalledReader, stdoutClosed } from './scenarios/process.ts'
 import { upstreamReplies } from './scenarios/upstream-replies.ts'
 import { hostileChecks, hostileReloads } from './scenarios/corefile-limits.ts'
@@ -81,6 +82,7 @@ const groups: Record<string, () => Promise<Outcome>[] | Promise<Outcome[]>> = {
     await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 0, cachedOnly: true }),
     await sigtermPair({ rate: 3000, lameduckMs: 2000, upstreamDelayMs: 200, cachedOnly: false }),
     await crashRestart(2000),
+    await reloadBindFails({ signals: 20, everyMs: 250 }),
   ],
   'corefile-limits': async () => [
     await hostileChecks({ exitMs: 20_000, rssSlackMiB: 64 }),

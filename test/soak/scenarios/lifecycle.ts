@@ -1,12 +1,15 @@
 // Lifecycle under load: ten reloads (SIGUSR1, each with a changed Corefile) without an
 // unanswered query; SIGTERM with lameduck, alone (every query sent during the lameduck is
 // answered) and as one of a reusePort pair (the other takes over, nothing is lost); and a crash
-// (SIGKILL) followed by a restart on the same files and ports, which must start clean.
+// (SIGKILL) followed by a restart on the same files and ports, which must start clean; and a
+// reload whose new listener cannot be bound, which must change nothing.
 
 import { readFileSync, writeFileSync } from 'node:fs'
-import { answer, buildQuery, fakeUpstream, freePort, rcodeName, sleep, slow, spawnChild,
+import net from 'node:net'
+import { answer, IMAGE_HEAP_FLAGS, buildQuery, fakeUpstream, freePort, rcodeName, sleep, slow, spawnChild,
   startTsdns, startUnbound, tcpQuery, TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
 import type { Tsdns, Unbound } from '../../helpers/index.ts'
+import { underAttack } from '../lib/attack.ts'
 import { runLoad, summarize } from '../lib/load.ts'
 import { metric } from '../lib/proc.ts'
 import { Outcome } from '../lib/outcome.ts'
@@ -245,4 +248,71 @@ function readPid(path: string): string {
   } catch {
     return ''
   }
+}
+
+export interface BindFailParams {
+  /** SIGUSR1 reloads with the taken port, one after another. */
+  readonly signals: number
+  /** Time between them (ms). */
+  readonly everyMs: number
+}
+
+/**
+ * A reload whose new metrics port is taken (issue 14 item 10): nothing of it applies. The old
+ * configuration keeps all its listeners (DNS, metrics, health) and answers, the taken port stays
+ * another process's, the reload plugin counts the failure once and SIGUSR1 logs each one. Before:
+ * the old metrics port closed, nothing was bound, and no failure was counted.
+ */
+export async function reloadBindFails(p: BindFailParams): Promise<Outcome> {
+  const out = new Outcome('lifecycle-reload-bind-fails')
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const taken = (blocker.address() as net.AddressInfo).port
+  let tsdns: Tsdns | undefined
+  try {
+    const [port, mport, hport] = [await freePort('both'), await freePort('tcp'),
+      await freePort('tcp')]
+    const conf = (metrics: number, zone: string): string => `.:${port} {
+  prometheus 127.0.0.1:${metrics}
+  health 127.0.0.1:${hport}
+  reload 2s 1s
+  template IN A ${zone} {
+    answer "{{ .Name }} 60 IN A 192.0.2.1"
+  }
+}
+`
+    tsdns = await startTsdns({ corefile: conf(mport, 'bystander.test'), nodeArgs: IMAGE_HEAP_FLAGS })
+    const t = tsdns
+    let scrapesFailed = 0
+    await underAttack(out, { tsdns: t, host: '127.0.0.1', port, name: 'bystander.test.' },
+      async (signal) => {
+        // the same zone, so the bystander's name is answered whichever configuration serves
+        writeFileSync(t.confPath, conf(taken, 'bystander.test'))
+        for (let i = 0; i < p.signals && !signal.aborted; i++) {
+          t.proc.kill('SIGUSR1')
+          await sleep(p.everyMs)
+          const ok = await fetch(`http://127.0.0.1:${mport}/metrics`,
+            { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)
+          if (!ok) scrapesFailed++
+        }
+        // the reload plugin's own check (every 2 s +- 0.5 s) counts it
+        for (let i = 0; i < 40 && !signal.aborted; i++) {
+          if (await metric(`127.0.0.1:${mport}`, 'coredns_reload_failed_total') >= 1) break
+          await sleep(100)
+        }
+      }, { durationMs: 15_000 })
+    const failed = await metric(`127.0.0.1:${mport}`, 'coredns_reload_failed_total')
+    const restarts = t.stdout().filter((l) => l.includes('[ERROR] Restart failed: cannot listen')).length
+    const health = await fetch(`http://127.0.0.1:${hport}/health`).then((r) => r.status, () => 0)
+    out.set({ signals: p.signals, restartsFailed: restarts, reloadFailedTotal: failed,
+      scrapesFailed, healthStatus: health })
+    out.expect(restarts === p.signals, `${restarts} of ${p.signals} SIGUSR1 reloads logged as failed`)
+    out.expect(failed === 1, `coredns_reload_failed_total ${failed}, want 1 (the plugin counts a file once)`)
+    out.expect(scrapesFailed === 0, `the old metrics port failed ${scrapesFailed} scrapes`)
+    out.expect(health === 200, `the old health port answered ${health}`)
+  } finally {
+    await tsdns?.stop()
+    blocker.close()
+  }
+  return out
 }
