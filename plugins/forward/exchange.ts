@@ -160,7 +160,8 @@ export class Leg implements Waiter {
   }
 
   onError(err: Error, stale: boolean): void {
-    if (stale && !this.#retried) {
+    // a stale pooled connection gets one retry, unless the query is over (answered, preempted)
+    if (stale && !this.#retried && !this.ex.done) {
       this.#retried = true
       this.send(true)
       return

@@ -76,10 +76,10 @@ export class FairShare {
 
   /**
    * A slot for a query from source `key`: free, or taken from the busiest source (whose oldest
-   * query gets `err`); undefined when refused. Attach the query to the source at once.
+   * query gets `err`); undefined when refused. A new source joins the table only in attach().
    */
   take(key: string, err: Error): Source | undefined {
-    let s = this.#sources.get(key)
+    const s = this.#sources.get(key)
     if (this.#inflight >= this.limit) {
       if ((s?.count ?? 0) + 1 >= this.#max || !this.#mayPreempt()) return undefined
       const victim = this.#byCount[this.#max]!.head!
@@ -87,12 +87,12 @@ export class FairShare {
       victim.preempt(err)
       this.#shed.value++
     }
-    if (s === undefined) this.#sources.set(key, (s = new Source(key)))
-    return s
+    return s ?? new Source(key)
   }
 
   /** Counts `t` as in flight for `s` (from take()). */
   attach(t: Ticket, s: Source): void {
+    if (s.count === 0) this.#sources.set(s.key, s)
     t.source = s
     t.prev = s.tail
     t.next = undefined

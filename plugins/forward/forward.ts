@@ -32,6 +32,8 @@ export class Forward {
   readonly rejects: Cell = maxConcurrentRejects.child({})
   /** Thrown for every rejected query, so overload costs no allocation. */
   readonly #limitError: PluginError
+  /** Given to a query preempted by the fair share (fair.ts): REFUSED too, but not an overflow. */
+  readonly #preemptError: PluginError
 
   constructor(cfg: ForwardConfig) {
     this.cfg = cfg
@@ -43,6 +45,8 @@ export class Forward {
     Error.stackTraceLimit = 0
     const message = `concurrent queries exceeded maximum ${limit}`
     this.#limitError = new PluginError('forward', message, Rcode.Refused)
+    const preempted = `query preempted: another client needed its share of the maximum ${limit}`
+    this.#preemptError = new PluginError('forward', preempted, Rcode.Refused)
     Error.stackTraceLimit = traces
   }
 
@@ -57,7 +61,7 @@ export class Forward {
 
   /** max_concurrent: a slot for a query from client `address` (fair.ts), or REFUSED. */
   admit(address: string): Source {
-    const s = this.fair.take(address, this.#limitError)
+    const s = this.fair.take(address, this.#preemptError)
     if (s !== undefined) return s
     this.rejects.value++
     throw this.#limitError
