@@ -25,8 +25,9 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTT
 export function readBounded(file: string, max = MAX_FILE_BYTES): string {
   const fd = openSync(file, OPEN_FLAGS)
   try {
-    checkFile(fstatSync(fd), max)
-    return readAll(fd, max)
+    const stats = fstatSync(fd)
+    checkFile(stats, max)
+    return readAll(fd, max, stats.size)
   } finally {
     closeSync(fd)
   }
@@ -36,10 +37,12 @@ export function readBounded(file: string, max = MAX_FILE_BYTES): string {
 export async function readBoundedAsync(file: string, max: number): Promise<string> {
   const handle = await open(file, OPEN_FLAGS)
   try {
-    checkFile(await handle.stat(), max)
-    const buf = Buffer.allocUnsafe(max + 1)
+    const stats = await handle.stat()
+    checkFile(stats, max)
+    let buf: Buffer = Buffer.allocUnsafe(Math.min(stats.size, max) + 1)
     let length = 0
-    for (let n = -1; n !== 0 && length < buf.length; length += n) {
+    for (let n = -1; n !== 0; length += n) {
+      if (length === buf.length && (buf = grown(buf, length, max)).length === length) break
       n = (await handle.read(buf, length, buf.length - length, null)).bytesRead
     }
     return text(buf, length, max)
@@ -50,7 +53,7 @@ export async function readBoundedAsync(file: string, max: number): Promise<strin
 
 /** Standard input, to its end, of at most MAX_FILE_BYTES. */
 export function readStdinBounded(): string {
-  return readAll(0, MAX_FILE_BYTES)
+  return readAll(0, MAX_FILE_BYTES, 64 * 1024)
 }
 
 function checkFile(stats: Stats, max: number): void {
@@ -61,13 +64,26 @@ function checkFile(stats: Stats, max: number): void {
   if (stats.size > max) throw tooLarge(max)
 }
 
-function readAll(fd: number, max: number): string {
-  const buf = Buffer.allocUnsafe(max + 1)
+/**
+ * Reads to the end, at most max + 1 bytes; the buffer starts at `expected` + 1 (fstat's size:
+ * a hosts file re-read every few seconds must not cost its 16 MiB limit each time).
+ */
+function readAll(fd: number, max: number, expected: number): string {
+  let buf: Buffer = Buffer.allocUnsafe(Math.min(expected, max) + 1)
   let length = 0
-  for (let n = -1; n !== 0 && length < buf.length; length += n) {
+  for (let n = -1; n !== 0; length += n) {
+    if (length === buf.length && (buf = grown(buf, length, max)).length === length) break
     n = readSync(fd, buf, length, buf.length - length, null)
   }
   return text(buf, length, max)
+}
+
+/** `buf` (full, `length` bytes) in one twice as large, up to max + 1: the same one at that size. */
+function grown(buf: Buffer, length: number, max: number): Buffer {
+  if (length > max) return buf
+  const more = Buffer.allocUnsafe(Math.min(2 * length, max + 1))
+  buf.copy(more, 0, 0, length)
+  return more
 }
 
 function text(buf: Buffer, length: number, max: number): string {
