@@ -20,6 +20,7 @@ import {
   MAX_FILE_IMPORTS,
   MAX_FILES,
   MAX_IMPORT_DEPTH,
+  MAX_NESTING,
   MAX_SNIPPET_EXPANSIONS,
   MAX_TOKENS,
   MAX_TOTAL_BYTES,
@@ -34,6 +35,7 @@ import {
   misplacedBrace,
   parseCorefile,
   strayClose,
+  type Block,
   type Key,
   type Line,
   type TopLevel,
@@ -124,6 +126,8 @@ class Expander {
   /** The import lines being expanded, outermost first: where a bound crossed inside is shown. */
   private readonly imports: SourceToken[] = []
   private snippetExpansions = 0
+  /** Directive blocks open around the lines being expanded, across imports and snippets. */
+  private depth = 0
   private fileImports = 0
   private bytesRead = 0
   private tokensRead = 0
@@ -224,10 +228,25 @@ class Expander {
       } else {
         const directive = { name: this.token(name), args: args.map((a) => this.token(a)) }
         const { block } = line
-        out.push(block ? { ...directive, block: this.directives(block.lines, true) } : directive)
+        out.push(block ? { ...directive, block: this.nested(block) } : directive)
       }
     }
     return out
+  }
+
+  /**
+   * A directive's block, a level deeper. The parser bounds nesting per file; an import inside a
+   * block starts its own count there, so the total is bounded here (the walk recurses a level).
+   */
+  private nested(block: Block): Directive[] {
+    if (++this.depth > MAX_NESTING) {
+      this.limit(block.open, `blocks nest more than ${MAX_NESTING} deep across imports and snippets`)
+    }
+    try {
+      return this.directives(block.lines, true)
+    } finally {
+      this.depth--
+    }
   }
 
   /** Resolve an import line and hand each imported body to `expand`, watching for cycles. */

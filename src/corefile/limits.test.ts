@@ -115,6 +115,24 @@ describe('tokens and nesting', () => {
     assert.equal(detail, `unexpected '{', blocks nest at most ${MAX_NESTING} deep`)
   })
 
+  // Review finding: each snippet starts its own count at 0 in the parser, so 50 snippets of 99
+  // levels, each importing the next at its innermost level, overflowed the stack, unlocated.
+  test(`braces nested more than ${MAX_NESTING} deep across snippets`, () => {
+    const n = 50
+    const inner = MAX_NESTING - 1
+    let text = ''
+    for (let i = 0; i < n; i++) {
+      const body = i < n - 1 ? `import s${i + 1}` : 'whoami'
+      text += `(s${i}) {\n${'a {\n'.repeat(inner)}${body}\n${'}\n'.repeat(inner)}}\n`
+    }
+    text += '. {\n    import s0\n}\n'
+    const [line, col, detail] = only(() => load(tree(), text))
+    // the second snippet's second `a {` is the 101st level: 1 + 99 in s0, then 1 + 1 in s1
+    const s1 = 1 + inner + 1 + inner + 1 + 1
+    assert.deepEqual([line, col], [s1 + 2, 3])
+    assert.equal(detail, `blocks nest more than ${MAX_NESTING} deep across imports and snippets`)
+  })
+
   test('a quoted token of almost 1 MiB lexes (no regex backtracking) and its error is clipped', () => {
     const long = 'a\\"'.repeat(300_000)
     const text = `. {\n    import "${long}"\n}\n`
