@@ -43,8 +43,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
     for (const line of inst.describe()) process.stdout.write(line + '\n')
     process.stdout.write(banner() + '\n')
   }
-  await opts.onServing?.()
-
+  // node-cache's rules go in while the signals are already handled: one arriving meanwhile waits
+  // for them, so the teardown after it sees every rule (Node's default would kill the process and
+  // leave them behind; caddy traps signals first thing for the same reason)
+  let setup: Promise<unknown> = Promise.resolve()
   const stopped = new Promise<number>((resolve) => {
     let stopping = false
     /** The exit work: the pid file goes, then serve returns (node-cache's teardown follows). */
@@ -59,11 +61,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
         if (stopping && graceful) return
         stopping = true
         logLine('INFO', line)
+        const settled = setup.catch(() => {})
         if (graceful) void (async () => {
+          await settled
           await opts.onStopping?.()
           await runner.stop()
         })().then(exit)
-        else exit()
+        else void settled.then(exit)
       })
     on('SIGTERM', 'SIGTERM: Shutting down servers then terminating', true)
     on('SIGINT', 'SIGINT: Shutting down', true)
@@ -76,6 +80,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
     })
     process.on('SIGHUP', () => {}) // ignored, as caddy does
   })
+  setup = opts.onServing?.() ?? setup
+  await setup
   const problem = reloadSignalProblem()
   if (problem !== undefined) logLine('WARNING', problem)
   // Once the signals are handled: whoever waits for the pid file may send SIGTERM at once.

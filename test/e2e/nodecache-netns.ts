@@ -102,6 +102,10 @@ export interface StartOptions {
   readonly localIP?: string
   /** The process is expected to exit (a failed start): wait for that instead of the pid file. */
   readonly expectExit?: boolean
+  /** Return as soon as it is spawned (to signal it while it sets the node up). */
+  readonly noWait?: boolean
+  /** Its environment (PATH with a slowed-down iptables, ...). */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 /** Bound on a start: several node processes may be starting at once on two busy cores. */
@@ -115,7 +119,7 @@ export async function startNodeCache(ns: Netns, args: readonly string[], o: Star
   writeFileSync(join(dir, 'Corefile.base'), o.base ?? BASE_COREFILE)
   const child = spawnChild('tsdns-nodecache', 'ip', ['netns', 'exec', ns.name, process.execPath,
     TSDNS_MAIN, '-localip', o.localIP ?? LOCAL_IP, '-basecorefile', join(dir, 'Corefile.base'),
-    '-conf', corefile, '-pidfile', pid, ...args], { cwd: dir })
+    '-conf', corefile, '-pidfile', pid, ...args], { cwd: dir, ...(o.env ? { env: o.env } : {}) })
   const nc: NodeCache = {
     child,
     dir,
@@ -126,6 +130,7 @@ export async function startNodeCache(ns: Netns, args: readonly string[], o: Star
       return s.code
     },
   }
+  if (o.noWait) return nc
   if (o.expectExit) await child.waitExit(START_MS)
   else {
     const end = Date.now() + START_MS

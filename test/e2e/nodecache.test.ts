@@ -8,11 +8,13 @@
 // started inside the namespace (see stream()).
 
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, test } from 'node:test'
-import { buildQuery, sleep, spawnChild, udpQuery } from '../helpers/index.ts'
-import { BASE_COREFILE, LOCAL_IP, Netns, START_MS, startNodeCache, until,
+import { buildQuery, makeTempDir, removeTempDir, sleep, spawnChild, udpQuery }
+  from '../helpers/index.ts'
+import { BASE_COREFILE, LOCAL_IP, Netns, run, START_MS, startNodeCache, until,
   workingInterfaceType } from './nodecache-netns.ts'
 
 const SKIP = '"NodeLocal DNS Cache: skip conntrack"'
@@ -102,6 +104,32 @@ else {
       const iface = out.findIndex((l) => l.includes('Removed interface - nodelocaldns'))
       assert.equal(out.filter((l) => l.includes('Removed nodelocaldns rule')).length, 12)
       assert.ok(lastRule >= 0 && iface > lastRule, 'rules removed before the interface')
+    })
+
+    // Review finding: the signal handlers came after the rules, so a SIGTERM while iptables was
+    // busy (each call may wait 5 s for the xtables lock) killed tsdns and left the rules and the
+    // interface behind: DNS to the local IPs dead on the node until the next start.
+    test('a SIGTERM while the rules go in: they all go in, then everything is torn down', async (t) => {
+      const ns = new Netns()
+      t.after(() => ns.del())
+      const type = workingInterfaceType(ns)
+      const shim = makeTempDir('tsdns-slow-iptables')
+      t.after(() => removeTempDir(shim))
+      const real = run('sh', ['-c', 'command -v iptables']).stdout.trim()
+      writeFileSync(join(shim, 'iptables'), `#!/bin/sh\nsleep 0.2\nexec ${real} "$@"\n`, { mode: 0o755 })
+      const nc = await startNodeCache(ns, ['-interfacetype', type], {
+        noWait: true, env: { ...process.env, PATH: `${shim}:${process.env.PATH ?? ''}` } })
+      t.after(() => nc.stop())
+      // the banner comes once DNS serves, before the node setup starts
+      await nc.child.waitForLine(/^tsdns-/, START_MS, 'stdout')
+      await until('the first rule in', () => ns.rules('raw').length + ns.rules('filter').length > 0, 10_000)
+      assert.ok(ns.rules('raw').length + ns.rules('filter').length < 12, 'still setting up')
+      nc.child.proc.kill('SIGTERM')
+      const status = await nc.child.waitExit(30_000)
+      assert.equal(status?.code, 0, nc.child.tail(20))
+      assert.deepEqual(ns.rules('filter'), [])
+      assert.deepEqual(ns.rules('raw'), [])
+      assert.equal(ns.addresses(), undefined)
     })
 
     test('two local IPs (link-local and kube-dns): the second IP\'s rules land above the first\'s', async (t) => {
