@@ -78,6 +78,8 @@ export function guardedServer(handler: Handler): http.Server {
     res.once('close', () => {
       c.busy = false
       c.lastDone = performance.now()
+      // a client gone takes its pipeline with it: nothing rendered for a closed socket
+      if (c.socket.destroyed) c.waiting.length = 0
       const next = c.waiting.shift()
       if (next !== undefined) serve(c, next[0], next[1])
     })

@@ -25,6 +25,7 @@ import type { MemoryHolder, TcpMemory } from './tcp-memory.ts'
 
 const SHED_INFLIGHT = shedCounter('tcp_inflight')
 const SHED_WRITE_QUEUE = shedCounter('tcp_write_queue')
+const SHED_MEMORY = shedCounter('tcp_memory')
 const SHED_EMPTY_FRAME = shedCounter('tcp_empty_frame')
 /**
  * Messages handed on per turn of the event loop, then the rest waits for the next turn: one
@@ -83,6 +84,8 @@ export class TcpConnection implements Slot, MemoryHolder {
   readonly #settled = (): void => this.#settle()
   readonly #expire = (): void => void this.sock.destroy()
   readonly #nextTurn = (): void => this.#wake()
+  /** A write the kernel took later than at once: its bytes leave the budget now, not at the next event. */
+  readonly #flushed = (): void => this.#account()
 
   constructor(sock: net.Socket, listener: Target, table: ConnectionTable<TcpConnection>,
     limits: TcpLimits, localPort: number) {
@@ -208,15 +211,27 @@ export class TcpConnection implements Slot, MemoryHolder {
   #write(wire: Uint8Array): void {
     const sock = this.sock
     if (sock.destroyed || !sock.writable) return
+    // Answers to queries already handed on (forwarded ones) keep coming after reading stopped. A
+    // client that takes none of them is closed rather than queued for: past its write-queue bound
+    // by more than one message, or over its share of a spent memory budget.
+    const queued = sock.writableLength
+    if (queued > this.#limits.writeQueue) return this.#drop(SHED_WRITE_QUEUE)
+    if (queued > 0 && this.#limits.memory.over(this.#held)) return this.#drop(SHED_MEMORY)
     const framed = Buffer.allocUnsafe(wire.length + 2)
     framed.writeUInt16BE(wire.length, 0)
     framed.set(wire, 2)
     // A reply the kernel does not take within writeMs means a client that stopped reading.
-    if (!sock.write(framed) && this.#stalled === undefined) {
+    if (!sock.write(framed, this.#flushed) && this.#stalled === undefined) {
       this.#stalled = setTimeout(this.#expire, this.#opts.writeMs)
     }
     this.#deadline.refresh() // the next message may take idleMs from this answer
     this.#account()
+  }
+
+  /** Closes a connection that takes no answers at a bound, counted in `shed`. */
+  #drop(shed: Cell): void {
+    shed.value++
+    this.sock.destroy()
   }
 
   #settle(): void {

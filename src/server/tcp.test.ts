@@ -236,3 +236,40 @@ test('over the memory budget the largest holders stop reading; a small client is
   }
   assert.ok(await until(() => memory.total === 0), `${memory.total} bytes still counted`)
 })
+
+// Review finding: the bounds were checked only before a query was handed on, so answers that
+// came later (forwarded ones) were all queued: 512 clients pipelining queries for ~32 KB
+// answers and reading nothing made 791 MiB against a 32 MiB budget.
+test('answers that come after reading stopped: a client that takes none is closed, memory bounded', async () => {
+  const reply = bigReply(2000) // ~32 KB
+  const later: Handler = {
+    name: 'test',
+    serveDNS: (_ctx, w) => new Promise((resolve) => setImmediate(() => {
+      w.write(Buffer.from(reply), 'test')
+      resolve(0)
+    })),
+  }
+  const memory = new TcpMemory(32 * 1024 * 1024)
+  const l = await listen(later, { memory })
+  const shed = shedCounter('tcp_write_queue')
+  const shedBefore = shed.value
+  const c = await client(l.port)
+  let most = 0
+  const watch = setInterval(() => void (most = Math.max(most, memory.total)), 2)
+  try {
+    c.sock.pause() // reads nothing
+    c.sock.write(framed(2000)) // 64 MB of answers, far beyond the kernel's buffers
+    // counted on the server's side: a client that reads nothing does not even see the FIN
+    assert.ok(await until(() => l.connections === 0), 'a client that takes no answer stays connected')
+    assert.ok(shed.value > shedBefore, 'not counted in tcp_write_queue')
+    // the write-queue bound and one more message written, and one read of queries (before:
+    // every answer in flight, 1.6 MB here, and as much again for each such connection)
+    const bound = TCP_LIMITS.writeQueue + 65_537 + 65_536
+    assert.ok(most <= bound, `${most} bytes held for it (bound ${bound})`)
+    assert.ok(await until(() => memory.total === 0), `${memory.total} bytes still counted`)
+  } finally {
+    clearInterval(watch)
+    c.sock.destroy()
+    await l.close()
+  }
+})
