@@ -5,8 +5,10 @@
 // Bounds (issue 14; every pod on the node is untrusted), each counted in tsdns_shed_total:
 // - 32 queries in flight per connection: RFC 7766 pipelining at a depth no stub resolver needs
 //   more of. miekg (CoreDNS) serves one query at a time per connection.
-// - 64 KiB of answers not taken by the kernel per connection: one maximal DNS message. miekg
-//   writes each answer before reading the next query, so it holds at most one.
+// - 64 KiB of answers not taken by the kernel per connection: one maximal DNS message. Reading
+//   stops there; an answer that still comes (a forwarded one) past it closes the connection, so
+//   it never holds more than the bound and one message. miekg writes each answer before reading
+//   the next query, so it holds at most one.
 // - 32 MiB of TCP buffers in all (tcp-memory.ts): 1,024 connections at those bounds could hold
 //   ~130 MiB; this keeps the total a small part of the manifests' 768 Mi limit.
 // - 128 connections per source address, 1,024 per listener (tcp-table.ts): a newcomer always
