@@ -1,8 +1,9 @@
 // The bounds on what a Corefile can make tsdns read and build (issue 14): a hostile or careless
 // file (`import /dev/zero`, a FIFO, a 12 MB token, snippets importing each other twice per level)
-// gets a located error naming the bound, in bounded time and memory. CoreDNS has none of these
-// but MAX_SNIPPET_EXPANSIONS: it reads /dev/zero until it runs out of memory, blocks on a FIFO and
-// spends 2.3 GB on a snippet blow-up. Real Corefiles are a few KiB with a few hundred tokens.
+// gets a located error naming the bound, in bounded time and memory. CoreDNS has only caddy's
+// MAX_SNIPPET_EXPANSIONS and MAX_FILE_IMPORTS: it reads /dev/zero until it runs out of memory,
+// blocks on a FIFO and spends 2.3 GB on a snippet blow-up. Real Corefiles are a few KiB with a
+// few hundred tokens.
 
 /** Bytes of one file (the Corefile, stdin, an import): a Kubernetes ConfigMap holds at most 1 MiB. */
 export const MAX_FILE_BYTES = 1 << 20
