@@ -38,12 +38,16 @@ export async function metric(addr: string, name: string,
   return sum
 }
 
-/**
- * TCP connections that process `pid` holds with peers at IPv4 address `remote` (its socket
- * inodes in /proc/net/tcp*): what the server keeps, whatever the client's socket says (a client
- * that never reads does not even see the server's FIN).
- */
-export function connectionsFrom(pid: number, remote: string): number {
+/** One row of /proc/net/tcp*: addresses as the kernel writes them (hex, ADDR:PORT), state. */
+export interface TcpSocket {
+  readonly local: string
+  readonly remote: string
+  /** '0A' is LISTEN, '01' ESTABLISHED. */
+  readonly state: string
+}
+
+/** The TCP sockets process `pid` holds (its socket inodes in /proc/net/tcp*); [] once gone. */
+export function tcpSockets(pid: number): TcpSocket[] {
   const inodes = new Set<string>()
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -51,19 +55,29 @@ export function connectionsFrom(pid: number, remote: string): number {
       if (m) inodes.add(m[1]!)
     }
   } catch {
-    return NaN
+    return []
   }
+  const out: TcpSocket[] = []
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      // local_address, rem_address, st, ..., the inode is the tenth field
+      if (f[9] !== undefined && inodes.has(f[9])) out.push({ local: f[1]!, remote: f[2]!, state: f[3]! })
+    }
+  }
+  return out
+}
+
+/**
+ * TCP connections that process `pid` holds with peers at IPv4 address `remote`: what the server
+ * keeps, whatever the client's socket says (a client that never reads does not even see the
+ * server's FIN).
+ */
+export function connectionsFrom(pid: number, remote: string): number {
   // /proc/net/tcp writes an IPv4 address as one little-endian word; tcp6 maps it into ::ffff:0:0/96
   const word = remote.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
     .reverse().join('')
   const forms = [word, `0000000000000000FFFF0000${word}`]
-  let n = 0
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/)
-      const peer = f[2]?.split(':')[0]
-      if (peer !== undefined && forms.includes(peer) && f[3] !== '0A' && inodes.has(f[9]!)) n++
-    }
-  }
-  return n
+  return tcpSockets(pid).filter((s) => s.state !== '0A' && forms.includes(s.remote.split(':')[0]!))
+    .length
 }

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { IMAGE_HEAP_FLAGS, freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
+import { freePort, IMAGE_HEAP_FLAGS, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
   TSDNS_MAIN } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'

@@ -4,7 +4,7 @@
 // against `template ANY ANY`: the template's label sets stay bounded.
 
 import dgram from 'node:dgram'
-import { IMAGE_HEAP_FLAGS, answer, buildQuery, drop, fakeUpstream, freePort, sleep, startTsdns }
+import { answer, buildQuery, drop, fakeUpstream, freePort, IMAGE_HEAP_FLAGS, sleep, startTsdns }
   from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'

@@ -5,7 +5,7 @@
 // added 490 MiB, and connections were not limited at all.
 
 import net from 'node:net'
-import { IMAGE_HEAP_FLAGS, freePort, sleep, startTsdns } from '../../helpers/index.ts'
+import { freePort, IMAGE_HEAP_FLAGS, sleep, startTsdns } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { connectionsFrom, metric } from '../lib/proc.ts'

@@ -6,8 +6,8 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { answer, IMAGE_HEAP_FLAGS, buildQuery, fakeUpstream, freePort, rcodeName, sleep, slow, spawnChild,
-  startTsdns, startUnbound, tcpQuery, TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
+import { answer, buildQuery, fakeUpstream, freePort, IMAGE_HEAP_FLAGS, rcodeName, sleep, slow,
+  spawnChild, startTsdns, startUnbound, tcpQuery, TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
 import type { Tsdns, Unbound } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { runLoad, summarize } from '../lib/load.ts'

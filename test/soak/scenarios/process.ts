@@ -5,14 +5,14 @@
 // lines it could not write (it died of EPIPE). stdout a pipe nobody reads, under a query flood
 // with query logging on: a bystander is still answered within 1 s and memory stays bounded.
 
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { IMAGE_HEAP_FLAGS, buildQuery, freePort, makeTempDir, removeTempDir, sleep, spawnChild, startTsdns,
-  TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
+import { buildQuery, freePort, IMAGE_HEAP_FLAGS, makeTempDir, removeTempDir, sleep, spawnChild,
+  startTsdns, TSDNS_MAIN, udpQuery } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { runLoad } from '../lib/load.ts'
-import { metric } from '../lib/proc.ts'
+import { metric, tcpSockets } from '../lib/proc.ts'
 import { Outcome } from '../lib/outcome.ts'
 
 /** What every launcher passes Node (test/manifests.test.ts checks them). */
@@ -35,26 +35,10 @@ function usr1Taken(pid: number): boolean {
   }
 }
 
-/** Whether `pid` holds a listening TCP socket on `port` (its socket inodes in /proc/net/tcp*). */
+/** Whether `pid` holds a listening TCP socket on `port`. */
 function listensOn(pid: number, port: number): boolean {
-  const inodes = new Set<string>()
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
-      if (m) inodes.add(m[1]!)
-    }
-  } catch {
-    return false // exited
-  }
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/)
-      // local_address is addr:PORT, st 0A is LISTEN, the inode is the tenth field
-      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && inodes.has(f[9]!)) return true
-    }
-  }
-  return false
+  return tcpSockets(pid).some((s) => s.state === '0A' && s.local.endsWith(`:${hexPort}`))
 }
 
 export interface StormParams {

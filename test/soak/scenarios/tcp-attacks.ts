@@ -7,7 +7,7 @@
 // their read deadline.
 
 import net from 'node:net'
-import { IMAGE_HEAP_FLAGS, buildQuery, freePort, sleep, startTsdns } from '../../helpers/index.ts'
+import { buildQuery, freePort, IMAGE_HEAP_FLAGS, sleep, startTsdns } from '../../helpers/index.ts'
 import type { Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { metric } from '../lib/proc.ts'

@@ -5,8 +5,8 @@
 // answer, with no OPT for a client that sent none, fresh or replayed from the cache. Then a
 // flood of such names runs beside the bystander, whose names the same upstream answers well.
 
-import { IMAGE_HEAP_FLAGS, buildQuery, decode, fakeUpstream, freePort, startTsdns, tcpQuery, udpQuery }
-  from '../../helpers/index.ts'
+import { buildQuery, decode, fakeUpstream, freePort, IMAGE_HEAP_FLAGS, startTsdns, tcpQuery,
+  udpQuery } from '../../helpers/index.ts'
 import type { FakeUpstream, Tsdns } from '../../helpers/index.ts'
 import { underAttack } from '../lib/attack.ts'
 import { type Build, INVALID, REPAIRED, valid } from '../lib/bad-replies.ts'
