@@ -24,6 +24,7 @@ import type { Directive } from '../src/corefile/ast.ts'
 import { loadCorefile } from '../src/corefile/load.ts'
 import { renderCorefile } from '../src/nodecache/pillar.ts'
 import { IMAGE_HEAP_FLAGS } from './helpers/tsdns.ts'
+import { stages, type Stage } from './helpers/dockerfile.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const manifests = join(root, 'manifests')
@@ -474,35 +475,6 @@ test('every file in manifests/ is covered by a test', () => {
 // ---- the image
 
 const dockerfile = read('manifests/Dockerfile')
-
-interface Stage {
-  readonly from: string
-  readonly name: string
-  readonly instructions: readonly { op: string; args: string }[]
-}
-
-/** FROM-separated stages with their instructions (continuation lines joined, comments dropped). */
-function stages(text: string): { args: Map<string, string>; stages: Stage[] } {
-  const args = new Map<string, string>()
-  const out: { from: string; name: string; instructions: { op: string; args: string }[] }[] = []
-  const joined = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-  for (const line of joined) {
-    const [op, ...rest] = line.split(/\s+/)
-    const body = rest.join(' ')
-    if (op === 'FROM') {
-      const m = /^(\S+)\s+AS\s+(\S+)$/i.exec(body)
-      assert.ok(m, `FROM names its stage: ${line}`)
-      out.push({ from: m[1]!.replace(/^\$\{(\w+)\}$/, (_, v: string) => args.get(v) ?? v), name: m[2]!, instructions: [] })
-    } else if (op === 'ARG' && out.length === 0) {
-      const [k, v] = body.split('=')
-      args.set(k!, v ?? '')
-    } else {
-      assert.ok(out.length > 0, `${op} before any FROM`)
-      out.at(-1)!.instructions.push({ op: op!, args: body })
-    }
-  }
-  return { args, stages: out }
-}
 
 test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non-root, tsdns entrypoint', () => {
   const { stages: st } = stages(dockerfile)
