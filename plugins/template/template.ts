@@ -20,11 +20,12 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { memoized } from '../../src/plugin/regex.ts'
+import { classMnemonic, typeMnemonic } from '../../src/plugin/rrtype.ts'
 import { type Fall, matchZone } from '../../src/plugin/zones.ts'
 import { Flag } from '../../src/wire/message.ts'
 import { TemplateData } from './data.ts'
 import { type GoTemplate, TemplateExecError } from './gotemplate/index.ts'
-import { classMnemonic, matches, rrFailures, templateFailures, typeMnemonic } from './metrics.ts'
+import { matches, rrFailures, templateFailures } from './metrics.ts'
 import { buildReply, encodeRr } from './reply.ts'
 import { parseRr, RrError, type Rr } from './rr.ts'
 

@@ -84,6 +84,18 @@ export function className(klass: number): string {
   return s.startsWith('UNKNOWN_') ? `CLASS${klass}` : s
 }
 
+/** The type's mnemonic, "" for one without: miekg's TypeToString map (CoreDNS template's .Type). */
+export function typeMnemonic(type: number): string {
+  const s = typeName(type)
+  return s.startsWith('TYPE') ? '' : s
+}
+
+/** The class's mnemonic, "" for one without: miekg's ClassToString map (template's .Class). */
+export function classMnemonic(klass: number): string {
+  const s = className(klass)
+  return s.startsWith('CLASS') ? '' : s
+}
+
 export function classCode(name: string): number | undefined {
   const upper = name.toUpperCase()
   const m = /^CLASS(\d+)$/.exec(upper)
