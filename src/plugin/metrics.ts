@@ -226,20 +226,19 @@ export const SIZE_BUCKETS: readonly number[] = [
  * single alert (`increase(tsdns_shed_total[5m]) > 0`) sees any of them.
  */
 export type ShedBound =
-  | 'tcp_conns_per_source' // a source's connection evicted: it holds its share of the table
-  | 'tcp_conns_total' // the idlest connection evicted: the table is full
+  | 'tcp_conns_per_source' // a source's idlest connection evicted: it holds its share of the table
+  | 'tcp_conns_total' // the idlest connection of the busiest source evicted: the table is full
   | 'tcp_inflight' // a connection stopped reading: its queries in flight are at the bound
-  | 'tcp_write_queue' // a connection stopped reading: its unread answers are at the bound
-  | 'tcp_memory' // a connection stopped reading: all connections' buffers are at the bound
+  | 'tcp_write_queue' // stopped reading at its unwritten answers' bound, or closed past it
+  | 'tcp_memory' // stopped reading (or closed) over its share of all connections' buffers
   | 'tcp_empty_frame' // a zero-length message: skipped, counts for nothing
-  | 'http_conns' // an HTTP connection refused: the listener is at its bound
-  | 'http_request' // an HTTP request refused: a body, an oversized header, too many on one connection
+  | 'http_conns' // an HTTP connection evicted: the listener or its source is at its bound
+  | 'http_request' // an HTTP request refused: a body, big headers, too many on a connection
   | 'log_lines' // a log line dropped: stdout is not draining or is gone
   | 'forward_fair_share' // a forwarded query preempted: its source held more than its share
-  | 'metric_labels' // a label value from a query folded into "other"
-  | 'upstream_reply' // an upstream reply that is not a valid message, or breaks RFC 6891
+  | 'upstream_reply' // an upstream reply refused or repaired (invalid, or against RFC 6891)
 
-export const shedTotal = new CounterFamily<'bound'>(
+const shedTotal = new CounterFamily<'bound'>(
   'tsdns_shed_total',
   'Work shed at a bound a client can reach, by bound (docs/reliability.md).',
   ['bound'],
