@@ -16,6 +16,7 @@ import health from './health/setup.ts'
 import hosts from './hosts/setup.ts'
 import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
+import local from './local/setup.ts'
 import loop from './loop/setup.ts'
 import nsid from './nsid/setup.ts'
 import prometheus from './prometheus/setup.ts'
@@ -42,6 +43,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
+  local,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(

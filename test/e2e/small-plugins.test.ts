@@ -1,0 +1,89 @@
+// The small plugins end to end (local, ...): the real tsdns over real UDP and TCP sockets, with a
+// fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
+// Each plugin has its own server block (zone or port) in one tsdns process.
+
+import assert from 'node:assert/strict'
+import type { Answer } from 'dns-packet'
+import { after, before, test } from 'node:test'
+import {
+  answerData,
+  answerFrom,
+  decode,
+  fakeUpstream,
+  freePort,
+  queryPacket,
+  rcodeName,
+  startTsdns,
+  tcpQuery,
+  udpQuery,
+  type FakeUpstream,
+  type Tsdns,
+} from '../helpers/index.ts'
+
+let up: FakeUpstream
+let tsdns: Tsdns
+let localPort: number
+let mport: number
+
+before(async () => {
+  up = await fakeUpstream(answerFrom(['example.org. 300 IN A 192.0.2.1']))
+  localPort = await freePort('both')
+  mport = await freePort('tcp')
+  tsdns = await startTsdns(`
+.:${localPort} {
+  bind 127.0.0.1
+  prometheus 127.0.0.1:${mport}
+  local
+  forward . ${up.addr}
+}
+`)
+})
+
+after(async () => {
+  await tsdns?.stop()
+  await up?.close()
+})
+
+async function ask(port: number, proto: 'udp' | 'tcp', name: string, type = 'A') {
+  const q = queryPacket(name, type as never)
+  const bytes = proto === 'udp' ? await udpQuery('127.0.0.1', port, q) : await tcpQuery('127.0.0.1', port, q)
+  assert.ok(bytes, `no reply to ${name} ${type} over ${proto}`)
+  return Object.assign(decode(bytes), { bytes })
+}
+
+/** [name, type, ttl, data as text] of a section's records. */
+function records(section: readonly Answer[] | undefined): unknown[][] {
+  return (section ?? []).map((r) => [r.name, r.type, (r as { ttl?: number }).ttl, answerData({ answers: [r] } as never)[0]])
+}
+
+async function scrape(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
+}
+
+for (const proto of ['udp', 'tcp'] as const) {
+  test(`local over ${proto}: localhost names answered here, never forwarded`, async () => {
+    const sent = up.queries.length
+    const a = await ask(localPort, proto, 'localhost')
+    assert.deepEqual(records(a.answers), [['localhost', 'A', 604800, '127.0.0.1']])
+    assert.equal(a.flag_aa, false)
+    const sub = await ask(localPort, proto, 'web.localhost', 'AAAA')
+    assert.deepEqual(answerData(sub.bytes), ['::1'])
+    const nx = await ask(localPort, proto, '5.0.0.127.in-addr.arpa', 'PTR')
+    assert.equal(rcodeName(nx.bytes), 'NXDOMAIN')
+    assert.deepEqual(nx.authorities!.map((r) => [r.name, r.type]), [['127.in-addr.arpa', 'SOA']])
+    assert.equal(up.queries.length, sent)
+    const fwd = await ask(localPort, proto, 'example.org')
+    assert.deepEqual(answerData(fwd.bytes), ['192.0.2.1'])
+    assert.equal(up.queries.length, sent + 1)
+  })
+}
+
+test('local counts non-apex localhost queries, without a server label', async () => {
+  const count = () => Number(/^coredns_local_localhost_requests_total (\d+)$/m.exec(text)?.[1])
+  let text = await scrape()
+  const before = count()
+  await ask(localPort, 'udp', 'localhost.example.org')
+  await ask(localPort, 'udp', 'localhost')
+  text = await scrape()
+  assert.equal(count(), before + 1)
+})
