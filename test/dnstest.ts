@@ -54,6 +54,10 @@ export class Recorder implements ResponseWriter {
     this.write(encodeMsg(msg), by)
   }
 
+  get sent(): number {
+    return this.wire?.length ?? 0
+  }
+
   get msg(): dnsPacket.DecodedPacket {
     if (!this.wire) throw new Error('nothing was written')
     return dnsPacket.decode(Buffer.from(this.wire))

@@ -7,6 +7,7 @@ import type {
   Addr, Handler, HandlerResult, Msg, Request, RequestContext, ResponseWriter,
 } from '../../src/plugin/plugin.ts'
 import { nextOrFailure } from '../../src/plugin/plugin.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
 import { encodeMsg } from '../../src/plugin/msg.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
@@ -180,39 +181,28 @@ function bounded<T>(p: Promise<T | undefined>, ms: number): Promise<T | undefine
 }
 
 /** The writer a miss is served through: stores what the next plugin writes, then passes it on. */
-class CachingWriter implements ResponseWriter {
-  readonly proto: 'udp' | 'tcp'
-  readonly local: Addr
-  readonly remote: Addr
+class CachingWriter extends WrappedWriter {
   readonly #cache: Cache
   readonly #m: CacheCells
-  readonly #w: ResponseWriter
   readonly #r: Request
   readonly #key: string
 
   constructor(cache: Cache, m: CacheCells, w: ResponseWriter, r: Request, key: string) {
-    this.proto = w.proto
-    this.local = w.local
-    this.remote = w.remote
+    super(w)
     this.#cache = cache
     this.#m = m
-    this.#w = w
     this.#r = r
     this.#key = key
   }
 
-  write(wire: Uint8Array, by: string): void {
+  override write(wire: Uint8Array, by: string): void {
     const c = this.#cache
     const r = this.#r
     const e = c.examine(r, wire, c.now(), this.#m)
     if (e !== undefined) c.store(e, r.name, this.#key, this.#m)
     // RFC 6840 §5.8: no AD for a client that asked for neither DNSSEC nor AD.
     if (!r.do && (r.flags & Flag.AD) === 0 && wire.length > 3) wire[3] = wire[3]! & ~Flag.AD
-    this.#w.write(wire, by)
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
+    this.inner.write(wire, by)
   }
 }
 
@@ -221,6 +211,8 @@ class RefreshWriter implements ResponseWriter {
   readonly proto: 'udp' | 'tcp'
   readonly local: Addr
   readonly remote: Addr
+  /** Nothing goes to a client. */
+  readonly sent = 0
   /** The entry a usable reply made (stored unless its cache is disabled for the name). */
   fresh: Entry | undefined
   readonly #cache: Cache

@@ -25,6 +25,9 @@ export default definePlugin<null>({
           proto: w.proto,
           local: w.local,
           remote: w.remote,
+          get sent() {
+            return w.sent
+          },
           write(wire, by) {
             ctx.log.debug(`reply by ${by || 'server'}\n${hexdump(wire)}`)
             w.write(wire, by)

@@ -3,12 +3,12 @@
 // answer has no AAAA and is not NXDOMAIN is answered from the A records of the same name, looked
 // up through this server's own chains, mapped into the prefix (RFC 6052).
 
-import { encodeMsg, replyMsg } from '../../src/plugin/msg.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
+import { replyMsg } from '../../src/plugin/msg.ts'
 import type { Cell } from '../../src/plugin/metrics.ts'
 import {
   nextOrFailure,
   PluginError,
-  type Addr,
   type Handler,
   type HandlerResult,
   type Msg,
@@ -96,35 +96,14 @@ export function synthesize(cfg: Dns64Config, r: Request, aaaaReply: Uint8Array, 
 }
 
 /** Holds the reply of the chain below until dns64 knows whether to replace it. */
-class HeldWriter implements ResponseWriter {
-  readonly #w: ResponseWriter
+class HeldWriter extends WrappedWriter {
   wire: Uint8Array | undefined
   by = ''
 
-  constructor(w: ResponseWriter) {
-    this.#w = w
-  }
-
-  get proto(): 'udp' | 'tcp' {
-    return this.#w.proto
-  }
-
-  get local(): Addr {
-    return this.#w.local
-  }
-
-  get remote(): Addr {
-    return this.#w.remote
-  }
-
-  write(wire: Uint8Array, by: string): void {
+  override write(wire: Uint8Array, by: string): void {
     if (this.wire !== undefined) return
     this.wire = wire
     this.by = by
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
   }
 }
 

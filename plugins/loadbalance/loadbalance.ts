@@ -1,9 +1,9 @@
 // loadbalance: reorders address records in every reply that passes through it, so clients
 // spread over the addresses of a name (CoreDNS plugin/loadbalance).
 
+import { WrappedWriter } from '../../src/dns/writer.ts'
 import {
   nextOrFailure,
-  type Addr,
   type Handler,
   type HandlerResult,
   type Msg,
@@ -16,29 +16,22 @@ import { balanceMsg, balanceWire, type BalanceConfig } from './balance.ts'
 const TYPE_IXFR = 251
 const TYPE_AXFR = 252
 
-class BalancingWriter implements ResponseWriter {
-  readonly proto: 'udp' | 'tcp'
-  readonly local: Addr
-  readonly remote: Addr
-  readonly #w: ResponseWriter
+class BalancingWriter extends WrappedWriter {
   readonly #cfg: BalanceConfig
   readonly #qtype: number
 
   constructor(w: ResponseWriter, cfg: BalanceConfig, qtype: number) {
-    this.proto = w.proto
-    this.local = w.local
-    this.remote = w.remote
-    this.#w = w
+    super(w)
     this.#cfg = cfg
     this.#qtype = qtype
   }
 
-  write(wire: Uint8Array, by: string): void {
-    this.#w.write(balanceWire(this.#cfg, wire, this.#qtype), by)
+  override write(wire: Uint8Array, by: string): void {
+    this.inner.write(balanceWire(this.#cfg, wire, this.#qtype), by)
   }
 
-  writeMsg(msg: Msg, by: string): void {
-    this.#w.writeMsg(balanceMsg(this.#cfg, msg, this.#qtype), by)
+  override writeMsg(msg: Msg, by: string): void {
+    this.inner.writeMsg(balanceMsg(this.#cfg, msg, this.#qtype), by)
   }
 }
 

@@ -4,13 +4,11 @@
 
 import { logLines } from '../../src/plugin/log.ts'
 import { observeNext } from '../../src/plugin/observe.ts'
-import { encodeMsg } from '../../src/plugin/msg.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
 import {
   nextOrFailure,
-  type Addr,
   type Handler,
   type HandlerResult,
-  type Msg,
   type Request,
   type RequestContext,
   type ResponseWriter,
@@ -33,13 +31,9 @@ export interface Rule {
 const OPT_SIZE = 11
 
 /** Wraps the writer for one query and becomes that query's log entry. */
-class Recorder implements ResponseWriter, Entry {
-  readonly proto: 'udp' | 'tcp'
-  readonly local: Addr
-  readonly remote: Addr
+class Recorder extends WrappedWriter implements Entry {
   readonly req: Request
   readonly rule: Rule
-  readonly #w: ResponseWriter
   readonly #start = performance.now()
   wire: Uint8Array | undefined = undefined
   size = 0
@@ -47,25 +41,18 @@ class Recorder implements ResponseWriter, Entry {
   ns = 0
 
   constructor(w: ResponseWriter, req: Request, rule: Rule) {
-    this.#w = w
-    this.proto = w.proto
-    this.local = w.local
-    this.remote = w.remote
+    super(w)
     this.req = req
     this.rule = rule
   }
 
-  write(wire: Uint8Array, by: string): void {
+  override write(wire: Uint8Array, by: string): void {
     if (this.wire === undefined) {
       this.wire = wire
       this.size = wire.length
       this.by = by
     }
-    this.#w.write(wire, by)
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
+    this.inner.write(wire, by)
   }
 
   /** The chain returned `rcode`: if nothing was written, log the reply the server will write. */

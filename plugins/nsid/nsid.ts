@@ -2,12 +2,10 @@
 // an NSID option, the reply's OPT gets one with this server's identifier; other queries pass
 // untouched.
 
-import { encodeMsg } from '../../src/plugin/msg.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
 import {
   nextOrFailure,
-  type Addr,
   type Handler,
-  type Msg,
   type Request,
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
@@ -51,35 +49,18 @@ export function withNsid(reply: Uint8Array, data: Uint8Array, r: Request): Uint8
   return withOpt(reply, l, encodeOpt(header, options))
 }
 
-class NsidWriter implements ResponseWriter {
-  readonly #w: ResponseWriter
+class NsidWriter extends WrappedWriter {
   readonly #data: Uint8Array
   readonly #request: Request
 
   constructor(w: ResponseWriter, data: Uint8Array, request: Request) {
-    this.#w = w
+    super(w)
     this.#data = data
     this.#request = request
   }
 
-  get proto(): 'udp' | 'tcp' {
-    return this.#w.proto
-  }
-
-  get local(): Addr {
-    return this.#w.local
-  }
-
-  get remote(): Addr {
-    return this.#w.remote
-  }
-
-  write(wire: Uint8Array, by: string): void {
-    this.#w.write(withNsid(wire, this.#data, this.#request), by)
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
+  override write(wire: Uint8Array, by: string): void {
+    this.inner.write(withNsid(wire, this.#data, this.#request), by)
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { WrappedWriter } from '../../src/dns/writer.ts'
 import { replyMsg } from '../../src/plugin/msg.ts'
 import type { Handler, Request, RequestContext } from '../../src/plugin/plugin.ts'
 import { PluginError } from '../../src/plugin/plugin.ts'
@@ -131,34 +132,46 @@ test('a thrown error is counted with the rcode the server will send, then rethro
   assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 2)
 })
 
-test('the response size is what the server sent after truncating to the client buffer', () => {
-  const server = 'dns://test-truncated:53'
-  const big: Handler = {
-    name: 'hosts',
-    serveDNS(_c, w, r) {
-      const m = replyMsg(r, 0)
-      m.answers = Array.from({ length: 60 }, (_, i) => ({
-        name: 'big.example.org',
-        type: 'A',
-        ttl: 60,
-        data: `10.0.0.${i}`,
-      }))
-      w.writeMsg(m, 'hosts')
-      return 0
-    },
-  }
-  const sent: Uint8Array[] = []
-  const r = request('big.example.org') as Request
-  const local = { address: '127.0.0.1', port: 53, family: 4 as const }
-  const sw = new ServerWriter(r, local, { address: '127.0.0.1', port: 5000, family: 4 }, (b) =>
-    sent.push(b),
-  )
-  chain(server, big).serveDNS(ctx(server, 'example.org.'), sw, r)
-  assert.equal(sent.length, 1)
-  assert.ok(sent[0]!.length <= 512)
-  const z = { server, zone: 'example.org.', view: '', proto: 'udp' }
-  assert.equal(sample(responseSize, z, 'coredns_dns_response_size_bytes_sum'), sent[0]!.length)
+/** Writes a 60-address answer: ~1 kB, more than a 512-byte UDP client takes. */
+const big: Handler = {
+  name: 'hosts',
+  serveDNS(_c, w, r) {
+    const m = replyMsg(r, 0)
+    m.answers = Array.from({ length: 60 }, (_, i) => ({
+      name: 'big.example.org',
+      type: 'A',
+      ttl: 60,
+      data: `10.0.0.${i}`,
+    }))
+    w.writeMsg(m, 'hosts')
+    return 0
+  },
+}
+
+/** A plugin between prometheus and the answer that wraps the writer (as nsid, rewrite do). */
+const wrapping = (next: Handler): Handler => ({
+  name: 'nsid',
+  serveDNS: (c, w, r) => next.serveDNS(c, new WrappedWriter(w), r),
 })
+
+for (const [what, inner] of [
+  ['straight to the server', big],
+  ['through a wrapping writer', wrapping(big)],
+] as const) {
+  test(`the response size is the bytes sent after truncation, ${what}`, () => {
+    const server = `dns://test-truncated-${inner.name}:53`
+    const sent: Uint8Array[] = []
+    const r = request('big.example.org') as Request
+    const local = { address: '127.0.0.1', port: 53, family: 4 as const }
+    const remote = { address: '127.0.0.1', port: 5000, family: 4 as const }
+    const sw = new ServerWriter(r, local, remote, (b) => sent.push(b))
+    chain(server, inner).serveDNS(ctx(server, 'example.org.'), sw, r)
+    assert.equal(sent.length, 1)
+    assert.ok(sent[0]!.length <= 512)
+    const z = { server, zone: 'example.org.', view: '', proto: 'udp' }
+    assert.equal(sample(responseSize, z, 'coredns_dns_response_size_bytes_sum'), sent[0]!.length)
+  })
+}
 
 test('queries that reach no chain count under zone "dropped"; panics are counted', () => {
   const server = 'dns://test-dropped:53'

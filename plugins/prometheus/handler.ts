@@ -3,66 +3,45 @@
 // chain that went asynchronous gets a continuation.
 
 import { performance } from 'node:perf_hooks'
-import { encodeMsg } from '../../src/plugin/msg.ts'
-import {
-  type Addr,
-  type ChainInfo,
-  type Handler,
-  type HandlerResult,
-  type Msg,
-  type Request,
-  type RequestContext,
-  type ResponseWriter,
+import { WrappedWriter } from '../../src/dns/writer.ts'
+import type {
+  ChainInfo, Handler, HandlerResult, Request, RequestContext, ResponseWriter,
 } from '../../src/plugin/plugin.ts'
 import { clientWrote } from '../../src/plugin/rcode.ts'
 import { observeNext } from '../../src/plugin/observe.ts'
-import { ServerWriter } from '../../src/server/writer.ts'
 import { rcodeOf } from '../../src/wire/message.ts'
 import { ZoneReport } from './report.ts'
 
-/** Passes writes through and notes the first one: its rcode, size and writer. */
-class Recording implements ResponseWriter {
-  readonly proto: 'udp' | 'tcp'
-  readonly local: Addr
-  readonly remote: Addr
-  readonly #w: ResponseWriter
+/** Passes writes through and notes the first one: its rcode and writer. */
+class Recording extends WrappedWriter {
   readonly #req: Request
   readonly #report: ZoneReport
   readonly #start: number
   #written = false
   #rcode = 0
-  #size = 0
   #by = ''
 
   constructor(w: ResponseWriter, req: Request, report: ZoneReport) {
-    this.proto = w.proto
-    this.local = w.local
-    this.remote = w.remote
-    this.#w = w
+    super(w)
     this.#req = req
     this.#report = report
     this.#start = performance.now()
   }
 
-  write(wire: Uint8Array, by: string): void {
-    this.#w.write(wire, by)
+  override write(wire: Uint8Array, by: string): void {
+    this.inner.write(wire, by)
     if (this.#written) return
     this.#written = true
     this.#rcode = rcodeOf(wire)
     this.#by = by
-    // The server's writer truncates to the client's size: count what went out, as CoreDNS does.
-    this.#size = this.#w instanceof ServerWriter ? this.#w.size : wire.length
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
   }
 
   /** The chain returned `status`; SERVFAIL and the like are the rcode the server then writes. */
   done(status: number): void {
     const rcode = clientWrote(status) ? this.#rcode : status
     const seconds = (performance.now() - this.#start) / 1000
-    this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.#size, seconds)
+    // The bytes the client got (README: CoreDNS counts the reply before EDNS and truncation).
+    this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.sent, seconds)
   }
 }
 

@@ -4,7 +4,8 @@
 
 import type { RE2JS } from 're2js'
 import { encodeMsg } from '../../src/plugin/msg.ts'
-import type { Addr, Msg, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
+import type { Msg, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
 import { expandGroups, memoized, submatches } from '../../src/plugin/regex.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { HEADER, layout, rcodeOf, setU32, TYPE_OPT, u16, u32 } from '../../src/wire/message.ts'
@@ -190,40 +191,23 @@ function revertDecoded(plan: RevertPlan, r: Request, reply: WireReply): Uint8Arr
  * Writes replies with the rewrite undone. With CNAME rules the reply is held until release():
  * completing it needs a lookup, which cannot happen inside write().
  */
-export class Reverter implements ResponseWriter {
-  readonly #w: ResponseWriter
+export class Reverter extends WrappedWriter {
   readonly #r: Request
   readonly plan: RevertPlan
   written = false
   #held: { wire: Uint8Array; by: string } | undefined
 
   constructor(w: ResponseWriter, original: Request, plan: RevertPlan) {
-    this.#w = w
+    super(w)
     this.#r = original
     this.plan = plan
   }
 
-  get proto(): 'udp' | 'tcp' {
-    return this.#w.proto
-  }
-
-  get local(): Addr {
-    return this.#w.local
-  }
-
-  get remote(): Addr {
-    return this.#w.remote
-  }
-
-  write(wire: Uint8Array, by: string): void {
+  override write(wire: Uint8Array, by: string): void {
     if (this.written) return
     this.written = true
     if (this.plan.cname) this.#held = { wire, by }
-    else this.#w.write(this.#revert(wire), by)
-  }
-
-  writeMsg(msg: Msg, by: string): void {
-    this.write(encodeMsg(msg), by)
+    else this.inner.write(this.#revert(wire), by)
   }
 
   /** Sends the held reply, its CNAMEs followed first when `ctx` is given. */
@@ -239,7 +223,7 @@ export class Reverter implements ResponseWriter {
     } catch {
       out = rcodeReply(this.#r, Rcode.ServFail)
     }
-    this.#w.write(out, held.by)
+    this.inner.write(out, held.by)
   }
 
   #revert(wire: Uint8Array): Uint8Array {

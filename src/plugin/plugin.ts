@@ -59,6 +59,11 @@ export interface ResponseWriter {
   readonly local: Addr
   readonly remote: Addr
   /**
+   * Bytes of the reply as the client got them (EDNS mirrored, truncated to its size), 0 until
+   * then: what coredns_dns_response_size_bytes records. A wrapper reports its inner writer's.
+   */
+  readonly sent: number
+  /**
    * Send finished wire bytes. `by` names the plugin that produced the answer (metrics, logs).
    * The server's writer patches the ID, mirrors EDNS and truncates; wrappers may look first.
    */

@@ -160,7 +160,7 @@ export class DnsServer {
 
   #drop(w: ServerWriter, rcode: number): void {
     w.write(rcodeReply(w.req, rcode), '')
-    this.#observer?.dropped(this.label, w.req, w.proto, w.remote.family, rcode, w.size)
+    this.#observer?.dropped(this.label, w.req, w.proto, w.remote.family, rcode, w.sent)
   }
 
   /** Run raw query bytes through this server as if from 127.0.0.1 over UDP; resolves to the reply. */

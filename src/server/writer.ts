@@ -17,7 +17,7 @@ export class ServerWriter implements ResponseWriter {
   /** What went out, for the server's rcode fallback, metrics and logs. */
   written = false
   rcode = -1
-  size = 0
+  sent = 0
   by = ''
 
   constructor(req: Request, local: Addr, remote: Addr, send: Send, settled?: () => void) {
@@ -41,7 +41,7 @@ export class ServerWriter implements ResponseWriter {
     const out = scrub(wire, this.req)
     this.written = true
     this.rcode = rcodeOf(out)
-    this.size = out.length
+    this.sent = out.length
     this.by = by
     this.#send(out)
     this.settle()
