@@ -76,7 +76,7 @@ export class HealthCheck {
     const { promise, resolve } = Promise.withResolvers<boolean>()
     const { proto, secure } = this.#opts
     const conn = proto === 'udp'
-      ? new UdpConn(this.#ep, undefined, true)
+      ? new UdpConn(this.#ep, undefined)
       : new StreamConn(this.#ep, proto === 'tls' ? secure : undefined, undefined)
     const done = (ok: boolean): void => {
       conn.close()

@@ -40,13 +40,13 @@ export const maxConcurrentRejects = new CounterFamily(
   [],
 )
 
-/** tsdns: reason is source (another address or port), id, question or malformed. */
+/** tsdns: reason is id, question or malformed (connected UDP sockets: the kernel checks the source). */
 export const droppedReplies = new CounterFamily(
   'coredns_forward_dropped_replies_total',
-  'Counter of upstream replies dropped because their source, ID or question did not match a query.',
+  'Counter of upstream replies dropped because their ID or question did not match a query.',
   ['to', 'reason'],
 )
 
-export type DropReason = 'source' | 'id' | 'question' | 'malformed'
+export type DropReason = 'id' | 'question' | 'malformed'
 
 export const PROXY_NAME = 'forward'

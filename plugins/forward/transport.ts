@@ -26,6 +26,8 @@ export interface Endpoint {
   readonly family: 4 | 6
   /** The `to` metrics label: host:port, IPv6 in brackets. */
   readonly to: string
+  /** source_address: the local IP every socket to this upstream is bound to. */
+  readonly localAddress?: string | undefined
 }
 
 export interface PoolOptions {

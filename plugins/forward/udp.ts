@@ -1,8 +1,10 @@
 // UDP to one upstream: a pool of sockets, each on a random source port the kernel picks, each
-// carrying one query at a time under a fresh random ID. A reply must come from the upstream's
-// address and port, with that ID and the same question; anything else is dropped and counted,
-// and the socket keeps waiting. A socket whose query timed out is closed, never reused, so a
-// late reply meets a closed port. Idle sockets are reused oldest first (CoreDNS: for source port
+// connected to the upstream (as CoreDNS's are) and carrying one query at a time under a fresh
+// random ID. Connected, the kernel delivers only the upstream's datagrams and reports its ICMP
+// errors: a closed port fails the query at once (ECONNREFUSED) instead of after read_timeout.
+// A reply must carry the query's ID and question; anything else is dropped and counted, and the
+// socket keeps waiting. A socket whose query timed out is closed, never reused, so a late reply
+// meets a closed port. Idle sockets are reused oldest first (CoreDNS: for source port
 // diversity) until `expire`.
 
 import dgram from 'node:dgram'
@@ -17,7 +19,6 @@ export class UdpConn {
   readonly #sock: dgram.Socket
   readonly #ep: Endpoint
   readonly #pool: UdpPool | undefined
-  readonly #connected: boolean
   readonly created = Date.now()
   used = this.created
   closed = false
@@ -26,19 +27,18 @@ export class UdpConn {
   #id = 0
   #timer: NodeJS.Timeout | undefined
 
-  /**
-   * `connected`: the kernel filters the source and reports ICMP errors (a closed port fails at
-   * once); health checks want that. Pool sockets stay unconnected so strays can be counted.
-   */
-  constructor(ep: Endpoint, pool: UdpPool | undefined, connected = false) {
+  constructor(ep: Endpoint, pool: UdpPool | undefined) {
     this.#ep = ep
     this.#pool = pool
-    this.#connected = connected
-    this.#sock = dgram.createSocket({ type: ep.family === 6 ? 'udp6' : 'udp4', lookup: ipLookup })
-    this.#sock.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo))
-    this.#sock.on('error', (err) => this.#fail(err))
-    if (connected) this.#sock.connect(ep.port, ep.host, () => (this.#ready = true))
-    this.#sock.unref()
+    const sock = dgram.createSocket({ type: ep.family === 6 ? 'udp6' : 'udp4', lookup: ipLookup })
+    this.#sock = sock
+    sock.on('message', (msg) => this.#onMessage(msg))
+    sock.on('error', (err) => this.#fail(err))
+    const connect = (): void => sock.connect(ep.port, ep.host, () => (this.#ready = true))
+    // source_address: bound first, else connect() binds the wildcard address
+    if (ep.localAddress === undefined) connect()
+    else sock.bind({ address: ep.localAddress, port: 0 }, connect)
+    sock.unref()
   }
 
   send(w: Waiter, timeoutMs: number): void {
@@ -48,8 +48,7 @@ export class UdpConn {
     q[0] = id >>> 8
     q[1] = id & 0xff
     try {
-      if (!this.#connected) this.#sock.send(q, this.#ep.port, this.#ep.host)
-      else if (this.#ready) this.#sock.send(q)
+      if (this.#ready) this.#sock.send(q)
       else this.#sock.once('connect', () => this.#sock.send(q))
     } catch (err) {
       this.close()
@@ -61,8 +60,7 @@ export class UdpConn {
     this.#timer = setTimeout(timedOut, timeoutMs, this)
   }
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (rinfo.port !== this.#ep.port || rinfo.address !== this.#ep.host) return this.#drop('source')
+  #onMessage(msg: Buffer): void {
     const w = this.#waiter
     if (w === undefined) return this.#drop('id')
     const why = checkReply(msg, this.#id, w.query, w.questionEnd)
