@@ -18,6 +18,7 @@ import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
 import local from './local/setup.ts'
 import loop from './loop/setup.ts'
+import minimal from './minimal/setup.ts'
 import nsid from './nsid/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
@@ -43,7 +44,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
-  local,
+  local, minimal,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(

@@ -1,4 +1,4 @@
-// The small plugins end to end (local, ...): the real tsdns over real UDP and TCP sockets, with a
+// The small plugins end to end (local, minimal, ...): the real tsdns over real UDP and TCP sockets, with a
 // fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
 // Each plugin has its own server block (zone or port) in one tsdns process.
 
@@ -7,7 +7,6 @@ import type { Answer } from 'dns-packet'
 import { after, before, test } from 'node:test'
 import {
   answerData,
-  answerFrom,
   decode,
   fakeUpstream,
   freePort,
@@ -16,24 +15,49 @@ import {
   startTsdns,
   tcpQuery,
   udpQuery,
+  nxdomain,
+  reply,
+  type FakeAction,
+  type FakeQuery,
   type FakeUpstream,
+  type QueryOptions,
   type Tsdns,
 } from '../helpers/index.ts'
 
 let up: FakeUpstream
 let tsdns: Tsdns
 let localPort: number
+let minimalPort: number
 let mport: number
 
+const SOA = 'example.org. 300 IN SOA ns1.example.org. admin.example.org. 1 7200 3600 1209600 300'
+
+/** An authoritative server's answers: www with the zone's NS and glue, NXDOMAIN with the SOA. */
+function exampleOrg(q: FakeQuery): FakeAction {
+  if (q.name.toLowerCase() !== 'www.example.org') return nxdomain(q, SOA)
+  return reply(q, {
+    aa: true,
+    answers: ['www.example.org. 300 IN A 192.0.2.1'],
+    authorities: ['example.org. 3600 IN NS ns1.example.org.'],
+    additionals: ['ns1.example.org. 3600 IN A 192.0.2.53'],
+  })
+}
+
 before(async () => {
-  up = await fakeUpstream(answerFrom(['example.org. 300 IN A 192.0.2.1']))
+  up = await fakeUpstream(exampleOrg)
   localPort = await freePort('both')
+  minimalPort = await freePort('both')
   mport = await freePort('tcp')
   tsdns = await startTsdns(`
 .:${localPort} {
   bind 127.0.0.1
   prometheus 127.0.0.1:${mport}
   local
+  forward . ${up.addr}
+}
+.:${minimalPort} {
+  bind 127.0.0.1
+  minimal
   forward . ${up.addr}
 }
 `)
@@ -44,8 +68,8 @@ after(async () => {
   await up?.close()
 })
 
-async function ask(port: number, proto: 'udp' | 'tcp', name: string, type = 'A') {
-  const q = queryPacket(name, type as never)
+async function ask(port: number, proto: 'udp' | 'tcp', name: string, type = 'A', opts: QueryOptions = {}) {
+  const q = queryPacket(name, type as never, opts)
   const bytes = proto === 'udp' ? await udpQuery('127.0.0.1', port, q) : await tcpQuery('127.0.0.1', port, q)
   assert.ok(bytes, `no reply to ${name} ${type} over ${proto}`)
   return Object.assign(decode(bytes), { bytes })
@@ -72,7 +96,7 @@ for (const proto of ['udp', 'tcp'] as const) {
     assert.equal(rcodeName(nx.bytes), 'NXDOMAIN')
     assert.deepEqual(nx.authorities!.map((r) => [r.name, r.type]), [['127.in-addr.arpa', 'SOA']])
     assert.equal(up.queries.length, sent)
-    const fwd = await ask(localPort, proto, 'example.org')
+    const fwd = await ask(localPort, proto, 'www.example.org')
     assert.deepEqual(answerData(fwd.bytes), ['192.0.2.1'])
     assert.equal(up.queries.length, sent + 1)
   })
@@ -87,3 +111,20 @@ test('local counts non-apex localhost queries, without a server label', async ()
   text = await scrape()
   assert.equal(count(), before + 1)
 })
+
+for (const proto of ['udp', 'tcp'] as const) {
+  test(`minimal over ${proto}: a positive answer loses authority and additional, a denial keeps its SOA`, async () => {
+    const full = await ask(localPort, proto, 'www.example.org')
+    assert.deepEqual([full.authorities!.length, full.additionals!.length], [1, 1])
+    const min = await ask(minimalPort, proto, 'www.example.org')
+    assert.equal(min.flag_aa, true)
+    assert.deepEqual(records(min.answers), [['www.example.org', 'A', 300, '192.0.2.1']])
+    assert.deepEqual([min.authorities, min.additionals], [[], []])
+    // the client's EDNS is still mirrored, as CoreDNS's SizeAndDo adds it back
+    const edns = await ask(minimalPort, proto, 'www.example.org', 'A', { edns: { udpSize: 1400 } })
+    assert.deepEqual(edns.additionals!.map((r) => [r.type, (r as { udpPayloadSize?: number }).udpPayloadSize]), [['OPT', 1400]])
+    const nx = await ask(minimalPort, proto, 'nope.example.org')
+    assert.equal(rcodeName(nx.bytes), 'NXDOMAIN')
+    assert.deepEqual(nx.authorities!.map((r) => [r.name, r.type]), [['example.org', 'SOA']])
+  })
+}
