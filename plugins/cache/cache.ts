@@ -10,9 +10,8 @@ import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
 import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
 import { Entry, storedForm } from './entry.ts'
 import type { CacheCells } from './metrics.ts'
-import {
-  answersQuestion, classify, isCacheable, isDenial, Kind, minimalTtl, sameQuestion,
-} from './reply.ts'
+import { sameQuestion } from '../../src/dns/question.ts'
+import { answersQuestion, cacheType, isCacheable, isDenial, minimalTtl } from './reply.ts'
 
 /** Stored reply bytes allowed per entry of capacity, on average: keeps memory bounded when a
  *  flood of unique names brings large (TCP-sized) answers. */
@@ -107,14 +106,14 @@ export class Cache {
       return undefined
     }
     const cfg = this.cfg
-    const kind = classify(wire, l, Math.floor(now / 1000), r.do)
-    const denial = isDenial(kind)
+    const type = cacheType(wire, l, Math.floor(now / 1000), r.do)
+    const denial = isDenial(type)
     const ttl =
-      kind === Kind.ServerError ? cfg.servfailTtl
-      : clamp(minimalTtl(wire, l, kind), denial ? cfg.denial : cfg.success)
+      type === 'SERVERERROR' ? cfg.servfailTtl
+      : clamp(minimalTtl(wire, l, type), denial ? cfg.denial : cfg.success)
     for (let i = 0; i < l.ttls.length; i++) if (i !== l.opt) setU32(wire, l.ttls[i]!, ttl)
-    if (truncated || !isCacheable(kind) || ttl <= 0) return undefined
-    if (!sameQuestion(wire, l.questionEnd, r.wire)) {
+    if (truncated || !isCacheable(type) || ttl <= 0) return undefined
+    if ((wire[2]! & (Flag.QR >>> 8)) === 0 || !sameQuestion(r.wire, r.questionEnd, wire)) {
       m.drops.value++
       return undefined
     }

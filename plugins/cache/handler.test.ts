@@ -199,6 +199,17 @@ test('a reply to another question: passed on, not cached, a drop', BOUNDED, asyn
   assert.equal(t.cells.drops.value, 2)
 })
 
+test('a reply without the QR bit: not cached, a drop', BOUNDED, async () => {
+  const t = new Harness('cache', (r) => ({
+    ...reply(r, [`${r.qname} 300 IN A 192.0.2.1`]),
+    type: 'query' as const,
+  }))
+  await t.ask('noqr.example.org')
+  await t.ask('noqr.example.org')
+  assert.equal(t.up.queries.length, 2)
+  assert.equal(t.cells.drops.value, 2)
+})
+
 test('an unparsable reply is passed on untouched and counted as a drop', BOUNDED, async () => {
   const t = new Harness('cache', () => new Uint8Array([0, 0, 0x81, 0x80, 0, 1, 0, 1]))
   const w = new Recorder()

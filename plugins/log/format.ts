@@ -5,7 +5,7 @@ import type { Addr, Request } from '../../src/plugin/plugin.ts'
 import { rcodeName } from '../../src/plugin/rcode.ts'
 import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { layout, u16 } from '../../src/wire/message.ts'
-import { classify, fullRcode, typify } from './typify.ts'
+import { classify, fullRcode, typify } from '../../src/dns/response.ts'
 
 /** One answered (or unanswered) query, as the log plugin recorded it. */
 export interface Entry {

@@ -17,7 +17,7 @@ import { clientWrote } from '../../src/plugin/rcode.ts'
 import { inZone } from '../../src/plugin/zones.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { render, type Entry, type Format } from './format.ts'
-import { classify, typify, type ResponseClass } from './typify.ts'
+import { classify, typify, type ResponseClass } from '../../src/dns/response.ts'
 
 export interface Rule {
   /** Lowercased FQDN: names at or below it are logged by this rule. */

@@ -4,7 +4,7 @@ import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { COMBINED_FORMAT, COMMON_FORMAT, compileFormat } from './format.ts'
 import { flush, LogHandler, type Rule } from './log.ts'
-import type { ResponseClass } from './typify.ts'
+import type { ResponseClass } from '../../src/dns/response.ts'
 
 const CLASSES = new Set(['all', 'success', 'denial', 'error'])
 

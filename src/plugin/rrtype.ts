@@ -55,7 +55,33 @@ const EXTRA: Readonly<Record<string, number>> = {
 const NAMES = new Map(Object.entries(EXTRA).map(([name, code]) => [code, name]))
 NAMES.set(0, 'None') // miekg's spelling of type 0
 
-const CLASS_NONE = 254 // RFC 2136; dns-packet has no name for it
+/** The RR types code compares against, by number (a name only when it is printed or parsed). */
+export const Type = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  IXFR: 251,
+  AXFR: 252,
+  ANY: 255,
+} as const
+
+export const Class = {
+  IN: 1,
+  CH: 3,
+  /** RFC 2136; dns-packet has no name for it. */
+  NONE: 254,
+  ANY: 255,
+} as const
 
 /** RR type mnemonic as CoreDNS prints it (TYPE65280 style for unknown ones). */
 export function typeName(type: number): string {
@@ -79,7 +105,7 @@ export function packetType(type: number): string {
 
 /** Class mnemonic as miekg prints it: IN, CH, HS, NONE, ANY, else CLASSnnn. */
 export function className(klass: number): string {
-  if (klass === CLASS_NONE) return 'NONE'
+  if (klass === Class.NONE) return 'NONE'
   const s = classes.toString(klass)
   return s.startsWith('UNKNOWN_') ? `CLASS${klass}` : s
 }
@@ -100,7 +126,7 @@ export function classCode(name: string): number | undefined {
   const upper = name.toUpperCase()
   const m = /^CLASS(\d+)$/.exec(upper)
   if (m) return Number(m[1])
-  if (upper === 'NONE') return CLASS_NONE
+  if (upper === 'NONE') return Class.NONE
   const c = classes.toClass(upper)
   return c === 0 && upper !== 'RESERVED' ? undefined : c
 }

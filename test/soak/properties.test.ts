@@ -15,7 +15,7 @@ import { readName, WireError } from '../../src/wire/name.ts'
 import { parseQuery, WireRequest } from '../../src/wire/request.ts'
 import { scrub } from '../../src/wire/scrub.ts'
 import { checkReply } from '../../plugins/forward/reply-check.ts'
-import { classify } from '../../plugins/cache/reply.ts'
+import { typifyLayout } from '../../src/dns/response.ts'
 import { buildQuery } from '../helpers/index.ts'
 import { mutant, mutantReply, Rng, seedQueries } from './lib/fuzz.ts'
 
@@ -130,7 +130,7 @@ test('reply handling: hostile upstream replies are checked, classified and scrub
     const why = checkReply(reply, req.id, query, req.questionEnd)
     assert.ok(why === undefined || ['malformed', 'id', 'question'].includes(why))
     try {
-      classify(reply, layout(reply), 0)
+      typifyLayout(reply, layout(reply), 0)
     } catch (err) {
       assert.ok(err instanceof WireError, String(err))
     }
