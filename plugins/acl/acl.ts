@@ -18,7 +18,7 @@ import { matchZone } from '../../src/plugin/zones.ts'
 import { setU16, setU32, TYPE_OPT } from '../../src/wire/message.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { allowed, blocked, dropped, filtered } from './metrics.ts'
-import { addressBytes, type Networks } from './networks.ts'
+import { addressBytes, type Networks } from '../../src/dns/networks.ts'
 
 export type Action = 'allow' | 'block' | 'filter' | 'drop'
 

@@ -4,7 +4,7 @@ import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin, type SetupContext } from '../../src/plugin/plugin.ts'
 import { typeCode } from '../../src/plugin/rrtype.ts'
 import { AclHandler, type AclRule, type Action, type Policy } from './acl.ts'
-import { Networks, parseNetwork } from './networks.ts'
+import { Networks, parseNetwork } from '../../src/dns/networks.ts'
 
 const ACTIONS = new Set(['allow', 'block', 'filter', 'drop'])
 

@@ -1,6 +1,6 @@
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { args, noArgs, unknownProperty } from '../../src/corefile/args.ts'
-import { parseCidr } from '../../src/corefile/cidr.ts'
+import { parseCidr } from '../../src/dns/cidr.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { Dns64Handler, type Dns64Config } from './dns64.ts'

@@ -16,7 +16,7 @@ import {
 import { goDurationMs } from '../../src/plugin/duration.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { typeName } from '../../src/plugin/rrtype.ts'
-import { panics } from '../prometheus/metrics.ts'
+import { panics } from '../../src/plugin/panics.ts'
 
 export type ConsolidateLevel = Exclude<Level, 'FATAL'>
 

@@ -12,8 +12,8 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { type Fall, matchZone } from '../../src/plugin/zones.ts'
-import { buildReply, encodeRr } from '../template/reply.ts'
-import { nameWire } from '../template/rr.ts'
+import { buildReply, encodeRr } from '../../src/dns/answer.ts'
+import { nameWire } from '../../src/dns/rr.ts'
 import type { Hostsfile } from './hostsfile.ts'
 import { reverseAddress } from './reverse.ts'
 

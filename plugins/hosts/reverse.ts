@@ -2,7 +2,7 @@
 // bytes hosts entries are keyed by: 4.3.2.1.in-addr.arpa. is 1.2.3.4, 32 nibbles under ip6.arpa.
 // an IPv6 address (an IPv4-mapped one is its IPv4 address, as Go prints it).
 
-import { ipv4Bytes, unmap } from '../template/ip.ts'
+import { ipv4Bytes, unmap } from '../../src/dns/ip.ts'
 
 const V4 = '.in-addr.arpa.'
 const V6 = '.ip6.arpa.'

@@ -11,7 +11,7 @@ import { CorefileError, type CorefileErrorCode } from '../../src/corefile/errors
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin, type Plugin, type SetupContext } from '../../src/plugin/plugin.ts'
 import { Fall } from '../../src/plugin/zones.ts'
-import { parseIp } from '../template/ip.ts'
+import { parseIp } from '../../src/dns/ip.ts'
 import { Hostsfile, hostsLine, type HostsMap, parseHosts } from './hostsfile.ts'
 import { HostsHandler, type HostsOptions } from './hosts.ts'
 

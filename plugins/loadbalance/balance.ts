@@ -9,7 +9,7 @@ import type { Msg } from '../../src/plugin/plugin.ts'
 import { typeCode } from '../../src/plugin/rrtype.ts'
 import { layout, rcodeOf, rrType, u16, type Layout } from '../../src/wire/message.ts'
 import { lowerName, readName } from '../../src/wire/name.ts'
-import { addressBytes, type Networks } from '../acl/networks.ts'
+import { addressBytes, type Networks } from '../../src/dns/networks.ts'
 import {
   isAddress,
   prefer,

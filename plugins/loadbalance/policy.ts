@@ -2,7 +2,7 @@
 // plugin/loadbalance). CNAMEs go first; the records of one owner name and type (A, AAAA, MX) trade
 // places; every other record keeps its slot. Applying the permutation is balance.ts's job.
 
-import type { Networks } from '../acl/networks.ts'
+import type { Networks } from '../../src/dns/networks.ts'
 
 export const TYPE_A = 1
 const TYPE_CNAME = 5

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { readBoundedAsync, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Logger } from '../../src/plugin/log.ts'
-import { addressBytes } from '../acl/networks.ts'
+import { addressBytes } from '../../src/dns/networks.ts'
 import { ipKey, type Weights } from './policy.ts'
 
 /** Parses a weight file; throws an Error with CoreDNS's message on the first bad line. */

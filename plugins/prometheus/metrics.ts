@@ -55,13 +55,6 @@ export const pluginEnabled = new GaugeFamily(
   ['server', 'zone', 'view', 'name'],
 )
 
-/** Process-wide, no labels: exported from the start, as CoreDNS's promauto counter is. */
-export const panics = new CounterFamily(
-  'coredns_panics_total',
-  'A metrics that counts the number of panics.',
-  [],
-).child({})
-
 const buildInfo = new GaugeFamily(
   'coredns_build_info',
   "A metric with a constant '1' value labeled by version, revision, and goversion from which " +

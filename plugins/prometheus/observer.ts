@@ -3,7 +3,7 @@
 // whether or not any block loads prometheus (CoreDNS core/dnsserver/server.go).
 
 import type { ServerObserver } from '../../src/server/server.ts'
-import { panics } from './metrics.ts'
+import { panics } from '../../src/plugin/panics.ts'
 import { ZoneReport } from './report.ts'
 
 const dropped = new Map<string, ZoneReport>()

@@ -3,7 +3,7 @@
 // response rules it needs; one that does not returns undefined.
 
 import type { RE2JS } from 're2js'
-import { parseCidr } from '../../src/corefile/cidr.ts'
+import { parseCidr } from '../../src/dns/cidr.ts'
 import type { Addr } from '../../src/plugin/plugin.ts'
 import { OPTION_SUBNET } from '../../src/wire/opt.ts'
 import { expandGroups, memoized, submatches } from '../../src/plugin/regex.ts'

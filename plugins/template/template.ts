@@ -26,8 +26,8 @@ import { Flag } from '../../src/wire/message.ts'
 import { TemplateData } from './data.ts'
 import { type GoTemplate, TemplateExecError } from './gotemplate/index.ts'
 import { matches, rrFailures, templateFailures } from './metrics.ts'
-import { buildReply, encodeRr } from './reply.ts'
-import { parseRr, RrError, type Rr } from './rr.ts'
+import { buildReply, encodeRr } from '../../src/dns/answer.ts'
+import { parseRr, RrError, type Rr } from '../../src/dns/rr.ts'
 
 const CLASS_ANY = 255
 const TYPE_ANY = 255

@@ -7,7 +7,7 @@ import type { Handler } from '../../src/plugin/plugin.ts'
 import { Flag, HEADER, setU16, setU32 } from '../../src/wire/message.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
-import { parseIp } from '../template/ip.ts'
+import { parseIp } from '../../src/dns/ip.ts'
 
 const TYPE_A = 1
 const TYPE_AAAA = 28

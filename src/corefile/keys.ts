@@ -9,7 +9,7 @@
 // - Only dns:// is served by tsdns; the other CoreDNS schemes are recognised and refused.
 
 import type { ServerBlock, Token } from './ast.ts'
-import { parseCidr, reverseZones } from './cidr.ts'
+import { parseCidr, reverseZones } from '../dns/cidr.ts'
 import { CorefileError, CorefileErrors } from './errors.ts'
 import { listenHosts } from './listen.ts'
 

@@ -2,7 +2,7 @@
 // prefer) without allocating per query. IPv4-mapped IPv6 addresses match IPv4 networks, as Go's
 // net.IP does.
 
-import { parseCidr, type Network } from '../../src/corefile/cidr.ts'
+import { parseCidr, type Network } from './cidr.ts'
 
 /** A v4 network as [address, mask] in unsigned 32-bit form. */
 type V4 = readonly [number, number]

@@ -1,10 +1,10 @@
-// Authoritative replies built as bytes (template and hosts): the request's header and question,
+// Authoritative replies built as bytes (template, hosts, whoami...): the request's header and question,
 // AA, the rcode and the records of each section. An owner equal to the question name is written
 // as a pointer to it (0xC00C), as a compressing encoder would; nothing else is compressed.
 
-import type { Request } from '../../src/plugin/plugin.ts'
-import { Flag, setU16 } from '../../src/wire/message.ts'
-import { rcodeReply } from '../../src/wire/reply.ts'
+import type { Request } from '../plugin/plugin.ts'
+import { Flag, setU16 } from '../wire/message.ts'
+import { rcodeReply } from '../wire/reply.ts'
 import { rrWire, type Rr } from './rr.ts'
 
 const QUESTION_POINTER = Uint8Array.of(0xc0, 12)

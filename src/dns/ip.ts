@@ -1,5 +1,5 @@
 // IP address text to bytes with Go's net.ParseIP rules (no leading zeros in IPv4 octets, one
-// '::' in IPv6, an IPv4 tail allowed), for A/AAAA rdata and hosts entries.
+// '::' in IPv6, an IPv4 tail allowed): record data, hosts entries, CIDRs, networks.
 
 /** 4 bytes for a dotted quad, undefined otherwise. */
 export function ipv4Bytes(s: string): Uint8Array | undefined {

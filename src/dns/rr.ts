@@ -5,7 +5,7 @@
 // Types with rdata parsers: A AAAA CNAME DNAME NS PTR MX SRV SOA TXT SPF CAA, and any type in
 // RFC 3597's generic form (`TYPE65280 \# 2 abcd`). Only the first record of the text is read.
 
-import { classCode, typeCode, typeName } from '../../src/plugin/rrtype.ts'
+import { classCode, typeCode, typeName } from '../plugin/rrtype.ts'
 import { ipv4Bytes, ipv6Bytes } from './ip.ts'
 
 export class RrError extends Error {
@@ -276,7 +276,7 @@ function uint(w: Word, size: 1 | 2 | 4, bad: (w?: Word) => RrError): Uint8Array 
 }
 
 /** Character-string text with \X and \DDD escapes to bytes. */
-function unescape(s: string): Uint8Array {
+export function unescape(s: string): Uint8Array {
   const src = Buffer.from(s, 'utf8')
   const out: number[] = []
   for (let i = 0; i < src.length; i++) {

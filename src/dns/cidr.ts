@@ -3,6 +3,8 @@
 // 4-bit nibble for IPv6) and the network is split into as many subnets, one reverse zone each.
 // 10.0.0.0/15 -> 0.10.in-addr.arpa. and 1.10.in-addr.arpa.
 
+import { ipv4Bytes, ipv6Bytes } from './ip.ts'
+
 export interface Network {
   /** The address with its host bits cleared: 4 bytes for IPv4, 16 for IPv6. */
   readonly bytes: readonly number[]
@@ -14,7 +16,8 @@ export function parseCidr(text: string): Network | undefined {
   const slash = text.indexOf('/')
   if (slash === -1) return undefined
   const address = text.slice(0, slash)
-  const bytes = parseIPv4(address) ?? parseIPv6(address)
+  const ip = address.includes(':') ? ipv6Bytes(address) : ipv4Bytes(address)
+  const bytes = ip && Array.from(ip)
   const mask = text.slice(slash + 1)
   if (!bytes || !/^\d+$/.test(mask) || Number(mask) > bytes.length * 8) return undefined
   return { bytes: masked(bytes, Number(mask)), prefix: Number(mask) }
@@ -40,46 +43,6 @@ export function reverseZones(net: Network): string[] {
 function reverseLabels(bytes: number[]): string[] {
   if (bytes.length === 4) return bytes.map(String).reverse()
   return bytes.flatMap((b) => [(b >> 4).toString(16), (b & 15).toString(16)]).reverse()
-}
-
-/** Dotted decimal, no leading zeros (Go's netip.ParseAddr). */
-function parseIPv4(text: string): number[] | undefined {
-  const parts = text.split('.')
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) {
-    return undefined
-  }
-  return parts.map(Number)
-}
-
-/** RFC 4291 text: eight groups, one `::` standing for at least one zero group, IPv4 at the end. */
-function parseIPv6(text: string): number[] | undefined {
-  const ellipsis = text.indexOf('::')
-  if (ellipsis !== text.lastIndexOf('::')) return undefined
-  if (ellipsis === -1) {
-    const groups = parseGroups(text, true)
-    return groups?.length === 8 ? groupBytes(groups) : undefined
-  }
-  const head = parseGroups(text.slice(0, ellipsis), false)
-  const tail = parseGroups(text.slice(ellipsis + 2), true)
-  if (!head || !tail || head.length + tail.length > 7) return undefined
-  return groupBytes([...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail])
-}
-
-function parseGroups(text: string, ipv4Last: boolean): number[] | undefined {
-  if (text === '') return []
-  const fields = text.split(':')
-  const groups: number[] = []
-  for (const [i, field] of fields.entries()) {
-    const v4 = ipv4Last && i === fields.length - 1 ? parseIPv4(field) : undefined
-    if (v4) groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!)
-    else if (/^[0-9a-f]{1,4}$/i.test(field)) groups.push(parseInt(field, 16))
-    else return undefined
-  }
-  return groups
-}
-
-function groupBytes(groups: number[]): number[] {
-  return groups.flatMap((g) => [g >> 8, g & 255])
 }
 
 /** Keep the first `prefix` bits, clear the host bits. */
