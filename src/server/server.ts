@@ -9,14 +9,19 @@ import { PluginError } from '../plugin/plugin.ts'
 import { logLine } from '../plugin/log.ts'
 import { packetName } from '../plugin/msg.ts'
 import { clientWrote, Rcode } from '../plugin/rcode.ts'
-import { packetType } from '../plugin/rrtype.ts'
+import { Class, packetType, Type } from '../plugin/rrtype.ts'
 import { badVersReply, headerReply, rcodeReply, unpackErrorReply } from '../wire/reply.ts'
 import { ACCEPT, acceptHeader, DROP, parseQuery } from '../wire/request.ts'
-import { TCP_DEFAULTS } from './tcp.ts'
 import { ServerWriter, type Send } from './writer.ts'
 
-const CLASS_IN = 1
-const TYPE_DS = 43
+/** CoreDNS's Read/Write/IdleTimeout and MaxConnectionQueries; timeouts overrides them. */
+const TCP_DEFAULTS: Required<TcpOptions> = {
+  readMs: 3000,
+  writeMs: 5000,
+  idleMs: 10000,
+  maxQueries: 0,
+}
+
 /** forward's overall deadline is 5 s; an internal query gets a little more. */
 const RESOLVE_TIMEOUT_MS = 6000
 
@@ -99,7 +104,7 @@ export class DnsServer {
       return true
     }
     // CoreDNS refuses a class other than IN before it looks at the EDNS version
-    const refuseClass = req.class !== CLASS_IN && !this.#allowOtherClasses
+    const refuseClass = req.class !== Class.IN && !this.#allowOtherClasses
     if (!refuseClass && req.edns !== undefined && req.edns.version !== 0) {
       send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
       settled?.()
@@ -124,7 +129,7 @@ export class DnsServer {
       const zone = off === 0 ? name : name.slice(off)
       const r = this.#zones.get(zone)
       if (r !== undefined) {
-        if (type !== TYPE_DS || r.handler === undefined) return r
+        if (type !== Type.DS || r.handler === undefined) return r
         ds = r
       }
       const dot = name.indexOf('.', off)

@@ -15,20 +15,12 @@
 //   gets in, evicting the idlest; CoreDNS has no connection limit at all.
 
 import net from 'node:net'
-import type { TcpOptions } from '../plugin/plugin.ts'
 import type { DnsServer } from './server.ts'
 import { TcpConnection, type TcpLimits } from './tcp-conn.ts'
 import { TcpMemory } from './tcp-memory.ts'
 import { ConnectionTable } from './tcp-table.ts'
 
 export type { TcpLimits } from './tcp-conn.ts'
-
-export const TCP_DEFAULTS: Required<TcpOptions> = {
-  readMs: 3000,
-  writeMs: 5000,
-  idleMs: 10000,
-  maxQueries: 0,
-}
 
 export const TCP_LIMITS: TcpLimits = {
   inflight: 32,
