@@ -3,15 +3,16 @@
 // nonwriter does: one that returns an error is dropped and the error answered instead. Denials
 // (NXDOMAIN, NODATA: the SOA stays), errors and delegations pass unchanged.
 
+import { typifyLayout } from '../../src/dns/response.ts'
 import { WrappedWriter } from '../../src/dns/writer.ts'
 import {
   nextOrFailure,
   type Handler,
   type HandlerResult,
+  type Request,
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
-import { layout, setU16 } from '../../src/wire/message.ts'
-import { typify } from '../log/typify.ts'
+import { layout, setU16, type Layout } from '../../src/wire/message.ts'
 
 /** Keeps the last reply written below instead of sending it. */
 class HeldWriter extends WrappedWriter {
@@ -25,8 +26,7 @@ class HeldWriter extends WrappedWriter {
 }
 
 /** The header, question and answer section of `wire`; authority and additional (OPT too) cut. */
-export function answerOnly(wire: Uint8Array): Uint8Array {
-  const l = layout(wire)
+export function answerOnly(wire: Uint8Array, l: Layout): Uint8Array {
   if (l.ns === 0 && l.ar === 0) return wire
   // pointers only point back (forward validates its upstreams' replies), so the cut is clean
   const out = wire.slice(0, l.starts[l.an])
@@ -36,17 +36,23 @@ export function answerOnly(wire: Uint8Array): Uint8Array {
 }
 
 /** Sends what the chain below wrote, minimized when it is a positive answer. */
-function release(w: ResponseWriter, held: HeldWriter, rcode: number): number {
+function release(w: ResponseWriter, r: Request, held: HeldWriter, rcode: number): number {
   const wire = held.wire
   // nothing written: the rcode is the server's to answer (CoreDNS would write a nil message)
   if (wire === undefined) return rcode
-  // only NOERROR is left once denials, errors (META and UPDATE among them) and delegations pass
-  const type = typify(wire, Date.now() / 1000)
-  if (type !== 'NOERROR') {
-    w.write(wire, held.by)
-    return 0
+  let l: Layout | undefined
+  try {
+    l = layout(wire)
+  } catch {
+    // unreadable: CoreDNS's Typify says OTHERERROR, which passes unchanged
   }
-  w.write(answerOnly(wire), held.by)
+  // only NOERROR is minimized: denials, errors (META and UPDATE among them) and delegations pass;
+  // signatures count when the query had DO (forward takes the upstream's OPT out)
+  if (l === undefined || typifyLayout(wire, l, Date.now() / 1000, r.do) !== 'NOERROR') {
+    w.write(wire, held.by)
+  } else {
+    w.write(answerOnly(wire, l), held.by)
+  }
   return 0
 }
 
@@ -56,7 +62,7 @@ export function minimalHandler(next: Handler | undefined): Handler {
     serveDNS(ctx, w, r): HandlerResult {
       const held = new HeldWriter(w)
       const rc = nextOrFailure('minimal', next, ctx, held, r)
-      return typeof rc === 'number' ? release(w, held, rc) : rc.then((code) => release(w, held, code))
+      return typeof rc === 'number' ? release(w, r, held, rc) : rc.then((code) => release(w, r, held, code))
     },
   }
 }
