@@ -26,6 +26,7 @@ import reload from './reload/setup.ts'
 import rewrite from './rewrite/setup.ts'
 import template from './template/setup.ts'
 import timeouts from './timeouts/setup.ts'
+import tls from './tls/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -44,6 +45,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
+  tls,
   local, minimal,
 ]
 

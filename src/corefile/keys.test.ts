@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { Token } from './ast.ts'
 import { errorsOf } from './fixtures.test.ts'
-import { listenKeys, normalizeZone, normalizeZones } from './keys.ts'
+import { listenKeys, listenKeysByBlock, normalizeZone, normalizeZones } from './keys.ts'
 
 const tok = (text: string, col = 1): Token => ({
   text,
@@ -147,5 +147,30 @@ describe('listen keys', () => {
         'cannot serve dns://example.org.:53 - it is already defined (at Corefile:1:1)',
       ],
     )
+  })
+})
+
+describe('tls:// keys and blocks with views', () => {
+  const block = (keys: string[], view = false, line = 1) => ({
+    keys: keys.map((k) => ({ ...tok(k), line })),
+    directives: view ? [{ name: { ...tok('view'), line: line + 1 }, args: [] }] : [],
+  })
+  const urls = (blocks: ReturnType<typeof block>[]) =>
+    listenKeysByBlock(blocks, 1053).map((ks) => ks.map((k) => `${k.transport}://${k.zone}:${k.port}`))
+
+  test('tls:// defaults to port 853; dns:// and tls:// of one zone and port are distinct', () => {
+    assert.deepEqual(urls([block(['tls://example.org', 'tls://.:8853', '.:8853'])]), [
+      ['tls://example.org.:853', 'tls://.:8853', 'dns://.:8853'],
+    ])
+  })
+
+  test('the same key twice is an error without views, and allowed when a block has one', () => {
+    const [e] = errorsOf(() => urls([block(['.']), block(['.'], false, 5)]))
+    assert.match(e!.detail, /^cannot serve dns:\/\/\.:1053 - it is already defined \(at Corefile:1:1\)$/)
+    assert.deepEqual(urls([block(['.'], true), block(['.'], true, 5), block(['.'], false, 9)]), [
+      ['dns://.:1053'], ['dns://.:1053'], ['dns://.:1053'],
+    ])
+    const [t] = errorsOf(() => urls([block(['tls://.']), block(['tls://.'], false, 5)]))
+    assert.match(t!.detail, /^cannot serve tls:\/\/\.:853 - it is already defined/)
   })
 })

@@ -6,15 +6,20 @@
 // - The zone must be a domain name as miekg/dns sees it (any bytes; labels of at most 63, the
 //   wire name at most 255, no empty label) and is lowercased and made fully qualified.
 // - A CIDR becomes its reverse zones (cidr.ts), all on the key's port.
-// - Only dns:// is served by tsdns; the other CoreDNS schemes are recognised and refused.
+// - dns:// and tls:// (DNS over TLS, default port 853 whatever -dns.port says) are served; the
+//   other CoreDNS schemes are recognised and refused.
+// - A zone, port and address is served once, except by blocks with a *view*: those are
+//   alternatives the server picks from per query (core/dnsserver/register.go).
 
 import type { ServerBlock, Token } from './ast.ts'
 import { parseCidr, reverseZones } from '../dns/cidr.ts'
 import { CorefileError, CorefileErrors } from './errors.ts'
 import { listenHosts } from './listen.ts'
 
+export type Transport = 'dns' | 'tls'
+
 export interface ListenKey {
-  readonly transport: 'dns'
+  readonly transport: Transport
   /** Lowercased FQDN (`.` for the root). */
   readonly zone: string
   readonly port: number
@@ -23,6 +28,8 @@ export interface ListenKey {
 }
 
 const SCHEMES = ['dns', 'tls', 'quic', 'grpc', 'https', 'https3', 'unix']
+/** CoreDNS transport.TLSPort: -dns.port sets the default of dns:// keys only. */
+const TLS_PORT = 853
 
 interface SplitKey {
   readonly scheme: string
@@ -35,7 +42,7 @@ function splitKey(text: string): SplitKey | string {
   const prefix = /^([a-z][a-z0-9]*):\/\//.exec(text)
   const scheme = prefix?.[1] ?? 'dns'
   if (!SCHEMES.includes(scheme))
-    return `unknown scheme '${scheme}://' in '${text}', expecting dns://`
+    return `unknown scheme '${scheme}://' in '${text}', expecting dns:// or tls://`
   let host = text.slice(prefix?.[0].length ?? 0)
   let port: number | undefined
   const colon = host.lastIndexOf(':')
@@ -82,7 +89,8 @@ export function listenKeys(block: ServerBlock, defaultPort: number): ListenKey[]
  * listenKeys for a whole Corefile, with CoreDNS's listener check (register.go
  * validateZonesAndListeningAddresses): a zone and port are served once per listen address (the
  * block's `bind`, listen.ts), and a block without bind (every address) cannot share a zone and
- * port with a bound one. The later key is the one in error.
+ * port with a bound one. The later key is the one in error. A block with a *view* is checked
+ * for the bound/unbound overlap but not registered: it may share its keys with any block.
  */
 export function listenKeysByBlock(
   blocks: readonly ServerBlock[],
@@ -92,18 +100,20 @@ export function listenKeysByBlock(
   const listeners = new Listeners()
   const result = blocks.map((block) => {
     const hosts = listenHosts(block)
+    const filtered = block.directives.some((d) => d.name.text === 'view')
     return block.keys.flatMap((token): ListenKey[] => {
       const key = splitKey(token.text)
       if (typeof key === 'string') {
         errors.push(new CorefileError('COREFILE_KEY', token, key))
         return []
       }
-      if (key.scheme !== 'dns') {
-        const detail = `${key.scheme}:// is not supported by tsdns, only dns:// is: '${token.text}'`
+      const transport = key.scheme
+      if (transport !== 'dns' && transport !== 'tls') {
+        const detail = `${transport}:// is not supported by tsdns, only dns:// and tls:// are: '${token.text}'`
         errors.push(new CorefileError('COREFILE_UNSUPPORTED', token, detail))
         return []
       }
-      const port = key.port ?? defaultPort
+      const port = key.port ?? (transport === 'tls' ? TLS_PORT : defaultPort)
       if (port < 0 || port > 65535) {
         const detail = `invalid port ${port} in '${token.text}', expecting 0-65535`
         errors.push(new CorefileError('COREFILE_KEY', token, detail))
@@ -111,13 +121,13 @@ export function listenKeysByBlock(
       }
       return key.zones.flatMap((zone) => {
         for (const host of hosts) {
-          const clash = listeners.register(zone, port, host, token)
+          const clash = listeners.register(`${transport}://${zone}:${port}`, host, token, filtered)
           if (clash) {
             errors.push(new CorefileError('COREFILE_KEY', token, clash))
             return []
           }
         }
-        return [{ transport: 'dns' as const, zone, port, token }]
+        return [{ transport, zone, port, token }]
       })
     })
   })
@@ -143,27 +153,31 @@ export function zoneSyntaxWarnings(keys: readonly (readonly ListenKey[])[]): Cor
   return out
 }
 
-/** CoreDNS's zoneOverlap (core/dnsserver/address.go): the zone/port/address triples seen so far. */
+/**
+ * CoreDNS's zoneOverlap (core/dnsserver/address.go): the (transport, zone, port) and address
+ * pairs seen so far. A filtered (view) key is checked, never registered.
+ */
 class Listeners {
   readonly #seen = new Map<string, Token>()
-  /** Per zone and port, the first triple registered, bound or not. */
+  /** Per transport, zone and port, the first pair registered, bound or not. */
   readonly #first = new Map<string, { host: string; token: Token }>()
 
-  /** Registers the triple, or says why it cannot be served. */
-  register(zone: string, port: number, host: string, token: Token): string | undefined {
-    const name = (h: string): string => `dns://${zone}:${port}${h === '' ? '' : ` on ${h}`}`
+  /** Registers `url` (`dns://zone:port`) on host, or says why it cannot be served. */
+  register(url: string, host: string, token: Token, filtered: boolean): string | undefined {
+    const name = (h: string): string => `${url}${h === '' ? '' : ` on ${h}`}`
     const at = (t: Token): string => `(at ${t.file}:${t.line}:${t.col})`
-    const same = this.#seen.get(`${zone}|${port}|${host}`)
-    if (same) return `cannot serve ${name(host)} - it is already defined ${at(same)}`
-    const first = this.#first.get(`${zone}|${port}`)
-    const unbound = this.#seen.get(`${zone}|${port}|`)
-    const other = host === '' ? first : unbound && { host: '', token: unbound }
+    const same = this.#seen.get(`${url}|${host}`)
+    if (same && !filtered) return `cannot serve ${name(host)} - it is already defined ${at(same)}`
+    const first = this.#first.get(url)
+    const unbound = this.#seen.get(`${url}|`)
+    const other = host === '' ? first && first.host !== '' && first : unbound && { host: '', token: unbound }
     if (other) {
       const detail = `zone overlap listener capacity with ${name(other.host)} ${at(other.token)}`
       return `cannot serve ${name(host)} - ${detail}`
     }
-    this.#seen.set(`${zone}|${port}|${host}`, token)
-    if (!first) this.#first.set(`${zone}|${port}`, { host, token })
+    if (filtered) return undefined
+    this.#seen.set(`${url}|${host}`, token)
+    if (!first) this.#first.set(url, { host, token })
     return undefined
   }
 }

@@ -67,7 +67,7 @@ const INVALID: readonly InvalidCase[] = [
   { name: 'CIDR starting with a colon', input: 'a.example ::/64 {\n}', code: 'COREFILE_KEY', line: 1, col: 11, message: 'invalid CIDR ::/64' },
   { name: 'IPv6 CIDR starting with 0', input: '0::/64 {\n}', code: 'COREFILE_KEY', line: 1, col: 1, message: 'invalid CIDR 0::/64' },
   { name: 'unknown scheme', input: 'foo://example.org {\n}', code: 'COREFILE_KEY', line: 1, col: 1, message: "unknown scheme 'foo://'" },
-  { name: 'tls://', input: 'tls://example.org {\n}', code: 'COREFILE_UNSUPPORTED', line: 1, col: 1, message: 'tls:// is not supported by tsdns, only dns:// is' },
+  { name: 'unix://', input: 'unix://example.org {\n}', code: 'COREFILE_UNSUPPORTED', line: 1, col: 1, message: 'unix:// is not supported by tsdns, only dns:// and tls:// are' },
   { name: 'grpc://', input: '. grpc://example.org {\n}', code: 'COREFILE_UNSUPPORTED', line: 1, col: 3, message: 'grpc:// is not supported' },
   { name: 'https://', input: 'https://example.org:8443 {\n}', code: 'COREFILE_UNSUPPORTED', line: 1, col: 1, message: 'https:// is not supported' },
   { name: 'https3://', input: 'https3://example.org {\n}', code: 'COREFILE_UNSUPPORTED', line: 1, col: 1, message: 'https3:// is not supported' },
@@ -135,7 +135,7 @@ describe('errors', () => {
   })
 
   test('every bad key is reported', () => {
-    const errors = errorsOf(() => load('a..b tls://x {\n}\n.: {\n}'))
+    const errors = errorsOf(() => load('a..b grpc://x {\n}\n.: {\n}'))
     assert.deepEqual(
       errors.map((e) => e.code),
       ['COREFILE_KEY', 'COREFILE_UNSUPPORTED', 'COREFILE_KEY'],

@@ -3,6 +3,7 @@
 // it with plain calls. See DESIGN.md "The plugin contract".
 
 import type { Packet } from 'dns-packet'
+import type { SecureContext, TLSSocket } from 'node:tls'
 import type { Directive, ServerBlock } from '../corefile/ast.ts'
 import type { Logger } from './log.ts'
 import { Rcode } from './rcode.ts'
@@ -152,6 +153,12 @@ export interface SetupContext {
   listenOn(hosts: readonly string[]): void
   /** timeouts: TCP connection limits of the servers this block is on (fields given override). */
   tcpOptions(opts: TcpOptions): void
+  /** tls: what the block's tls:// listeners present and ask of clients. */
+  tlsServing(t: TlsServing): void
+  /** multisocket: sockets per listen address (the first block on an address sets it). */
+  sockets(n: number): void
+  /** view: the filter that picks this block among the blocks sharing its zone and port. */
+  viewFilter(v: ViewFilter): void
   readonly runtime: Runtime
 }
 
@@ -165,6 +172,23 @@ export interface TcpOptions {
   readonly idleMs?: number
   /** Queries read on one connection before it is closed once answered; 0 for no cap. */
   readonly maxQueries?: number
+}
+
+/** A tls:// listener's side of the handshake (CoreDNS's tls.Config of the block). */
+export interface TlsServing {
+  readonly context: SecureContext
+  readonly requestCert: boolean
+  readonly rejectUnauthorized: boolean
+  /** After the handshake: whether this client may stay (client_auth require, verify_if_given). */
+  readonly admit?: (sock: TLSSocket) => boolean
+  /** keylog: one NSS key log line. */
+  readonly keylog?: (line: Buffer) => void
+}
+
+/** CoreDNS dnsserver.Viewer: a block is used for a query only when its filter passes. */
+export interface ViewFilter {
+  readonly name: string
+  pass(r: Request, w: ResponseWriter): boolean
 }
 
 export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed'

@@ -3,11 +3,11 @@
 
 import type { Directive, ServerBlock } from '../corefile/ast.ts'
 import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
-import { listenKeys } from '../corefile/keys.ts'
+import { listenKeys, type Transport } from '../corefile/keys.ts'
 import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
 import { logger } from '../plugin/log.ts'
-import type { Handler, Hook, Plugin, Runtime, SetupContext, TcpOptions } from '../plugin/plugin.ts'
-import { DnsServer, type ServerObserver } from './server.ts'
+import type { Handler, Hook, Plugin, Runtime, SetupContext, TcpOptions, TlsServing, ViewFilter } from '../plugin/plugin.ts'
+import { DnsServer, type ServerObserver, type ServerOptions } from './server.ts'
 
 export interface BuildOptions {
   readonly defaultPort: number
@@ -18,12 +18,15 @@ export interface BuildOptions {
 }
 
 interface BlockPlan {
-  readonly zones: readonly { zone: string; port: number }[]
+  readonly zones: readonly { zone: string; port: number; transport: Transport }[]
   readonly hosts: readonly string[]
   readonly chain: readonly Plugin[]
   readonly names: readonly string[]
   readonly allowOtherClasses: boolean
   readonly tcp: TcpOptions
+  readonly tls: TlsServing | undefined
+  readonly sockets: number | undefined
+  readonly view: ViewFilter | undefined
 }
 
 export class Instance {
@@ -64,11 +67,12 @@ export class Instance {
     for (const fn of this.#life.shutdown) await run(fn, 'shutdown')
   }
 
-  /** Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`. */
+  /** Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`, `tls://.:853`. */
   describe(): string[] {
-    return this.servers.flatMap((s) =>
-      s.zones.map((z) => `${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`),
-    )
+    return this.servers.flatMap((s) => {
+      const scheme = s.transport === 'dns' ? '' : `${s.transport}://`
+      return s.zones.map((z) => `${scheme}${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`)
+    })
   }
 }
 
@@ -124,6 +128,9 @@ function prepareBlock(
   }
   let hosts: readonly string[] = ['']
   let tcp: TcpOptions = {}
+  let tls: TlsServing | undefined
+  let sockets: number | undefined
+  let view: ViewFilter | undefined
   const ctxFor = (name: string): SetupContext => ({
     block,
     zones: [...new Set(keys.map((k) => k.zone))],
@@ -138,6 +145,9 @@ function prepareBlock(
     },
     listenOn: (h) => void (hosts = h),
     tcpOptions: (o) => void (tcp = { ...tcp, ...o }),
+    tlsServing: (t) => void (tls = t),
+    sockets: (n) => void (sockets = n),
+    viewFilter: (v) => void (view = v),
     runtime: opts.runtime ?? standalone,
   })
   const parsed: Array<{ name: string; ctx: SetupContext; config: unknown }> = []
@@ -169,12 +179,15 @@ function prepareBlock(
       }
     }
     return {
-      zones: keys.map((k) => ({ zone: k.zone, port: k.port })),
+      zones: keys.map((k) => ({ zone: k.zone, port: k.port, transport: k.transport })),
       hosts,
       chain,
       names,
       allowOtherClasses: byName.has('forward') || byName.has('chaos'),
       tcp,
+      tls,
+      sockets,
+      view,
     }
   }
 }
@@ -182,35 +195,37 @@ function prepareBlock(
 function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefined): DnsServer[] {
   // First pass: which addresses exist, whether any block there lets other classes through, and
   // the TCP limits its blocks set (CoreDNS: one server per address takes them from its zones).
-  const addrs = new Map<string, { host: string; port: number; chaos: boolean; tcp: TcpOptions }>()
+  // The first block on an address with tls, or with multisocket, sets it for the address.
+  const addrs = new Map<string, ServerOptions>()
   for (const p of plans) {
-    for (const { port } of p.zones) {
+    for (const { port, transport } of p.zones) {
       for (const host of p.hosts) {
-        const k = `${host}|${port}`
-        const a = addrs.get(k) ?? { host, port, chaos: false, tcp: {} }
-        a.chaos ||= p.allowOtherClasses
-        a.tcp = { ...a.tcp, ...p.tcp }
-        addrs.set(k, a)
+        const k = `${transport}|${host}|${port}`
+        const a = addrs.get(k)
+        addrs.set(k, {
+          transport, host, port,
+          allowOtherClasses: (a?.allowOtherClasses ?? false) || p.allowOtherClasses,
+          tcp: { ...a?.tcp, ...p.tcp },
+          tls: transport === 'tls' ? a?.tls ?? p.tls : undefined, // ignored in dns:// (CoreDNS)
+          sockets: a?.sockets ?? p.sockets,
+          observer,
+        })
       }
     }
   }
-  const servers = new Map<string, DnsServer>()
-  for (const [k, a] of addrs) {
-    const opts = { host: a.host, port: a.port, allowOtherClasses: a.chaos, tcp: a.tcp }
-    servers.set(k, new DnsServer(observer ? { ...opts, observer } : opts))
-  }
+  const servers = new Map([...addrs].map(([k, a]) => [k, new DnsServer(a)]))
   for (const p of plans) {
     for (const host of p.hosts) {
-      const chains = new Map<number, Handler | undefined>()
-      for (const { zone, port } of p.zones) {
-        const server = servers.get(`${host}|${port}`)!
-        if (!chains.has(port)) {
+      const chains = new Map<DnsServer, Handler | undefined>()
+      for (const { zone, port, transport } of p.zones) {
+        const server = servers.get(`${transport}|${host}|${port}`)!
+        if (!chains.has(server)) {
           let h: Handler | undefined
           const info = { server: server.label, zones: p.zones.map((z) => z.zone), plugins: p.names }
           for (let i = p.chain.length - 1; i >= 0; i--) h = p.chain[i]!(h, info)
-          chains.set(port, h)
+          chains.set(server, h)
         }
-        server.addZone(zone, chains.get(port))
+        server.addZone(zone, chains.get(server), p.view)
       }
     }
   }

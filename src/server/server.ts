@@ -4,7 +4,8 @@
 
 import { randomInt } from 'node:crypto'
 import dnsPacket from 'dns-packet'
-import type { Addr, Handler, Msg, Request, RequestContext, TcpOptions } from '../plugin/plugin.ts'
+import type { Transport } from '../corefile/keys.ts'
+import type { Addr, Handler, Msg, Request, RequestContext, TcpOptions, TlsServing, ViewFilter } from '../plugin/plugin.ts'
 import { PluginError } from '../plugin/plugin.ts'
 import { logLine } from '../plugin/log.ts'
 import { packetName } from '../plugin/msg.ts'
@@ -29,6 +30,10 @@ export interface Route {
   readonly zone: string
   readonly handler: Handler | undefined
   readonly ctx: RequestContext
+  /** view: this route serves a query only when the filter passes. */
+  readonly view: ViewFilter | undefined
+  /** The next block of the same zone, tried when this one's view does not pass. */
+  alt: Route | undefined
 }
 
 /** Hooks for what never reaches a chain (metrics count it under zone "dropped"). */
@@ -38,9 +43,14 @@ export interface ServerObserver {
 }
 
 export interface ServerOptions {
+  /** dns:// (UDP and TCP) or tls:// (TCP in TLS when `tls` is given, else plain TCP as CoreDNS). */
+  readonly transport?: Transport
   /** Listen host ('' for every address) and port. */
   readonly host: string
   readonly port: number
+  readonly tls?: TlsServing
+  /** multisocket: sockets bound to the address, per protocol. */
+  readonly sockets?: number
   /** CoreDNS lets non-IN classes through when chaos or forward is loaded. */
   readonly allowOtherClasses: boolean
   readonly observer?: ServerObserver
@@ -49,9 +59,12 @@ export interface ServerOptions {
 }
 
 export class DnsServer {
+  readonly transport: Transport
   readonly host: string
   readonly port: number
-  /** Metrics `server` label, e.g. `dns://169.254.20.10:53` or `dns://:53`. */
+  readonly tls: TlsServing | undefined
+  readonly sockets: number
+  /** Metrics `server` label, e.g. `dns://169.254.20.10:53` or `tls://:853`. */
   readonly label: string
   /** What the TCP listener applies to each new connection. */
   readonly tcp: Required<TcpOptions>
@@ -60,9 +73,12 @@ export class DnsServer {
   readonly #observer: ServerObserver | undefined
 
   constructor(opts: ServerOptions) {
+    this.transport = opts.transport ?? 'dns'
     this.host = opts.host
     this.port = opts.port
-    this.label = `dns://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
+    this.tls = opts.tls
+    this.sockets = opts.sockets ?? 1
+    this.label = `${this.transport}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
     this.#allowOtherClasses = opts.allowOtherClasses
     this.#observer = opts.observer
     this.tcp = { ...TCP_DEFAULTS, ...opts.tcp }
@@ -72,13 +88,18 @@ export class DnsServer {
     return [...this.#zones.keys()]
   }
 
-  addZone(zone: string, handler: Handler | undefined): void {
+  /** A block serving `zone`; blocks with views added for one zone are tried in the order added. */
+  addZone(zone: string, handler: Handler | undefined, view?: ViewFilter): void {
     const ctx: RequestContext = {
       server: this.label,
       zone,
       resolve: (name, type, opts) => this.resolve(name, type, opts),
     }
-    this.#zones.set(zone, { zone, handler, ctx })
+    const route: Route = { zone, handler, ctx, view, alt: undefined }
+    let last = this.#zones.get(zone)
+    if (last === undefined) return void this.#zones.set(zone, route)
+    while (last.alt !== undefined) last = last.alt
+    last.alt = route
   }
 
   /**
@@ -112,7 +133,7 @@ export class DnsServer {
     }
     const w = new ServerWriter(req, local, remote, send, settled)
     observe?.(w)
-    const route = refuseClass ? undefined : this.route(req.name, req.type)
+    const route = refuseClass ? undefined : this.route(req.name, req.type, w)
     if (route === undefined || route.handler === undefined) this.#drop(w, Rcode.Refused)
     else this.serve(route, w)
     return true
@@ -121,13 +142,15 @@ export class DnsServer {
   /**
    * Longest-suffix zone match; DS keeps walking to prefer the parent; '.' last. A zone without
    * plugins met on the way ends the walk (REFUSED), DS included: CoreDNS checks that first.
+   * Of the blocks of a zone, the first whose view passes serves; none passing, the walk goes on
+   * (CoreDNS server.go ServeDNS). Without `w` (no query to look at) views are not consulted.
    */
-  route(name: string, type: number): Route | undefined {
+  route(name: string, type: number, w?: ServerWriter): Route | undefined {
     let ds: Route | undefined
     let off = 0
     for (;;) {
       const zone = off === 0 ? name : name.slice(off)
-      const r = this.#zones.get(zone)
+      const r = pick(this.#zones.get(zone), w, false)
       if (r !== undefined) {
         if (type !== Type.DS || r.handler === undefined) return r
         ds = r
@@ -136,7 +159,7 @@ export class DnsServer {
       if (dot < 0 || dot === name.length - 1) break
       off = dot + 1
     }
-    return ds ?? this.#zones.get('.')
+    return ds ?? pick(this.#zones.get('.'), w, true)
   }
 
   serve(route: Route, w: ServerWriter): void {
@@ -196,4 +219,19 @@ export class DnsServer {
     const { wire } = await this.exchange(query)
     return dnsPacket.decode(Buffer.from(wire.buffer, wire.byteOffset, wire.length))
   }
+}
+
+/**
+ * The first block of a zone whose view passes. A block without plugins ends the search (the
+ * server refuses), except in the root fallback, which skips it: CoreDNS does both.
+ */
+function pick(r: Route | undefined, w: ServerWriter | undefined, root: boolean): Route | undefined {
+  for (; r !== undefined; r = r.alt) {
+    if (r.handler === undefined) {
+      if (root) continue
+      return r
+    }
+    if (r.view === undefined || w === undefined || r.view.pass(w.req, w)) return r
+  }
+  return undefined
 }

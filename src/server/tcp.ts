@@ -19,6 +19,7 @@ import type { DnsServer } from './server.ts'
 import { TcpConnection, type TcpLimits } from './tcp-conn.ts'
 import { TcpMemory } from './tcp-memory.ts'
 import { ConnectionTable } from './tcp-table.ts'
+import { secureSocket } from './tls.ts'
 
 export type { TcpLimits } from './tcp-conn.ts'
 
@@ -58,7 +59,12 @@ export class TcpListener {
     // stopped connection buffers at most that much of what the client keeps sending.
     const server = net.createServer(
       { noDelay: true, allowHalfOpen: true, highWaterMark: this.#limits.writeQueue },
-      (sock) => this.#table.admit(new TcpConnection(sock, this, this.#table, this.#limits, this.port)),
+      (raw) => {
+        // tls:// with a certificate: TLS over the socket (tls.ts); without, plain TCP as CoreDNS
+        const serving = this.target.tls
+        const sock = serving === undefined ? raw : secureSocket(raw, serving, this.#limits.writeQueue)
+        this.#table.admit(new TcpConnection(sock, this, this.#table, this.#limits, this.port))
+      },
     )
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
