@@ -8,16 +8,16 @@
 //     NXDOMAIN reply wins; another reply (SERVFAIL, REFUSED, a failover rcode) is used only
 //     when every upstream has failed; the others' late replies are still counted, then dropped.
 
-import type { Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
+import type { Cell } from '../../src/plugin/metrics.ts'
+import type { Handler, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
 import { PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { shedCounter } from '../../src/plugin/metrics.ts'
 import { Flag, u16 } from '../../src/wire/message.ts'
 import { Invalid, lastCheck, truncatedReply, upstreamReply } from '../../src/wire/validate.ts'
-import { DEFAULTS } from './config.ts'
+import { DEFAULTS, type ForwardConfig } from './config.ts'
 import { Ticket } from './fair.ts'
-import type { ForwardHandler } from './forward.ts'
-import { pickRandom } from './policy.ts'
+import { pickRandom, type Policy } from './policy.ts'
 import type { Proxy } from './proxy.ts'
 import { quietError, type Waiter } from './transport.ts'
 
@@ -28,8 +28,24 @@ const ATTEMPTS_PER_UPSTREAM = 2
 /** Upstream replies refused, or repaired, by upstreamReply. */
 const badReplies = shedCounter('upstream_reply')
 
+/** What an exchange uses of its forward stanza (forward.ts's Forward, which starts exchanges). */
+interface Stanza {
+  readonly cfg: ForwardConfig
+  readonly proxies: readonly Proxy[]
+  readonly policy: Policy<Proxy>
+  readonly broken: Cell
+  release(t: Ticket): void
+}
+
+/** The handler an exchange serves (forward.ts's ForwardHandler). */
+interface Owner {
+  readonly fwd: Stanza
+  readonly next: Handler | undefined
+  readonly nextIsForward: boolean
+}
+
 abstract class Exchange extends Ticket {
-  readonly h: ForwardHandler
+  readonly h: Owner
   readonly ctx: RequestContext
   readonly w: ResponseWriter
   readonly r: Request
@@ -39,7 +55,7 @@ abstract class Exchange extends Ticket {
   done = false
   readonly #result = Promise.withResolvers<number>()
 
-  constructor(h: ForwardHandler, ctx: RequestContext, w: ResponseWriter, r: Request) {
+  constructor(h: Owner, ctx: RequestContext, w: ResponseWriter, r: Request) {
     super()
     this.h = h
     this.ctx = ctx
@@ -182,7 +198,7 @@ export class SequentialExchange extends Exchange {
   #failovers = 0
   #lastErr: Error | undefined
 
-  constructor(h: ForwardHandler, ctx: RequestContext, w: ResponseWriter, r: Request) {
+  constructor(h: Owner, ctx: RequestContext, w: ResponseWriter, r: Request) {
     super(h, ctx, w, r)
     this.#list = h.fwd.policy()
   }
