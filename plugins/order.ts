@@ -12,6 +12,7 @@ import debug from './debug/setup.ts'
 import dns64 from './dns64/setup.ts'
 import errors from './errors/setup.ts'
 import forward from './forward/setup.ts'
+import header from './header/setup.ts'
 import health from './health/setup.ts'
 import hosts from './hosts/setup.ts'
 import loadbalance from './loadbalance/setup.ts'
@@ -26,7 +27,6 @@ import reload from './reload/setup.ts'
 import rewrite from './rewrite/setup.ts'
 import template from './template/setup.ts'
 import timeouts from './timeouts/setup.ts'
-import tls from './tls/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -45,8 +45,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
-  tls,
-  local, minimal,
+  local, minimal, header,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(

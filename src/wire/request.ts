@@ -19,7 +19,7 @@ const OPCODE_NOTIFY = 4
 export class WireRequest implements Request {
   readonly wire: Uint8Array
   readonly id: number
-  readonly flags: number
+  flags: number
   readonly opcode: number
   readonly name: string
   readonly qname: string
@@ -77,6 +77,16 @@ export class WireRequest implements Request {
     if (e === undefined || e.udpSize <= max) return
     setU16(this.wire, skipName(this.wire, e.offset) + 2, max)
     this.edns = { ...e, udpSize: max }
+  }
+
+  /**
+   * header: the header flags word replaced in place, bytes included, as CoreDNS's header plugin
+   * changes the request: the next plugins, upstreams and the server's own error replies see it.
+   */
+  setFlags(flags: number): void {
+    setU16(this.wire, 2, flags)
+    this.flags = flags
+    this.#msg = undefined
   }
 
   get msg(): Msg {

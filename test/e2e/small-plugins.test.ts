@@ -1,4 +1,4 @@
-// The small plugins end to end (local, minimal, ...): the real tsdns over real UDP and TCP sockets, with a
+// The small plugins end to end (local, minimal, header, ...): the real tsdns over real UDP and TCP sockets, with a
 // fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
 // Each plugin has its own server block (zone or port) in one tsdns process.
 
@@ -28,6 +28,7 @@ let up: FakeUpstream
 let tsdns: Tsdns
 let localPort: number
 let minimalPort: number
+let headerPort: number
 let mport: number
 
 const SOA = 'example.org. 300 IN SOA ns1.example.org. admin.example.org. 1 7200 3600 1209600 300'
@@ -47,6 +48,7 @@ before(async () => {
   up = await fakeUpstream(exampleOrg)
   localPort = await freePort('both')
   minimalPort = await freePort('both')
+  headerPort = await freePort('both')
   mport = await freePort('tcp')
   tsdns = await startTsdns(`
 .:${localPort} {
@@ -58,6 +60,15 @@ before(async () => {
 .:${minimalPort} {
   bind 127.0.0.1
   minimal
+  forward . ${up.addr}
+}
+.:${headerPort} {
+  bind 127.0.0.1
+  header {
+    query clear rd
+    response set aa
+    response clear ra
+  }
   forward . ${up.addr}
 }
 `)
@@ -126,5 +137,17 @@ for (const proto of ['udp', 'tcp'] as const) {
     const nx = await ask(minimalPort, proto, 'nope.example.org')
     assert.equal(rcodeName(nx.bytes), 'NXDOMAIN')
     assert.deepEqual(nx.authorities!.map((r) => [r.name, r.type]), [['example.org', 'SOA']])
+  })
+}
+
+for (const proto of ['udp', 'tcp'] as const) {
+  test(`header over ${proto}: the upstream gets the query rules, the client the response rules`, async () => {
+    const sent = up.queries.length
+    const m = await ask(headerPort, proto, 'www.example.org', 'A', { rd: true })
+    assert.equal(up.queries.length, sent + 1)
+    assert.equal(up.queries.at(-1)!.rd, false)
+    // the upstream copied RD (cleared) from the query it got and set RA; AA set, RA cleared here
+    assert.deepEqual([m.flag_rd, m.flag_aa, m.flag_ra], [false, true, false])
+    assert.deepEqual(answerData(m.bytes), ['192.0.2.1'])
   })
 }
