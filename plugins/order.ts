@@ -11,7 +11,6 @@ import chaos from './chaos/setup.ts'
 import debug from './debug/setup.ts'
 import dns64 from './dns64/setup.ts'
 import errors from './errors/setup.ts'
-import file from './file/setup.ts'
 import forward from './forward/setup.ts'
 import header from './header/setup.ts'
 import health from './health/setup.ts'
@@ -28,6 +27,7 @@ import reload from './reload/setup.ts'
 import rewrite from './rewrite/setup.ts'
 import template from './template/setup.ts'
 import timeouts from './timeouts/setup.ts'
+import tls from './tls/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -46,8 +46,8 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
+  tls,
   local, minimal, header,
-  file,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
@@ -57,6 +57,7 @@ export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
 const hints: Partial<Record<DirectiveName, string>> = {
   kubernetes: 'it serves node-local caching; keep cluster.local on CoreDNS and forward to it',
   etcd: 'it serves node-local caching; keep etcd-backed zones on CoreDNS and forward to them',
+  file: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   auto: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   secondary: 'it serves node-local caching; serve zone transfers from CoreDNS and forward to it',
   k8s_external: 'it serves node-local caching; keep external names on CoreDNS and forward to it',
