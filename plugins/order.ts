@@ -11,6 +11,7 @@ import chaos from './chaos/setup.ts'
 import debug from './debug/setup.ts'
 import dns64 from './dns64/setup.ts'
 import errors from './errors/setup.ts'
+import file from './file/setup.ts'
 import forward from './forward/setup.ts'
 import header from './header/setup.ts'
 import health from './health/setup.ts'
@@ -48,6 +49,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   bufsize, chaos, dns64, nsid, rewrite, timeouts,
   tls,
   local, minimal, header,
+  file,
 ]
 
 export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
@@ -57,7 +59,6 @@ export const plugins: ReadonlyMap<string, AnyPluginDefinition> = new Map(
 const hints: Partial<Record<DirectiveName, string>> = {
   kubernetes: 'it serves node-local caching; keep cluster.local on CoreDNS and forward to it',
   etcd: 'it serves node-local caching; keep etcd-backed zones on CoreDNS and forward to them',
-  file: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   auto: 'it serves node-local caching; serve zone files from CoreDNS and forward to it',
   secondary: 'it serves node-local caching; serve zone transfers from CoreDNS and forward to it',
   k8s_external: 'it serves node-local caching; keep external names on CoreDNS and forward to it',
