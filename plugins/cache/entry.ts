@@ -1,4 +1,4 @@
-// A cached reply kept as wire bytes (DESIGN.md "Cache stores wire"): the message without its OPT
+// A cached reply kept as wire bytes (docs/architecture.md): the message without its OPT
 // record plus the offset of every TTL. A hit copies the bytes and patches ID, question case,
 // flags and TTLs; nothing is decoded or encoded.
 

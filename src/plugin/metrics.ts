@@ -1,4 +1,4 @@
-// Metrics that cost a plain number increment on the hot path (DESIGN.md "Cheap metrics").
+// Metrics that cost a plain number increment on the hot path (docs/architecture.md).
 // A family hands out children bound to one label set when a chain is built; prom-client reads
 // them only when /metrics is scraped. Families live in the project registry, not prom-client's
 // global one. Children are never dropped: label sets come from configuration, so they are few,

@@ -1,6 +1,6 @@
 // The contract every plugin implements, after CoreDNS's plugin.Handler / plugin.Plugin.
 // A chain is composed once per server address when the configuration is built; a query walks
-// it with plain calls. See DESIGN.md "The plugin contract".
+// it with plain calls. See docs/architecture.md "The plugin contract".
 
 import type { Packet } from 'dns-packet'
 import type { SecureContext, TLSSocket } from 'node:tls'

@@ -1,6 +1,6 @@
 // Reading and patching whole messages as bytes: header fields, the record layout (where every RR
 // starts and where its TTL sits) and the OPT record. Cache, forward and the server writer use
-// this instead of a full decode (DESIGN.md "request path").
+// this instead of a full decode (docs/architecture.md "The request path").
 
 import { skipName, WireError } from './name.ts'
 
