@@ -26,6 +26,7 @@ import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
 import reload from './reload/setup.ts'
 import rewrite from './rewrite/setup.ts'
+import status from './status/setup.ts'
 import template from './template/setup.ts'
 import timeouts from './timeouts/setup.ts'
 import tls from './tls/setup.ts'
@@ -33,7 +34,7 @@ import whoami from './whoami/setup.ts'
 
 export const order = [
   'root', 'metadata', 'geoip', 'cancel', 'proxyproto', 'quic', 'grpc_server', 'https', 'https3',
-  'timeouts', 'multisocket', 'reload', 'nsid', 'bufsize', 'bind', 'debug', 'trace', 'ready',
+  'status', 'timeouts', 'multisocket', 'reload', 'nsid', 'bufsize', 'bind', 'debug', 'trace', 'ready',
   'health', 'pprof', 'shed', 'prometheus', 'errors', 'log', 'dnstap', 'local', 'dns64', 'any',
   'chaos', 'loadbalance', 'tsig', 'rewrite', 'autopath', 'acl', 'cache', 'header', 'dnssec', 'tls',
   'minimal', 'template', 'transfer', 'hosts', 'route53', 'azure', 'clouddns', 'k8s_external',
@@ -46,7 +47,7 @@ export type DirectiveName = (typeof order)[number]
 const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
-  bufsize, chaos, dns64, nsid, rewrite, timeouts,
+  bufsize, chaos, dns64, nsid, rewrite, timeouts, status,
   tls,
   local, minimal, header,
   file,

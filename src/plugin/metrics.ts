@@ -12,6 +12,11 @@ import { Exposition, ExpositionWriter, type Exposable, type Sample } from './exp
 const families: Family<string, unknown>[] = []
 let loaded: Registry | undefined
 
+/** A family by name, for a reader outside the plugin that owns it (status reads forward's). */
+export function familyNamed(name: string): { eachChild(): Generator<Sample[]> } | undefined {
+  return families.find((f) => f.name === name)
+}
+
 /**
  * prom-client (some 90 modules, 25-40 ms) is not loaded with tsdns but on first use, so that DNS
  * answers first: the prometheus plugin asks for it when its configuration starts.
