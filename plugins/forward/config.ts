@@ -6,17 +6,36 @@ import type { Endpoint } from './transport.ts'
 
 export type PolicyName = 'random' | 'round_robin' | 'sequential' | 'parallel'
 
+/** dns (UDP/TCP), tls (DNS over TLS, RFC 7858) or https (DNS over HTTPS, RFC 8484). */
+export type Transport = 'dns' | 'tls' | 'https'
+
 export interface Upstream extends Endpoint {
-  readonly tls: boolean
-  /** SNI and certificate name for tls:// (tls_servername or the TO's %NAME). */
+  readonly transport: Transport
+  /** SNI and certificate name for tls:// and https:// (tls_servername or the TO's %NAME). */
   readonly serverName: string | undefined
 }
+
+/** A TO given by name, resolved to addresses when the server starts (resolve.ts). */
+export interface HostTo {
+  readonly hostname: string
+  readonly port: number
+  readonly transport: Transport
+  readonly serverName: string | undefined
+}
+
+export type To = Upstream | HostTo
 
 export interface ForwardConfig {
   /** Normalized FQDN the stanza forwards. */
   readonly from: string
   readonly except: readonly string[]
-  readonly upstreams: readonly Upstream[]
+  /** The TOs in order: addresses, and hostnames still to resolve. */
+  readonly to: readonly To[]
+  /** resolver: the servers hostname TOs are resolved through; empty: the system's resolver. */
+  readonly resolvers: readonly Endpoint[]
+  /** source_address: the local IP of every socket to the upstreams (and of health checks). */
+  readonly sourceAddress: string | undefined
+  readonly dohMethod: 'GET' | 'POST'
   readonly forceTcp: boolean
   readonly preferUdp: boolean
   readonly expireMs: number
@@ -26,7 +45,7 @@ export interface ForwardConfig {
   /** Failed tries per query before giving up; undefined: 2 per upstream; 0: until the deadline. */
   readonly maxConnectAttempts: number | undefined
   readonly readTimeoutMs: number
-  /** Certificates for tls:// upstreams (CA, client cert and key); undefined: system CAs. */
+  /** Certificates for tls:// and https:// upstreams (CA, client cert, key); undefined: system's. */
   readonly tls: SecureContextOptions | undefined
   /** tls_servername: SNI and certificate name for every tls:// upstream without its own. */
   readonly tlsServerName: string | undefined
@@ -53,6 +72,4 @@ export const DEFAULTS = {
   deadlineMs: 5000,
   /** Health check read timeout (CoreDNS dnsHc). */
   healthTimeoutMs: 1000,
-  /** CoreDNS's cap on TOs per stanza. */
-  maxUpstreams: 15,
 } as const

@@ -169,7 +169,8 @@ export class Leg implements Waiter {
     }
     this.proxy.observe(reply[3]! & 0xf, (performance.now() - this.#start) / 1000)
     const truncated = (u16(reply, 2) & Flag.TC) !== 0
-    const viaTcp = this.ex.h.fwd.cfg.preferUdp && this.proto === 'udp' && !this.proxy.up.tls
+    const viaTcp = this.ex.h.fwd.cfg.preferUdp && this.proto === 'udp' &&
+      this.proxy.up.transport === 'dns'
     if (truncated && viaTcp && !this.ex.done) {
       this.proto = 'tcp'
       this.send()

@@ -1,6 +1,8 @@
 // The forward handler (CoreDNS plugin/forward/forward.go): names at or below FROM and not in
 // `except` go upstream, everything else to the next plugin. One Forward holds a stanza's
-// upstreams and state; a ForwardHandler binds it into one chain.
+// upstreams and state; a ForwardHandler binds it into one chain. Upstreams given by hostname are
+// resolved at start: a query that comes before waits for it, and one after it failed gets
+// SERVFAIL with the reason.
 
 import { shedCounter, type Cell } from '../../src/plugin/metrics.ts'
 import type { Handler, HandlerResult, Request, RequestContext, ResponseWriter }
@@ -8,12 +10,13 @@ import type { Handler, HandlerResult, Request, RequestContext, ResponseWriter }
 import { nextOrFailure, PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { inZone } from '../../src/plugin/zones.ts'
-import type { ForwardConfig } from './config.ts'
+import type { ForwardConfig, Upstream } from './config.ts'
 import { ParallelExchange, SequentialExchange } from './exchange.ts'
 import { FairShare, type Source, type Ticket } from './fair.ts'
 import { healthcheckBroken, maxConcurrentRejects } from './metrics.ts'
 import { policy, type Policy } from './policy.ts'
 import { Proxy } from './proxy.ts'
+import { resolveTos } from './resolve.ts'
 
 /**
  * In-flight ceiling without max_concurrent. CoreDNS has none (each query is a goroutine and a
@@ -24,8 +27,12 @@ export const DEFAULT_MAX_CONCURRENT = 10_000
 
 export class Forward {
   readonly cfg: ForwardConfig
-  readonly proxies: readonly Proxy[]
-  readonly policy: Policy<Proxy>
+  proxies: readonly Proxy[] = []
+  policy: Policy<Proxy> = () => this.proxies
+  /** While hostname TOs resolve (start), or why they could not: queries cannot go upstream yet. */
+  unready: Promise<void> | PluginError | undefined
+  /** Settles `unready` once start() has resolved the hostname TOs (or failed to). */
+  #resolved: PromiseWithResolvers<void> | undefined
   /** Queries in flight by client address, within max_concurrent (or the default ceiling). */
   readonly fair: FairShare
   readonly broken: Cell = healthcheckBroken.child({})
@@ -37,8 +44,11 @@ export class Forward {
 
   constructor(cfg: ForwardConfig) {
     this.cfg = cfg
-    this.proxies = cfg.upstreams.map((u) => new Proxy(u, cfg))
-    this.policy = policy(cfg.policy, this.proxies)
+    if (cfg.to.every((t) => !('hostname' in t))) this.#use(cfg.to as Upstream[])
+    else {
+      this.#resolved = Promise.withResolvers<void>()
+      this.unready = this.#resolved.promise
+    }
     const limit = cfg.maxConcurrent > 0 ? cfg.maxConcurrent : DEFAULT_MAX_CONCURRENT
     this.fair = new FairShare(limit, cfg.readTimeoutMs, shedCounter('forward_fair_share'))
     const traces = Error.stackTraceLimit
@@ -72,7 +82,26 @@ export class Forward {
     this.fair.release(t)
   }
 
-  start(): void {
+  #use(upstreams: readonly Upstream[]): void {
+    this.proxies = upstreams.map((u) => new Proxy(u, this.cfg))
+    this.policy = policy(this.cfg.policy, this.proxies)
+  }
+
+  /** Resolves hostname TOs first (rejects when one fails, as CoreDNS's setup does). */
+  async start(): Promise<void> {
+    const resolved = this.#resolved
+    if (resolved !== undefined) {
+      this.#resolved = undefined
+      try {
+        this.#use(await resolveTos(this.cfg.to, this.cfg.resolvers))
+        this.unready = undefined
+      } catch (err) {
+        this.unready = new PluginError('forward', (err as Error).message, Rcode.ServFail)
+        throw this.unready
+      } finally {
+        resolved.resolve()
+      }
+    }
     for (const p of this.proxies) p.start()
   }
 
@@ -96,6 +125,11 @@ export class ForwardHandler implements Handler {
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     if (!this.fwd.matches(r.name)) return nextOrFailure(this.name, this.next, ctx, w, r)
+    const unready = this.fwd.unready
+    if (unready !== undefined) {
+      if (unready instanceof PluginError) throw unready
+      return unready.then(() => this.serveDNS(ctx, w, r))
+    }
     const source = this.fwd.admit(w.remote.address)
     const ex = this.fwd.cfg.policy === 'parallel'
       ? new ParallelExchange(this, ctx, w, r)

@@ -7,6 +7,7 @@ import dnsPacket from 'dns-packet'
 import type { Cell } from '../../src/plugin/metrics.ts'
 import { packetName } from '../../src/plugin/msg.ts'
 import { DEFAULTS } from './config.ts'
+import { DohConn } from './doh.ts'
 import { StreamConn, type TlsSettings } from './stream.ts'
 import type { Endpoint } from './transport.ts'
 import { UdpConn } from './udp.ts'
@@ -15,8 +16,8 @@ export interface HealthOptions {
   readonly intervalMs: number
   readonly domain: string
   readonly recursion: boolean
-  /** The probe's transport: udp, tcp (force_tcp) or tls (tls:// upstreams). */
-  readonly proto: 'udp' | 'tcp' | 'tls'
+  /** The probe's transport: udp, tcp (force_tcp), tls or https (as the upstream's scheme). */
+  readonly proto: 'udp' | 'tcp' | 'tls' | 'https'
   readonly secure: TlsSettings | undefined
 }
 
@@ -75,9 +76,12 @@ export class HealthCheck {
   probe(): Promise<boolean> {
     const { promise, resolve } = Promise.withResolvers<boolean>()
     const { proto, secure } = this.#opts
+    // a POST over a fresh connection for https, as CoreDNS's dohHc
     const conn = proto === 'udp'
       ? new UdpConn(this.#ep, undefined)
-      : new StreamConn(this.#ep, proto === 'tls' ? secure : undefined, undefined)
+      : proto === 'https'
+        ? new DohConn(this.#ep, secure!, 'POST', undefined)
+        : new StreamConn(this.#ep, proto === 'tls' ? secure : undefined, undefined)
     const done = (ok: boolean): void => {
       conn.close()
       resolve(ok)

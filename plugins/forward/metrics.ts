@@ -40,7 +40,7 @@ export const maxConcurrentRejects = new CounterFamily(
   [],
 )
 
-/** tsdns: reason is id, question or malformed (connected UDP sockets: the kernel checks the source). */
+/** tsdns: reason is id, question or malformed (the kernel checks a UDP reply's source). */
 export const droppedReplies = new CounterFamily(
   'coredns_forward_dropped_replies_total',
   'Counter of upstream replies dropped because their ID or question did not match a query.',

@@ -4,6 +4,7 @@
 import type { HistogramCell } from '../../src/plugin/metrics.ts'
 import { rcodeName } from '../../src/plugin/rcode.ts'
 import type { ForwardConfig, Upstream } from './config.ts'
+import { DohPool } from './doh.ts'
 import { HealthCheck } from './health.ts'
 import { connCacheHits, connCacheMisses, droppedReplies, healthcheckFailures, PROXY_NAME,
   requestDuration, type DropReason } from './metrics.ts'
@@ -16,6 +17,8 @@ export class Proxy {
   readonly udp: UdpPool
   /** TCP, or TLS for a tls:// upstream (which then takes every query). */
   readonly stream: StreamPool
+  /** DNS over HTTPS for an https:// upstream (which then takes every query). */
+  readonly doh: DohPool | undefined
   readonly health: HealthCheck
   readonly #durations: HistogramCell[] = []
   #sweeper: NodeJS.Timeout | undefined
@@ -23,9 +26,10 @@ export class Proxy {
 
   constructor(up: Upstream, cfg: ForwardConfig) {
     this.up = up
-    const secure: TlsSettings | undefined = up.tls
-      ? { servername: up.serverName, options: cfg.tls }
-      : undefined
+    const ep = { ...up, localAddress: cfg.sourceAddress }
+    const secure: TlsSettings | undefined = up.transport === 'dns'
+      ? undefined
+      : { servername: up.serverName, options: cfg.tls }
     const pool = { expireMs: cfg.expireMs, maxAgeMs: cfg.maxAgeMs, maxIdle: cfg.maxIdleConns }
     const drops = new Map<DropReason, { value: number }>()
     const dropped = (reason: DropReason): void => {
@@ -41,13 +45,15 @@ export class Proxy {
       misses: connCacheMisses.child({ proxy_name: PROXY_NAME, to: up.to, proto }),
       dropped,
     })
-    this.udp = new UdpPool(up, pool, cells('udp'))
-    this.stream = new StreamPool(up, secure, pool, cells(secure ? 'tcp-tls' : 'tcp'))
-    this.health = new HealthCheck(up, {
+    this.udp = new UdpPool(ep, pool, cells('udp'))
+    this.stream = new StreamPool(ep, secure, pool, cells(secure ? 'tcp-tls' : 'tcp'))
+    this.doh = up.transport === 'https' ? new DohPool(ep, secure!, cfg.dohMethod, pool) : undefined
+    const proto = up.transport === 'dns' ? (cfg.forceTcp ? 'tcp' : 'udp') : up.transport
+    this.health = new HealthCheck(ep, {
       intervalMs: cfg.healthCheckMs,
       domain: cfg.healthCheckDomain,
       recursion: cfg.healthCheckRecursion,
-      proto: up.tls ? 'tls' : cfg.forceTcp ? 'tcp' : 'udp',
+      proto,
       secure,
     }, healthcheckFailures.child({ proxy_name: PROXY_NAME, to: up.to }))
     this.#sweepMs = Math.max(cfg.expireMs, 1000)
@@ -63,7 +69,8 @@ export class Proxy {
   }
 
   send(w: Waiter, proto: 'udp' | 'tcp', timeoutMs: number, fresh = false): void {
-    if (proto === 'udp' && !this.up.tls) this.udp.send(w, timeoutMs)
+    if (this.doh !== undefined) this.doh.send(w, timeoutMs, fresh)
+    else if (proto === 'udp' && this.up.transport === 'dns') this.udp.send(w, timeoutMs)
     else this.stream.send(w, timeoutMs, fresh)
   }
 
@@ -83,6 +90,7 @@ export class Proxy {
       const now = Date.now()
       this.udp.sweep(now)
       this.stream.sweep(now)
+      this.doh?.sweep(now)
     }, this.#sweepMs).unref()
   }
 
@@ -91,5 +99,6 @@ export class Proxy {
     this.health.stop()
     this.udp.drain()
     this.stream.drain()
+    this.doh?.drain()
   }
 }

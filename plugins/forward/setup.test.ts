@@ -27,16 +27,19 @@ function parse(body: string): ForwardConfig[] {
 }
 
 const one = (body: string): ForwardConfig => parse(body)[0]!
-const tos = (body: string): string[] => one(body).upstreams
-  .map((u) => `${u.tls ? 'tls' : 'dns'}://${u.to}${u.serverName ? `%${u.serverName}` : ''}`)
+const tos = (body: string): string[] => one(body).to.map((u) => {
+  const at = 'hostname' in u ? `${u.hostname}:${u.port}` : u.to
+  return `${u.transport}://${at}${u.serverName ? `%${u.serverName}` : ''}`
+})
 
 test('CoreDNS defaults', () => {
   const c = one('forward . 127.0.0.1')
   assert.equal(c.from, '.')
-  assert.deepEqual(c.upstreams, [
-    { host: '127.0.0.1', port: 53, family: 4, to: '127.0.0.1:53', tls: false,
+  assert.deepEqual(c.to, [
+    { host: '127.0.0.1', port: 53, family: 4, to: '127.0.0.1:53', transport: 'dns',
       serverName: undefined },
   ])
+  assert.deepEqual([c.dohMethod, c.sourceAddress, c.resolvers], ['POST', undefined, []])
   assert.equal(c.expireMs, 10_000)
   assert.equal(c.maxFails, 2)
   assert.equal(c.maxConnectAttempts, undefined) // 2 per upstream, as CoreDNS 1.14.7
@@ -58,11 +61,42 @@ test('TO forms: ports, IPv6, schemes, per-upstream TLS names, files; deduplicate
       'tls://1.1.1.1:10853', 'dns://[::2]:53', 'tls://[2001:db8::1]:8853%name'],
   )
   assert.equal(one('forward example.org 127.0.0.1').from, 'example.org.')
-  assert.deepEqual(tos('forward . 127.0.0.1 127.0.0.1:53 dns://127.0.0.1 tls://127.0.0.1'),
-    ['dns://127.0.0.1:53', 'tls://127.0.0.1:853'])
+  // deduplicated by IP:port whatever the scheme, as CoreDNS
+  assert.deepEqual(tos('forward . 127.0.0.1 127.0.0.1:53 dns://127.0.0.1 tls://127.0.0.1 ' +
+    'tls://127.0.0.1:53 [::1] [::1]:53'),
+  ['dns://127.0.0.1:53', 'tls://127.0.0.1:853', 'dns://[::1]:53'])
   assert.deepEqual(tos('forward . resolv.conf 10.0.0.1'), ['dns://10.0.0.1:53', 'dns://[::1]:53'])
   assert.deepEqual(tos('forward . tls://127.0.0.1 {\ntls_servername dns.example\n}'),
     ['tls://127.0.0.1:853%dns.example'])
+})
+
+test('https:// (DoH, port 443) takes tls_servername; a %NAME there is dropped, as CoreDNS', () => {
+  assert.deepEqual(tos('forward . https://9.9.9.9 https://[2001:db8::1]:8443 ' +
+    'https://1.1.1.1%one.example {\ntls_servername dns.quad9.net\n}'),
+  ['https://9.9.9.9:443%dns.quad9.net', 'https://[2001:db8::1]:8443%dns.quad9.net',
+    'https://1.1.1.1:443%dns.quad9.net'])
+  assert.deepEqual(tos('forward . https://1.1.1.1%one.example'), ['https://1.1.1.1:443'])
+})
+
+test('hostname TOs: kept for resolution at start, with their scheme, port and server name', () => {
+  assert.deepEqual(tos('forward . dns-upstream.example:5353 tls://dot.example%name.example ' +
+    'https://doh.example localhost 127.0.0.1'), [
+    'dns://dns-upstream.example:5353', 'tls://dot.example:853%name.example',
+    'https://doh.example:443', 'dns://localhost:53', 'dns://127.0.0.1:53'])
+  // a file without nameservers is skipped; only one that leaves nothing is an error
+  assert.deepEqual(tos('forward . empty.conf 10.0.0.1'), ['dns://10.0.0.1:53'])
+})
+
+test('doh_method, source_address, resolver', () => {
+  const c = one(`forward . 127.0.0.1 {
+    doh_method GET
+    source_address ::1
+    resolver 10.0.0.53 10.0.0.54:5353 [fd00::53]:53 fd00::54
+  }`)
+  assert.equal(c.dohMethod, 'GET')
+  assert.equal(c.sourceAddress, '::1')
+  assert.deepEqual(c.resolvers.map((r) => r.to),
+    ['10.0.0.53:53', '10.0.0.54:5353', '[fd00::53]:53', '[fd00::54]:53'])
 })
 
 test('a CIDR FROM uses its first reverse zone, with a warning', () => {
@@ -120,12 +154,14 @@ const fails: readonly (readonly [string, string, number, number, RegExp])[] = [
   ['forward', 'COREFILE_ARGS', 2, 1, /wrong argument count/],
   ['forward . 127.0.0.1:99999', 'COREFILE_VALUE', 2, 11, /invalid port '99999'/],
   ['forward . 127.0.0.1:dns', 'COREFILE_VALUE', 2, 11, /invalid port 'dns'/],
-  ['forward . https://1.1.1.1', 'COREFILE_UNSUPPORTED', 2, 11,
-    /'https' is not supported as a destination protocol in forward: 1.1.1.1/],
-  ['forward . dns.example.com', 'COREFILE_VALUE', 2, 11,
-    /not an IP address or file: 'dns.example.com'/],
-  ['forward . [::1]', 'COREFILE_VALUE', 2, 11, /not an IP address or file/],
-  ['forward . empty.conf', 'COREFILE_VALUE', 2, 11, /no nameservers found/],
+  ['forward . quic://1.1.1.1', 'COREFILE_UNSUPPORTED', 2, 11,
+    /'quic' is not supported as a destination protocol in forward: 1.1.1.1/],
+  ['forward . https://1.1.1.1/dns-query', 'COREFILE_VALUE', 2, 11,
+    /paths are not allowed in HTTPS upstream addresses/],
+  ['forward . bad..name', 'COREFILE_VALUE', 2, 11,
+    /not an IP address, file, or valid domain: 'bad..name'/],
+  ['forward . dns.example:http', 'COREFILE_VALUE', 2, 11, /not an IP address, file, or valid/],
+  ['forward . empty.conf', 'COREFILE_VALUE', 2, 1, /no valid upstream addresses found/],
   [`forward . ${sixteen}`, 'COREFILE_VALUE', 2, 1,
     /more than 15 TOs configured: 16/],
   ['forward . 1.2.3.4 {\npolicy fastest\n}', 'COREFILE_VALUE', 3, 8, /unknown policy 'fastest'/],
@@ -160,8 +196,15 @@ const fails: readonly (readonly [string, string, number, number, RegExp])[] = [
   ['forward . 1.2.3.4 {\ntls a b c d\n}', 'COREFILE_ARGS', 3, 11, /wrong argument count/],
   ['forward . 1.2.3.4 {\nforce_tcp yes\n}', 'COREFILE_ARGS', 3, 11, /wrong argument count/],
   ['forward . 1.2.3.4 {\nexcept\n}', 'COREFILE_ARGS', 3, 1, /wrong argument count/],
-  ['forward . 1.2.3.4 {\nresolver 10.0.0.1\n}', 'COREFILE_UNSUPPORTED', 3, 1,
-    /'resolver' is not supported by tsdns/],
+  ['forward . 1.2.3.4 {\nresolver foo\n}', 'COREFILE_VALUE', 3, 10,
+    /resolver must be an IP address or IP:port: "foo"/],
+  ['forward . 1.2.3.4 {\nresolver\n}', 'COREFILE_ARGS', 3, 1, /wrong argument count/],
+  ['forward . 1.2.3.4 {\nsource_address foo\n}', 'COREFILE_VALUE', 3, 16,
+    /invalid IP address: foo/],
+  ['forward . 1.2.3.4 {\ndoh_method get\n}', 'COREFILE_VALUE', 3, 12,
+    /doh_method must be either POST or GET/],
+  ['forward . 1.2.3.4 {\nfallthrough\n}', 'COREFILE_UNKNOWN', 3, 1,
+    /unknown property 'fallthrough'/],
   ['forward . 1.2.3.4 {\nbogus\n}', 'COREFILE_UNKNOWN', 3, 1, /unknown property 'bogus'/],
 ]
 

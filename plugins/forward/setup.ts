@@ -2,10 +2,12 @@
 // max_idle_conns N; max_fails N; max_connect_attempts N; read_timeout D; tls [CERT KEY [CA]];
 // tls_servername NAME; policy random|round_robin|sequential|parallel; health_check D [no_rec]
 // [domain FQDN]; max_concurrent N; next RCODE...; next_on_nodata; failover RCODE...;
-// failfast_all_unhealthy_upstreams } (CoreDNS plugin/forward/setup.go; every error located).
+// failfast_all_unhealthy_upstreams; doh_method GET|POST; source_address IP; resolver
+// IP[:PORT]... } (CoreDNS plugin/forward/setup.go; every error located).
 // Several stanzas in one block are tried in the order written.
 
 import { X509Certificate } from 'node:crypto'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
@@ -16,14 +18,12 @@ import { readBounded, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Handler, SetupContext } from '../../src/plugin/plugin.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { Rcode, rcodeFromName } from '../../src/plugin/rcode.ts'
-import { DEFAULTS, type ForwardConfig, type PolicyName } from './config.ts'
+import { DEFAULTS, type ForwardConfig, type PolicyName, type Upstream } from './config.ts'
 import { Forward, ForwardHandler } from './forward.ts'
-import { parseUpstreams } from './upstreams.ts'
+import { parseTos, upstream } from './upstreams.ts'
 
 const NAME = 'forward'
 const POLICIES: readonly PolicyName[] = ['random', 'round_robin', 'sequential', 'parallel']
-/** CoreDNS options tsdns leaves out, refused by name rather than as unknown. */
-const UNSUPPORTED = new Set(['doh_method', 'source_address', 'resolver', 'fallthrough'])
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -90,6 +90,16 @@ function tlsFiles(opt: Directive, dir: string): SecureContextOptions {
     }
   }
   return opts
+}
+
+/** resolver IP[:PORT]: a bare IP (v4 or v6) on port 53, or IP:PORT as Go's net.SplitHostPort. */
+function resolverAddress(t: Token): Upstream {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(t.text) ?? /^([^:]+):(\d+)$/.exec(t.text)
+  const [host, port] = m ? [m[1]!, Number(m[2])] : [t.text, 53]
+  if (isIP(host) === 0 || port > 65535) {
+    throw invalid(t, `resolver must be an IP address or IP:port: "${t.text}"`)
+  }
+  return upstream(host, port, 'dns', undefined)
 }
 
 function healthCheck(opt: Directive, cfg: Mutable<ForwardConfig>): void {
@@ -187,17 +197,30 @@ function option(opt: Directive, cfg: Mutable<ForwardConfig>, dir: string): void 
       noArgs(opt, NAME)
       cfg.failfastAllUnhealthy = true
       break
-    default:
-      if (UNSUPPORTED.has(name)) {
-        const detail = `'${name}' is not supported by tsdns`
-        throw new CorefileError('COREFILE_UNSUPPORTED', opt.name, detail, NAME)
+    case 'doh_method': {
+      const t = one(opt)
+      if (t.text !== 'GET' && t.text !== 'POST') {
+        throw invalid(t, 'doh_method must be either POST or GET')
       }
+      cfg.dohMethod = t.text
+      break
+    }
+    case 'source_address': {
+      const t = one(opt)
+      if (isIP(t.text) === 0) throw invalid(t, `invalid IP address: ${t.text}`)
+      cfg.sourceAddress = t.text
+      break
+    }
+    case 'resolver':
+      cfg.resolvers = args(opt, 1, Infinity, NAME).map(resolverAddress)
+      break
+    default:
       throw unknownProperty(opt, NAME)
   }
 }
 
 function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): ForwardConfig {
-  const [from, ...to] = args(d, 2, Infinity, NAME)
+  const [from, ...tos] = args(d, 2, Infinity, NAME)
   const zones = normalizeZones([from!], NAME)
   if (zones.length > 1) {
     ctx.log.warning(`Unsupported CIDR notation: '${from!.text}' expands to multiple zones. ` +
@@ -206,7 +229,10 @@ function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): Forw
   const cfg: Mutable<ForwardConfig> = {
     from: zones[0]!,
     except: [],
-    upstreams: [],
+    to: [],
+    resolvers: [],
+    sourceAddress: undefined,
+    dohMethod: 'POST',
     forceTcp: false,
     preferUdp: false,
     expireMs: DEFAULTS.expireMs,
@@ -233,11 +259,7 @@ function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): Forw
     const t = d.block!.find((o) => o.name.text === 'max_age')!.args[0]!
     throw invalid(t, `max_age (${t.text}) must be greater than or equal to expire`)
   }
-  cfg.upstreams = parseUpstreams(to, ctx.dir, cfg.tlsServerName)
-  if (cfg.upstreams.length > DEFAULTS.maxUpstreams) {
-    const detail = `more than ${DEFAULTS.maxUpstreams} TOs configured: ${cfg.upstreams.length}`
-    throw new CorefileError('COREFILE_VALUE', d.name, detail, NAME)
-  }
+  cfg.to = parseTos(d.name, tos, ctx.dir, cfg.tlsServerName)
   return cfg
 }
 
@@ -261,8 +283,9 @@ export default definePlugin<ForwardConfig[]>({
   parse: parseForward,
   setup(configs, ctx) {
     const stanzas = configs.map((c) => new Forward(c))
-    ctx.onStartup(() => {
-      for (const f of stanzas) f.start()
+    // hostname TOs are resolved here: one that cannot be fails the start, as in CoreDNS
+    ctx.onStartup(async () => {
+      await Promise.all(stanzas.map((f) => f.start()))
     })
     ctx.onShutdown(() => {
       for (const f of stanzas) f.stop()

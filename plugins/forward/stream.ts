@@ -50,7 +50,7 @@ export class StreamConn {
   constructor(ep: Endpoint, secure: TlsSettings | undefined, pool: StreamPool | undefined) {
     this.#pool = pool
     this.#to = ep.to
-    const target = { host: ep.host, port: ep.port }
+    const target = { host: ep.host, port: ep.port, localAddress: ep.localAddress }
     // without a server name (none for an IP) the certificate must carry the IP itself
     const name = secure?.servername ? { servername: secure.servername } : {}
     this.#sock = secure
