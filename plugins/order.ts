@@ -21,6 +21,7 @@ import log from './log/setup.ts'
 import local from './local/setup.ts'
 import loop from './loop/setup.ts'
 import minimal from './minimal/setup.ts'
+import multisocket from './multisocket/setup.ts'
 import nsid from './nsid/setup.ts'
 import prometheus from './prometheus/setup.ts'
 import ready from './ready/setup.ts'
@@ -48,7 +49,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts, status,
-  tls,
+  tls, multisocket,
   local, minimal, header,
   file,
 ]

@@ -18,7 +18,7 @@ setLogSink(() => {})
 /** whoami's answer: the client's address, in the additional section. */
 function whoami(reply: Uint8Array | undefined): string | undefined {
   const a = reply && decode(reply).additionals?.find((r) => r.type === 'A' || r.type === 'AAAA')
-  return a?.data as string | undefined
+  return (a as { data?: string } | undefined)?.data
 }
 
 const dir = makeTempDir('tsdns-tls-')

@@ -67,11 +67,15 @@ export class Instance {
     for (const fn of this.#life.shutdown) await run(fn, 'shutdown')
   }
 
-  /** Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`, `tls://.:853`. */
+  /**
+   * Startup lines as CoreDNS prints them: `.:53 on 169.254.20.10`, `tls://.:853`; with
+   * multisocket, once per socket (CoreDNS starts a server per socket, each saying so).
+   */
   describe(): string[] {
     return this.servers.flatMap((s) => {
       const scheme = s.transport === 'dns' ? '' : `${s.transport}://`
-      return s.zones.map((z) => `${scheme}${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`)
+      const lines = s.zones.map((z) => `${scheme}${z}:${s.port}${s.host === '' ? '' : ` on ${s.host}`}`)
+      return Array.from({ length: s.sockets }, () => lines).flat()
     })
   }
 }
@@ -195,7 +199,8 @@ function prepareBlock(
 function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefined): DnsServer[] {
   // First pass: which addresses exist, whether any block there lets other classes through, and
   // the TCP limits its blocks set (CoreDNS: one server per address takes them from its zones).
-  // The first block on an address with tls, or with multisocket, sets it for the address.
+  // The first block on an address sets its socket count (multisocket); the first with tls, its
+  // certificate (CoreDNS takes one of them, in map order).
   const addrs = new Map<string, ServerOptions>()
   for (const p of plans) {
     for (const { port, transport } of p.zones) {
@@ -207,7 +212,7 @@ function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefin
           allowOtherClasses: (a?.allowOtherClasses ?? false) || p.allowOtherClasses,
           tcp: { ...a?.tcp, ...p.tcp },
           tls: transport === 'tls' ? a?.tls ?? p.tls : undefined, // ignored in dns:// (CoreDNS)
-          sockets: a?.sockets ?? p.sockets,
+          sockets: a ? a.sockets : p.sockets,
           observer,
         })
       }
