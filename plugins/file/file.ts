@@ -80,7 +80,8 @@ export class FileHandler implements Handler {
   ): Promise<number> {
     let up: Msg | undefined
     try {
-      up = await depth.run(level + 1, () => ctx.resolve(found.external!, r.type, { do: r.do, cd: r.cd }))
+      const opts = { do: r.do, cd: r.cd }
+      up = await depth.run(level + 1, () => ctx.resolve(found.external!, r.type, opts))
     } catch {
       up = undefined
     }
@@ -103,7 +104,8 @@ export class FileHandler implements Handler {
     more: readonly Uint8Array[],
   ): HandlerResult {
     const empty = a.answer.length === 0 && more.length === 0
-    if (empty && (a.result === Result.NameError || a.result === Result.Success) && this.#fall.through(r.name)) {
+    const nothing = a.result === Result.NameError || a.result === Result.Success
+    if (empty && nothing && this.#fall.through(r.name)) {
       return nextOrFailure(NAME, this.#next, ctx, w, r)
     }
     let rcode: number = Rcode.NoError
@@ -112,7 +114,8 @@ export class FileHandler implements Handler {
       if (empty) return Rcode.ServFail
       rcode = Rcode.ServFail // RFC 6604 §3: the target's rcode, with the chain that led there
     }
-    const out = buildReply(r, rcode, 0, [...encoded(a.answer, r), ...more], encoded(a.authority, r), encoded(a.additional, r))
+    const answer = [...encoded(a.answer, r), ...more]
+    const out = buildReply(r, rcode, 0, answer, encoded(a.authority, r), encoded(a.additional, r))
     // a referral is not authoritative; an answer with an alias before the cut keeps AA
     if (a.result === Result.Delegation && empty) out[2]! &= ~(Flag.AA >>> 8)
     w.write(out, NAME)

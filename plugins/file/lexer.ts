@@ -94,6 +94,12 @@ export function* entries(text: string): Generator<Entry> {
   if (words.length > 0) yield { words, blankOwner }
 }
 
+/** A name that does not make a domain name, with why (nameWire's reason, its prefix dropped). */
+export function badName(w: Word, what: string, err: unknown): ZoneSyntaxError {
+  const why = (err as Error).message.replace(/^dns: /, '')
+  return new ZoneSyntaxError(w, `bad ${what} '${w.text}': ${why}`)
+}
+
 /**
  * A name as written made absolute: '@' is the origin, a name ending in an unescaped dot is
  * already absolute, any other gets the origin appended.

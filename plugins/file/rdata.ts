@@ -7,7 +7,7 @@
 import { typeCode, typeName } from '../../src/plugin/rrtype.ts'
 import { ipv4Bytes, ipv6Bytes } from '../../src/dns/ip.ts'
 import { nameWire, unescape } from '../../src/dns/rr.ts'
-import { absoluteName, type Word, ZoneSyntaxError } from './lexer.ts'
+import { absoluteName, badName, type Word, ZoneSyntaxError } from './lexer.ts'
 
 /**
  * One field of a layout. `lname` is a name lowercased as CoreDNS stores it; `period` a 32-bit
@@ -71,7 +71,12 @@ export function hasLayout(type: number): boolean {
 }
 
 /** The words after the type, as wire rdata; `origin` completes relative names. */
-export function parseRdata(type: number, words: readonly Word[], origin: string, at: Word): Uint8Array {
+export function parseRdata(
+  type: number,
+  words: readonly Word[],
+  origin: string,
+  at: Word,
+): Uint8Array {
   const what = typeName(type)
   const first = words[0]
   if (first !== undefined && first.text === '\\#' && !first.quoted) return generic(words, what)
@@ -198,7 +203,7 @@ function nameOf(w: Word, origin: string, lower: boolean): Uint8Array {
   try {
     return nameWire(lower ? text.toLowerCase() : text)
   } catch (err) {
-    throw new ZoneSyntaxError(w, `bad name '${w.text}': ${(err as Error).message.replace(/^dns: /, '')}`)
+    throw badName(w, 'name', err)
   }
 }
 

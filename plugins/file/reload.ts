@@ -14,7 +14,12 @@ import { MAX_ZONE_BYTES, parseZoneFile, UnchangedSerial } from './zonefile.ts'
 const log = logger('file')
 
 /** The zone `text` (read from `path`) holds for `origin`; throws ZoneFileError or ZoneError. */
-export function readZone(text: string, path: string, origin: string, unchangedSerial?: number): Zone {
+export function readZone(
+  text: string,
+  path: string,
+  origin: string,
+  unchangedSerial?: number,
+): Zone {
   const records = parseZoneFile(text, {
     file: path,
     origin,
@@ -57,17 +62,18 @@ export class ZoneFile implements ZoneSource {
       }
       const text = await readBoundedAsync(this.path, MAX_ZONE_BYTES)
       // by mtime, any change is read; else a serial equal to the one served means no change
-      const zone = readZone(text, this.path, this.origin, this.byMtime ? undefined : this.zone?.serial)
+      const served = this.byMtime ? undefined : this.zone?.serial
+      const zone = readZone(text, this.path, this.origin, served)
       this.zone = zone
       if (mtimeMs >= 0) this.#mtimeMs = mtimeMs
-      log.info(
-        `Successfully reloaded zone "${this.origin}" in "${this.path}" with ${zone.serial} SOA serial`,
-      )
+      const where = `zone "${this.origin}" in "${this.path}"`
+      log.info(`Successfully reloaded ${where} with ${zone.serial} SOA serial`)
     } catch (err) {
       if (err instanceof UnchangedSerial) return
       const code = (err as NodeJS.ErrnoException).code
-      if (code !== undefined) log.error(`Failed to open zone "${this.origin}" in "${this.path}": ${(err as Error).message}`)
-      else log.error(`Parsing zone "${this.origin}": ${(err as Error).message}`)
+      const why = (err as Error).message
+      if (code === undefined) log.error(`Parsing zone "${this.origin}": ${why}`)
+      else log.error(`Failed to open zone "${this.origin}" in "${this.path}": ${why}`)
     } finally {
       this.#reading = false
     }

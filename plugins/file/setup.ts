@@ -55,11 +55,13 @@ export function parseFileDirective(
         case 'reload': {
           const [t] = rest(opt) // CoreDNS reads the first and ignores the rest
           if (t === undefined) {
-            throw new CorefileError('COREFILE_ARGS', opt.name, 'reload duration value is expected', NAME)
+            const why = 'reload duration value is expected'
+            throw new CorefileError('COREFILE_ARGS', opt.name, why, NAME)
           }
           reloadMs = duration(t, NAME)
           if (reloadMs < 0) {
-            throw new CorefileError('COREFILE_VALUE', t, `invalid negative duration for reload '${t.text}'`, NAME)
+            const why = `invalid negative duration for reload '${t.text}'`
+            throw new CorefileError('COREFILE_VALUE', t, why, NAME)
           }
           break
         }
@@ -117,9 +119,12 @@ function load(src: ZoneFile, s: FileStanza, ctx: SetupContext): void {
       const at = { file: err.file, line: err.line, col: err.col, length: 1 }
       throw new CorefileError('COREFILE_VALUE', at, `zone ${src.origin}: ${err.detail}`, NAME)
     }
-    if (err instanceof ZoneError) throw new CorefileError('COREFILE_VALUE', s.file, err.message, NAME)
+    if (err instanceof ZoneError) {
+      throw new CorefileError('COREFILE_VALUE', s.file, err.message, NAME)
+    }
     const why = `unable to read zone file '${src.path}': ${(err as Error).message}`
-    const missing = (err as NodeJS.ErrnoException).code !== undefined && !(err instanceof UnreadableFile)
+    const code = (err as NodeJS.ErrnoException).code
+    const missing = code !== undefined && !(err instanceof UnreadableFile)
     if (s.reloadMs === 0 || !missing) {
       throw new CorefileError('COREFILE_VALUE', s.file, why, NAME)
     }

@@ -57,13 +57,16 @@ export class Zone {
     const ns: ZoneRecord[] = []
     for (const rr of records) {
       if (rr.type === TYPE.NSEC3 || rr.type === TYPE.NSEC3PARAM) {
-        throw new ZoneError(`NSEC3 zone is not supported, dropping RR: ${rr.name} for zone: ${origin}`)
+        const why = `NSEC3 zone is not supported, dropping RR: ${rr.name} for zone: ${origin}`
+        throw new ZoneError(why)
       }
       if (rr.type === TYPE.SOA) soa = rr
       else if (rr.type === TYPE.NS && rr.name === origin) ns.push(rr)
       else this.#insert(rr)
     }
-    if (soa === undefined) throw new ZoneError(`file "${file}" has no SOA record for origin ${origin}`)
+    if (soa === undefined) {
+      throw new ZoneError(`file "${file}" has no SOA record for origin ${origin}`)
+    }
     this.soa = soa
     this.ns = ns
     this.serial = soaSerial(soa.rdata)
@@ -75,21 +78,21 @@ export class Zone {
     if (elem === undefined) {
       elem = new Map()
       this.#names.set(rr.name, elem)
-      for (let p = parentName(rr.name); p !== undefined && !this.#parents.has(p); p = parentName(p)) {
-        this.#parents.add(p)
-      }
+      let p = parentName(rr.name)
+      for (; p !== undefined && !this.#parents.has(p); p = parentName(p)) this.#parents.add(p)
     }
     const set = elem.get(rr.type)
     if (set === undefined) elem.set(rr.type, [rr])
     else set.push(rr)
   }
 
-  /** The answer for `qname` (lowercased, in this zone); `depth`: lookups this query is nested in. */
+  /** The answer for `qname` (lowercased, in this zone); `depth`: lookups it is nested in. */
   lookup(qname: string, qtype: number, depth: number): Answer {
     if (qname === this.origin) {
       if (qtype === TYPE.SOA) return this.#positive([this.soa], [])
       if (qtype === TYPE.NS) {
-        return { answer: [...this.ns], authority: [], additional: this.#glue(this.ns), result: Result.Success }
+        const glue = this.#glue(this.ns)
+        return { answer: [...this.ns], authority: [], additional: glue, result: Result.Success }
       }
     }
     if (depth > MAX_CHASE) return failure()
@@ -126,7 +129,9 @@ export class Zone {
     if (wildName !== undefined && !this.#closerEnt(qname, wildName)) {
       if (wildElem === undefined) return this.#negative(Result.NoData)
       const cname = wildElem.get(TYPE.CNAME)
-      if (cname !== undefined && qtype !== TYPE.CNAME) return this.#chase(qtype, renamed(cname, qname))
+      if (cname !== undefined && qtype !== TYPE.CNAME) {
+        return this.#chase(qtype, renamed(cname, qname))
+      }
       const rrs = wildElem.get(qtype)
       if (rrs === undefined) return this.#negative(Result.NoData)
       const answer = renamed(rrs, qname)
@@ -164,7 +169,7 @@ export class Zone {
     return path.reverse()
   }
 
-  /** A referral at `name` if it owns NS: a DS query for the cut itself is the parent's to answer. */
+  /** A referral at `name` if it owns NS; a DS query for the cut itself is the parent's. */
   #delegation(elem: Elem, name: string, qname: string, qtype: number): Answer | undefined {
     const ns = elem.get(TYPE.NS)
     if (ns === undefined || (qtype === TYPE.DS && name === qname)) return undefined
@@ -199,8 +204,9 @@ export class Zone {
       const elem = inZone(this.origin, target) ? this.#names.get(target) : undefined
       const cut = inZone(this.origin, target) ? this.#cutAbove(target, qtype, elem) : undefined
       if (cut !== undefined) return { ...cut, answer: rrs }
-      if (elem === undefined || qtype === TYPE.NS || (qtype === TYPE.SOA && target === this.origin)) {
-        return { answer: rrs, authority: [], additional: [], result: Result.Success, external: target }
+      const apexSoa = qtype === TYPE.SOA && target === this.origin
+      if (elem === undefined || qtype === TYPE.NS || apexSoa) {
+        return { ...pending(rrs), external: target }
       }
       const cname = elem.get(TYPE.CNAME)
       if (cname === undefined) {
@@ -225,7 +231,8 @@ export class Zone {
   /** RFC 4592 §2.2.2: an empty non-terminal between the wildcard's parent and qname blocks it. */
   #closerEnt(qname: string, wildName: string): boolean {
     const parent = wildName.slice(2)
-    for (let n = parentName(qname); n !== undefined && n !== parent && inZone(parent, n); n = parentName(n)) {
+    let n = parentName(qname)
+    for (; n !== undefined && n !== parent && inZone(parent, n); n = parentName(n)) {
       if (this.#parents.has(n)) return true
     }
     return false
@@ -259,6 +266,11 @@ export class Zone {
     if (elem === undefined) return
     out.push(...(elem.get(TYPE.A) ?? []), ...(elem.get(TYPE.AAAA) ?? []))
   }
+}
+
+/** The chased records so far, waiting for what the server says about their last target. */
+function pending(answer: ZoneRecord[]): Answer {
+  return { answer, authority: [], additional: [], result: Result.Success }
 }
 
 function failure(): Answer {

@@ -5,12 +5,12 @@
 // TTL written, else 3600. Errors name the file, line and column.
 
 import { dirname, isAbsolute, join } from 'node:path'
-import { typeCode } from '../../src/plugin/rrtype.ts'
+import { classCode, typeCode } from '../../src/plugin/rrtype.ts'
 import { lowerName, readName, skipName } from '../../src/wire/name.ts'
 import { u32 } from '../../src/wire/message.ts'
 import type { Rr } from '../../src/dns/rr.ts'
 import { nameWire } from '../../src/dns/rr.ts'
-import { absoluteName, entries, type Word, ZoneSyntaxError } from './lexer.ts'
+import { absoluteName, badName, entries, type Word, ZoneSyntaxError } from './lexer.ts'
 import { parseRdata, ttlSeconds } from './rdata.ts'
 
 export interface ZoneRecord extends Rr {
@@ -97,7 +97,14 @@ interface State {
 
 /** The records of `text`; throws ZoneFileError (or UnchangedSerial). */
 export function parseZoneFile(text: string, opts: ParseOptions): ZoneRecord[] {
-  const st: State = { opts, out: [], bytes: text.length, seenSoa: false, ttl: undefined, ttlByDirective: false }
+  const st: State = {
+    opts,
+    out: [],
+    bytes: text.length,
+    seenSoa: false,
+    ttl: undefined,
+    ttlByDirective: false,
+  }
   readFile(st, text, opts.file, opts.origin, 0)
   return st.out
 }
@@ -112,23 +119,34 @@ function readFile(st: State, text: string, file: string, origin: string, depth: 
         continue
       }
       if (!blankOwner) owner = absoluteName(first.text, origin)
-      else if (owner === undefined) throw new ZoneSyntaxError(first, 'no owner name for this record')
+      else if (owner === undefined) {
+        throw new ZoneSyntaxError(first, 'no owner name for this record')
+      }
       record(st, blankOwner ? words : words.slice(1), owner, origin, first)
     }
   } catch (err) {
-    if (err instanceof ZoneSyntaxError) throw new ZoneFileError(file, err.line, err.col, err.message)
+    if (err instanceof ZoneSyntaxError) {
+      throw new ZoneFileError(file, err.line, err.col, err.message)
+    }
     throw err
   }
 }
 
 /** $ORIGIN, $TTL, $INCLUDE; returns the origin that holds after it. */
-function directive(st: State, words: readonly Word[], file: string, origin: string, depth: number): string {
+function directive(
+  st: State,
+  words: readonly Word[],
+  file: string,
+  origin: string,
+  depth: number,
+): string {
   const [d, arg, arg2, extra] = words as [Word, Word?, Word?, Word?]
   const name = d.text.toUpperCase()
   const needs = (n: number): void => {
     const given = words.length - 1
     if (given < n || given > (name === '$INCLUDE' ? 2 : n) || extra !== undefined) {
-      throw new ZoneSyntaxError(d, `${name} takes ${name === '$INCLUDE' ? 'a file and an optional origin' : 'one value'}`)
+      const takes = name === '$INCLUDE' ? 'a file and an optional origin' : 'one value'
+      throw new ZoneSyntaxError(d, `${name} takes ${takes}`)
     }
   }
   switch (name) {
@@ -171,18 +189,24 @@ function checkedName(w: Word, origin: string): string {
   try {
     return readName(nameWire(text), 0)
   } catch (err) {
-    throw new ZoneSyntaxError(w, `bad name '${w.text}': ${(err as Error).message.replace(/^dns: /, '')}`)
+    throw badName(w, 'name', err)
   }
 }
 
 /** `[TTL] [CLASS] TYPE RDATA` (TTL and class either way round) owned by `owner`. */
-function record(st: State, words: readonly Word[], ownerText: string, origin: string, at: Word): void {
+function record(
+  st: State,
+  words: readonly Word[],
+  ownerText: string,
+  origin: string,
+  at: Word,
+): void {
   let ttl: number | undefined
   let klass: number | undefined
   let i = 0
   for (; i < words.length; i++) {
     const w = words[i]!
-    const c = klass === undefined && !w.quoted ? rrClass(w.text) : undefined
+    const c = klass === undefined && !w.quoted ? classCode(w.text) : undefined
     const t = ttl === undefined && c === undefined && !w.quoted ? ttlSeconds(w.text) : undefined
     if (c !== undefined) klass = c
     else if (t !== undefined) ttl = t
@@ -191,7 +215,9 @@ function record(st: State, words: readonly Word[], ownerText: string, origin: st
   const typeWord = words[i]
   if (typeWord === undefined) throw new ZoneSyntaxError(words.at(-1) ?? at, 'record has no type')
   const type = typeWord.quoted ? undefined : typeCode(typeWord.text)
-  if (type === undefined) throw new ZoneSyntaxError(typeWord, `unknown record type '${typeWord.text}'`)
+  if (type === undefined) {
+    throw new ZoneSyntaxError(typeWord, `unknown record type '${typeWord.text}'`)
+  }
   if (ttl !== undefined && !st.ttlByDirective) st.ttl = ttl
   const owner = ownerWire(at, ownerText, type)
   const rdata = parseRdata(type, words.slice(i + 1), origin, typeWord)
@@ -222,7 +248,7 @@ function ownerWire(at: Word, text: string, type: number): Uint8Array {
   try {
     wire = nameWire(text)
   } catch (err) {
-    throw new ZoneSyntaxError(at, `bad owner name '${at.text}': ${(err as Error).message.replace(/^dns: /, '')}`)
+    throw badName(at, 'owner name', err)
   }
   if (type !== TYPE.SRV) {
     // length octets are at most 63, below 'A' (65): only label characters change
@@ -230,15 +256,6 @@ function ownerWire(at: Word, text: string, type: number): Uint8Array {
   }
   return wire
 }
-
-function rrClass(s: string): number | undefined {
-  const upper = s.toUpperCase()
-  const m = /^CLASS(\d{1,5})$/.exec(upper)
-  if (m) return Number(m[1]) <= 0xffff ? Number(m[1]) : undefined
-  return CLASSES[upper]
-}
-
-const CLASSES: Readonly<Record<string, number>> = { IN: 1, CS: 2, CH: 3, HS: 4, NONE: 254, ANY: 255 }
 
 /** The serial of SOA rdata (after MNAME and RNAME). */
 export function soaSerial(rdata: Uint8Array): number {
