@@ -7,6 +7,7 @@ import { FlagError, parseFlags } from './flags.ts'
 import { fmt } from './fmt.ts'
 import { query } from './query.ts'
 import { serve } from './serve.ts'
+import { DEFAULT_ADDR, top } from './top.ts'
 import { banner } from './version.ts'
 
 const USAGE = `usage:
@@ -16,6 +17,7 @@ const USAGE = `usage:
   tsdns check FILE...                 report every error in each Corefile
   tsdns fmt [-w] FILE                 print (or rewrite) a Corefile in canonical layout
   tsdns query [-conf FILE] NAME [TYPE] run one query through the chains, in process
+  tsdns top [-addr HOST:PORT] [-once] [-json] [-window 1m|10m]   the status plugin's live view
 `
 
 const serveFlags = {
@@ -52,6 +54,18 @@ async function main(argv: string[]): Promise<number> {
     const { values, rest: args } = parseFlags(rest, { conf: serveFlags.conf, port: serveFlags.port })
     if (args.length < 1 || args.length > 2) throw new FlagError('query: NAME [TYPE] expected')
     return query(values.get('conf'), port(values.get('port')), args[0]!, args[1])
+  }
+  if (cmd === 'top') {
+    const { values, rest: args } = parseFlags(rest, {
+      addr: { names: ['addr'] }, once: { names: ['once'], bool: true },
+      json: { names: ['json'], bool: true }, window: { names: ['window'] },
+    })
+    const window = values.get('window') ?? '1m'
+    if (args.length > 0 || (window !== '1m' && window !== '10m')) {
+      throw new FlagError('top: [-addr HOST:PORT] [-once] [-json] [-window 1m|10m] expected')
+    }
+    return top({ addr: values.get('addr') ?? DEFAULT_ADDR, once: values.get('once') === 'true',
+      json: values.get('json') === 'true', window })
   }
   const { values, rest: extra } = parseFlags(argv, serveFlags)
   if (values.get('help') === 'true') {
