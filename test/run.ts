@@ -26,7 +26,7 @@ if (missingFiles.length > 0) {
 const TOOLS: ReadonlyArray<readonly [string, string]> = [
   ['dig', 'bind9-dnsutils'], ['kdig', 'knot-dnsutils'], ['unbound', 'unbound'],
   ['dnsmasq', 'dnsmasq-base'], ['promtool', 'prometheus'], ['ip', 'iproute2'],
-  ['iptables', 'iptables'], ['openssl', 'openssl'], ['curl', 'curl'],
+  ['iptables', 'iptables'], ['openssl', 'openssl'], ['curl', 'curl'], ['chromium', 'chromium'],
 ]
 
 function onPath(tool: string): boolean {
