@@ -19,6 +19,7 @@ class Recording extends WrappedWriter {
   readonly #start: number
   #written = false
   #rcode = 0
+  #size = 0
   #by = ''
 
   constructor(w: ResponseWriter, req: Request, report: ZoneReport) {
@@ -33,6 +34,7 @@ class Recording extends WrappedWriter {
     if (this.#written) return
     this.#written = true
     this.#rcode = rcodeOf(wire)
+    this.#size = wire.length
     this.#by = by
   }
 
@@ -40,8 +42,9 @@ class Recording extends WrappedWriter {
   done(status: number): void {
     const rcode = clientWrote(status) ? this.#rcode : status
     const seconds = (performance.now() - this.#start) / 1000
-    // The bytes the client got (README: CoreDNS counts the reply before EDNS and truncation).
-    this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.sent, seconds)
+    // The reply as the chain wrote it, before the server truncates it: what CoreDNS records
+    // (README), whichever writers wrap this one; 0 when the server writes the error itself.
+    this.#report.record(this.#req, this.remote.family, rcode, this.#by, this.#size, seconds)
   }
 }
 
