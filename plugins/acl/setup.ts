@@ -1,3 +1,4 @@
+import { args } from '../../src/corefile/args.ts'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
@@ -26,7 +27,7 @@ function parsePolicy(line: Directive): Policy {
   }
   let types: Set<number> | undefined
   let sources: Networks | undefined
-  const rest = line.args
+  const rest = args(line, 0, Infinity, 'acl')
   for (let i = 0; i < rest.length;) {
     const head = rest[i]!
     if (!isSection(head))

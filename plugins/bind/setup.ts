@@ -1,3 +1,4 @@
+import { rest } from '../../src/corefile/args.ts'
 import type { Directive } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { bindAddresses } from '../../src/corefile/listen.ts'
@@ -20,7 +21,7 @@ export function parseBind(stanzas: readonly Directive[]): BindConfig {
         const detail = `invalid option "${opt.name.text}"`
         throw new CorefileError('COREFILE_UNKNOWN', opt.name, detail, 'bind')
       }
-      if (opt.args.length === 0) {
+      if (rest(opt, 'bind').length === 0) {
         const detail = 'at least one address or interface must be given to except subdirective'
         throw new CorefileError('COREFILE_ARGS', opt.name, detail, 'bind')
       }

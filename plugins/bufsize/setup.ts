@@ -1,5 +1,5 @@
 import type { Directive } from '../../src/corefile/ast.ts'
-import { args, int, noBlock } from '../../src/corefile/args.ts'
+import { args, int, noOptions } from '../../src/corefile/args.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { bufsizeHandler } from './bufsize.ts'
 
@@ -8,7 +8,7 @@ export const DEFAULT_SIZE = 1232
 
 /** `bufsize [SIZE]`, SIZE from 512 to 4096 (RFC 6891). */
 export function parseBufsize(d: Directive): number {
-  noBlock(d, 'bufsize')
+  noOptions(d, 'bufsize')
   const [size] = args(d, 0, 1, 'bufsize')
   return size === undefined ? DEFAULT_SIZE : int(size, 'bufsize', { min: 512, max: 4096 })
 }

@@ -35,10 +35,10 @@ test('parses: defaults, a version, authors deduplicated and sorted, strings cut 
   assert.equal(parse(`chaos ${'x'.repeat(300)}`).version.length, 255)
 })
 
-test('fails: a block', () => {
+test('fails: a block with a line in it (`{ }` starts, as in CoreDNS)', () => {
   assert.throws(
-    () => parse('chaos v1 {\n}'),
-    (err: unknown) => err instanceof CorefileError && err.code === 'COREFILE_SYNTAX',
+    () => parse('chaos v1 {\n    authors a\n}'),
+    (err: unknown) => err instanceof CorefileError && err.code === 'COREFILE_UNKNOWN',
   )
 })
 

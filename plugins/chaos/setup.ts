@@ -1,5 +1,5 @@
 import type { Directive } from '../../src/corefile/ast.ts'
-import { noBlock } from '../../src/corefile/args.ts'
+import { noOptions } from '../../src/corefile/args.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { version } from '../../src/cli/version.ts'
 import { chaosHandler, trimTxt, type ChaosConfig } from './chaos.ts'
@@ -9,7 +9,7 @@ export const DEFAULT_AUTHORS = ['tsdns']
 
 /** `chaos [VERSION [AUTHORS...]]`: authors deduplicated and sorted, as CoreDNS does. */
 export function parseChaos(d: Directive): ChaosConfig {
-  noBlock(d, 'chaos')
+  noOptions(d, 'chaos')
   const [v, ...authors] = d.args.map((t) => trimTxt(t.text))
   return {
     version: v ?? `tsdns-${version}`,

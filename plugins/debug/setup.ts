@@ -1,7 +1,7 @@
 // debug: [DEBUG] logs on, and a hex dump of every query and reply. Unlike CoreDNS, panic
 // recovery stays on: a node's DNS must never crash because someone is debugging it.
 
-import { noArgs } from '../../src/corefile/args.ts'
+import { noArgs, noBlock } from '../../src/corefile/args.ts'
 import { setDebug } from '../../src/plugin/log.ts'
 import { encodeMsg } from '../../src/plugin/msg.ts'
 import { definePlugin, nextOrFailure, type HandlerResult, type ResponseWriter } from '../../src/plugin/plugin.ts'
@@ -12,6 +12,7 @@ export default definePlugin<null>({
   once: true,
   parse(stanzas) {
     noArgs(stanzas[0]!, 'debug')
+    noBlock(stanzas[0]!, 'debug')
     return null
   },
   setup(_cfg, ctx) {

@@ -1,5 +1,5 @@
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, noArgs, unknownProperty } from '../../src/corefile/args.ts'
+import { args, nextArgs, unknownProperty } from '../../src/corefile/args.ts'
 import { parseCidr } from '../../src/dns/cidr.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
@@ -40,16 +40,16 @@ export function parseDns64(stanzas: readonly Directive[]): Dns64Config {
     for (const opt of d.block ?? []) {
       switch (opt.name.text) {
         case 'prefix': {
-          const [t] = args(opt, 1, 1, 'dns64') as [Token]
+          const [t] = nextArgs(opt, 1, 'dns64') as [Token]
           cfg = { ...cfg, ...prefix(t) }
           break
         }
         case 'translate_all':
-          noArgs(opt, 'dns64')
+          nextArgs(opt, 0, 'dns64')
           cfg = { ...cfg, translateAll: true }
           break
         case 'allow_ipv4':
-          noArgs(opt, 'dns64')
+          nextArgs(opt, 0, 'dns64')
           cfg = { ...cfg, allowIPv4: true }
           break
         default:

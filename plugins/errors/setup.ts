@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, duration, unknownProperty } from '../../src/corefile/args.ts'
+import { args, duration, nextArgs, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import {
@@ -83,7 +83,7 @@ export function parseErrors(stanzas: readonly Directive[]): ErrorsConfig {
   for (const opt of d.block ?? []) {
     switch (opt.name.text) {
       case 'stacktrace':
-        args(opt, 0, 0, 'errors')
+        nextArgs(opt, 0, 'errors')
         stacktrace = true
         break
       case 'consolidate':

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, duration, int, noArgs } from '../../src/corefile/args.ts'
+import { args, duration, int, nextArgs, noArgs, rest } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin, type Plugin, type SetupContext } from '../../src/plugin/plugin.ts'
@@ -48,18 +48,19 @@ export function parseHostsDirective(
   for (const opt of d.block ?? []) {
     switch (opt.name.text) {
       case 'fallthrough':
-        fall = Fall.of(normalizeZones(opt.args, NAME))
+        fall = Fall.of(normalizeZones(rest(opt, NAME), NAME))
         break
       case 'fallthrough_unsupported':
         noArgs(opt, NAME)
         fallUnsupported = opt.name
         break
       case 'no_reverse':
-        noArgs(opt, NAME)
+        nextArgs(opt, 0, NAME)
         reverse = false
         break
       case 'ttl': {
-        const [t] = args(opt, 1, 1, NAME)
+        // CoreDNS reads the first of the rest of the line
+        const [t] = args(opt, 1, Infinity, NAME)
         ttl = int(t!, NAME, { min: 1, max: 65535 })
         break
       }
@@ -99,7 +100,7 @@ export function parseHostsDirective(
  * a mistyped option (`no_revers`) as a hosts entry that never matches.
  */
 function inlineEntry(opt: Directive): string {
-  const line = [opt.name, ...opt.args].map((t) => t.text).join(' ')
+  const line = [opt.name, ...rest(opt, NAME)].map((t) => t.text).join(' ')
   const entry = hostsLine(line)
   if (entry === undefined) return ''
   if (parseIp(entry.ip) === undefined) {

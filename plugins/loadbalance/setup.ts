@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path'
 import type { Directive } from '../../src/corefile/ast.ts'
-import { args, duration, lastToken, unknownProperty } from '../../src/corefile/args.ts'
+import { args, duration, lastToken, rest, unknownProperty } from '../../src/corefile/args.ts'
 import { parseCidr } from '../../src/dns/cidr.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin, type SetupContext } from '../../src/plugin/plugin.ts'
@@ -55,7 +55,7 @@ export function parseLoadBalance(
         const [t] = args(opt, 1, 1, 'loadbalance')
         reloadMs = duration(t!, 'loadbalance')
       } else if (opt.name.text === 'prefer') {
-        for (const t of opt.args) {
+        for (const t of rest(opt, 'loadbalance')) {
           const net = parseCidr(t.text)
           if (net === undefined) throw fail(opt, `invalid CIDR "${t.text}"`, t)
           const one = new Networks()

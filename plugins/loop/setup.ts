@@ -1,4 +1,4 @@
-import { noArgs } from '../../src/corefile/args.ts'
+import { noArgs, noBlock } from '../../src/corefile/args.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { fatalLoop, LoopDetector } from './loop.ts'
 
@@ -7,6 +7,7 @@ export default definePlugin<null>({
   once: true,
   parse(stanzas) {
     noArgs(stanzas[0]!, 'loop')
+    noBlock(stanzas[0]!, 'loop')
     return null
   },
   setup(_cfg, ctx) {

@@ -3,7 +3,7 @@
 
 import type { Directive } from '../../src/corefile/ast.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
-import { args, duration, noBlock } from '../../src/corefile/args.ts'
+import { args, duration, noOptions } from '../../src/corefile/args.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { reloadFailed, versionInfo } from './metrics.ts'
 
@@ -17,7 +17,7 @@ const MIN_JITTER_MS = 1000
 
 export function parseReload(stanzas: readonly Directive[]): ReloadConfig {
   const d = stanzas[0]!
-  noBlock(d, 'reload')
+  noOptions(d, 'reload')
   const [i, j] = args(d, 0, 2, 'reload')
   const intervalMs = i ? duration(i, 'reload') : 30_000
   let jitterMs = j ? duration(j, 'reload') : 15_000

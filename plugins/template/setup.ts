@@ -5,7 +5,7 @@
 
 import { RE2JS } from 're2js'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, unknownProperty } from '../../src/corefile/args.ts'
+import { args, nextArgs, rest, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode, type Located } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
@@ -69,7 +69,7 @@ function parseRule(d: Directive, blockZones: readonly string[]): Rule {
         texts[opt.name.text].push(...args(opt, 1, Infinity, NAME))
         break
       case 'rcode':
-        rcode = responseCode(args(opt, 1, 1, NAME)[0]!)
+        rcode = responseCode(nextArgs(opt, 1, NAME)[0]!)
         break
       case 'ederror': {
         const [code, reason] = args(opt, 1, 2, NAME)
@@ -77,10 +77,11 @@ function parseRule(d: Directive, blockZones: readonly string[]): Rule {
         break
       }
       case 'fallthrough':
-        fall = Fall.of(normalizeZones(opt.args, NAME))
+        fall = Fall.of(normalizeZones(rest(opt, NAME), NAME))
         break
       case 'upstream':
         // deprecated in CoreDNS: CNAME targets are always looked up; arguments are ignored
+        rest(opt, NAME)
         break
       case 'var':
       case 'expr':

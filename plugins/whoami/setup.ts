@@ -1,4 +1,4 @@
-import { noArgs } from '../../src/corefile/args.ts'
+import { noArgs, noBlock } from '../../src/corefile/args.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { whoami } from './whoami.ts'
 
@@ -7,6 +7,7 @@ export default definePlugin<null>({
   // CoreDNS checks the first stanza only and ignores any later one (no ErrOnce).
   parse(stanzas) {
     noArgs(stanzas[0]!, 'whoami')
+    noBlock(stanzas[0]!, 'whoami')
     return null
   },
   setup() {

@@ -44,11 +44,16 @@ function readText(file: string, read: () => string): ConfigText {
   }
 }
 
-/** The server blocks; warnings (an import glob matching nothing, ...) are logged as CoreDNS does. */
+/**
+ * The server blocks; warnings (an import glob matching nothing, ...) are logged as CoreDNS does.
+ * A Corefile without server blocks (empty, only comments or snippets) serves the builtin one,
+ * as caddy's loadServerBlocks falls back to CoreDNS's default input.
+ */
 export function parseConfig(cfg: ConfigText, defaultPort: number): readonly ServerBlock[] {
   const { blocks, warnings } = loadCorefile(cfg, { defaultPort })
   for (const w of warnings) logLine('WARNING', `${w.detail} (${w.file}:${w.line}:${w.col})`)
-  return blocks
+  if (blocks.length > 0) return blocks
+  return loadCorefile({ file: 'builtin', text: builtinCorefile(defaultPort) }, { defaultPort }).blocks
 }
 
 /** Renders one or several Corefile errors with their source lines; other errors as messages. */

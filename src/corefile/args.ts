@@ -9,27 +9,68 @@ export function lastToken(d: Directive): Token {
   return d.args.at(-1) ?? d.name
 }
 
-/** The arguments if there are `min` to `max` (maybe Infinity) of them; else caddy's ArgErr. */
+/**
+ * caddy's RemainingArgs with a count check: the rest of the line, where a block's `}` written
+ * after the words is one more argument (`health { lameduck 5s }` has two); else caddy's ArgErr.
+ */
 export function args(d: Directive, min: number, max: number, plugin: string): readonly Token[] {
-  const n = d.args.length
-  if (n >= min && n <= max) return d.args
+  const all = lineArgs(d)
+  const n = all.length
+  if (n >= min && n <= max) return taken(d, all, plugin)
   const expected =
     min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`
-  const after = lastToken(d)
+  throw argErr(d, all.at(-1) ?? d.name, `expecting ${expected}, got ${n}`, plugin)
+}
+
+/** What caddy's RemainingArgs takes from the line, unchecked: its words, and a `}` after them. */
+export function lineArgs(d: Directive): readonly Token[] {
+  return d.close ? [...d.args, d.close.token] : d.args
+}
+
+/** The rest of the line, however many: `args(d, 0, Infinity, plugin)`. */
+export function rest(d: Directive, plugin: string): readonly Token[] {
+  return args(d, 0, Infinity, plugin)
+}
+
+/**
+ * caddy's NextArg `n` times, as an option with a fixed count reads: a block's `}` after the
+ * words only when one is missing (`{ max_fails }` reads '}'); else the block closes after it
+ * (`{ max_concurrent 1000 }`). More words are refused (CoreDNS reads the next as an option name).
+ */
+export function nextArgs(d: Directive, n: number, plugin: string): readonly Token[] {
+  if (d.args.length === n) return d.args
+  if (d.close && d.args.length === n - 1) return taken(d, [...d.args, d.close.token], plugin)
+  throw argErr(d, lastToken(d), `expecting ${n}, got ${d.args.length}`, plugin)
+}
+
+function argErr(d: Directive, after: Token, counts: string, plugin: string): CorefileError {
   const detail = `wrong argument count or unexpected line ending after '${after.text}'`
-  throw new CorefileError(
-    'COREFILE_ARGS',
-    after,
-    `${detail} (expecting ${expected}, got ${n})`,
-    plugin,
-  )
+  const why = after === d.close?.token ? "; the '}' after the words counts, as in CoreDNS" : ''
+  return new CorefileError('COREFILE_ARGS', after, `${detail} (${counts}${why})`, plugin)
+}
+
+/**
+ * Arguments read; if they took the block's `}`, the block is still open and caddy reads the
+ * directive's next stanza in the server block as one of its options, which no plugin has.
+ */
+function taken(d: Directive, read: readonly Token[], plugin: string): readonly Token[] {
+  const next = d.close?.next
+  if (next === undefined || read.at(-1) !== d.close?.token) return read
+  const { line, col } = d.close!.token
+  const detail =
+    `unknown property '${next.text}': the '}' at ${line}:${col} was read as an argument of ` +
+    `'${d.name.text}' (as CoreDNS reads it), so that block reads on into this line`
+  throw new CorefileError('COREFILE_UNKNOWN', next, detail, plugin)
 }
 
 export function noArgs(d: Directive, plugin: string): void {
   args(d, 0, 0, plugin)
 }
 
-/** For directives without options: a `{ ... }` after them is a mistake, not something to ignore. */
+/**
+ * For directives without options whose CoreDNS setup reads on with NextArg, which takes a `{` for
+ * an argument: any block is a mistake, `{ }` too.
+ */
 export function noBlock(d: Directive, plugin: string): void {
   if (d.block === undefined) return
   const at = lastToken(d)
@@ -40,6 +81,12 @@ export function noBlock(d: Directive, plugin: string): void {
     `${detail} ('${d.name.text}' takes no block)`,
     plugin,
   )
+}
+
+/** For directives without options whose CoreDNS setup asks NextBlock: `{ }` passes, as there. */
+export function noOptions(d: Directive, plugin: string): void {
+  const first = d.block?.[0]
+  if (first !== undefined) throw unknownProperty(first, plugin)
 }
 
 /** `default: throw unknownProperty(opt, 'cache')` */

@@ -18,6 +18,21 @@ export interface Directive {
   readonly args: readonly Token[]
   /** Present when the line opened a `{ ... }` block (possibly empty). */
   readonly block?: readonly Directive[]
+  /** The `}` written after this line's words, closing the block the line is in. */
+  readonly close?: InlineClose
+}
+
+/**
+ * `errors { stacktrace }`: caddy's Dispenser gives that `}` to an option reading the rest of its
+ * line (RemainingArgs), or one argument too many, and the block then stays open. args.ts reads it.
+ */
+export interface InlineClose {
+  readonly token: Token
+  /**
+   * What the still open block reads next: the next stanza of the same directive in the server
+   * block (caddy hands a plugin all of them as one token list). None: the block ends harmlessly.
+   */
+  readonly next?: Token
 }
 
 export interface ServerBlock {

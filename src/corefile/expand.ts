@@ -181,7 +181,7 @@ class Expander {
     }
     this.blocks.push({
       keys: item.keys.map((k) => this.emit(k.token, k.text)),
-      directives: this.directives(item.body),
+      directives: linkStanzas(this.directives(item.body)),
     })
   }
 
@@ -243,7 +243,13 @@ class Expander {
       this.limit(block.open, `blocks nest more than ${MAX_NESTING} deep across imports and snippets`)
     }
     try {
-      return this.directives(block.lines, true)
+      const out = this.directives(block.lines, true)
+      // a `}` closing an imported snippet's block is no part of this block
+      const last = block.lines.at(-1)
+      if (last?.closes && last.words.length > 0 && !isImport(last) && !followsClose(last)) {
+        out[out.length - 1] = { ...out.at(-1)!, close: { token: this.token(last.closes) } }
+      }
+      return out
     } finally {
       this.depth--
     }
@@ -256,7 +262,7 @@ class Expander {
     if (pattern === undefined) {
       return fail(keyword!, `wrong argument count or unexpected line ending after 'import'`)
     }
-    const unexpected = extra ?? line.block?.open
+    const unexpected = extra ?? line.closes ?? line.block?.open
     if (unexpected) {
       const found = `found '${unexpected.text}'`
       return fail(unexpected, `import takes only one argument (glob pattern or file), ${found}`)
@@ -387,6 +393,24 @@ class Expander {
   private limit(at: SourceToken, detail: string): never {
     throw new LimitReached(new CorefileError('COREFILE_IMPORT', at, detail))
   }
+}
+
+/**
+ * A stanza whose block's last option has a `}` after it: if an argument read takes that `}`, the
+ * block reads on into the directive's next stanza in this server block (InlineClose.next).
+ */
+function linkStanzas(directives: Directive[]): Directive[] {
+  const following = new Map<string, Token>()
+  for (let i = directives.length - 1; i >= 0; i--) {
+    const d = directives[i]!
+    const last = d.block?.at(-1)
+    const next = following.get(d.name.text)
+    following.set(d.name.text, d.name)
+    if (!last?.close || !next) continue
+    const option = { ...last, close: { ...last.close, next } }
+    directives[i] = { ...d, block: [...d.block!.slice(0, -1), option] }
+  }
+  return directives
 }
 
 /**

@@ -3,14 +3,16 @@
 //   escapes and `{$VAR}` untouched; nothing is expanded or imported);
 // - 4 spaces per nesting level; `{` ends its line (a server block's `{` moves up to its keys, and
 //   a key list continued with commas is joined onto one line); words after `{` or `}` move to a
-//   line of their own, except an `import` that would become one there; `}` on a line of its own;
+//   line of their own, except an `import` that would become one there; `}` on a line of its own,
+//   unless it was written after words (`errors { stacktrace }`): an option that reads the rest of
+//   its line takes it, so it stays there;
 // - comments stay on their line, or before the line they preceded, indented with it;
 // - a blank line between server blocks; elsewhere at most one blank line where there was one.
 // Input that does not parse is refused with its errors, as the loader would report them.
 
 import { CorefileErrors } from './errors.ts'
 import { stripBom, type SourceToken } from './lexer.ts'
-import { groupServerBlocks, parseCorefile, type Line } from './parser.ts'
+import { groupServerBlocks, parseCorefile, type Block, type Line } from './parser.ts'
 
 interface Row {
   readonly indent: number
@@ -45,7 +47,7 @@ export function formatCorefile(text: string, file = 'Corefile'): string {
     // `} import x`: keys for caddy, so they stay on the `}` row
     if (staysOnBraceRow(item.keyLines[0]!)) rows.push(joined(rows.pop()!, row, 'close'))
     else rows.push(row)
-    if (block) rows.push(...lineRows(block.lines, 1), close(block.close, 0))
+    if (block) rows.push(...closed(block, lineRows(block.lines, 1), 0))
     else rows.push(...lineRows(item.body, 0), ...(item.close ? [close(item.close, 0)] : []))
   }
   return render(withComments(rows, parsed.comments))
@@ -66,8 +68,15 @@ function lineRows(lines: readonly Line[], indent: number): Row[] {
     // `{ import x` in a directive's block: a property for caddy, so it stays on the `{` row
     if (staysOnBraceRow(block.lines[0])) inner.unshift(joined(head, inner.shift()!, 'open'))
     else inner.unshift(head)
-    return [...inner, close(block.close, indent)]
+    return closed(block, inner, indent)
   })
+}
+
+/** A block's rows and its `}`: on the last row if it was written on that line. */
+function closed(block: Block, rows: Row[], indent: number): Row[] {
+  const brace = close(block.close, indent)
+  if (!block.lines.at(-1)?.closes) return [...rows, brace]
+  return [...rows.slice(0, -1), joined(rows.at(-1)!, brace, 'close')]
 }
 
 /** A line written after a brace that would read as an import on a line of its own. */

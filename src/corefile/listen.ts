@@ -4,6 +4,7 @@
 
 import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import { lineArgs } from './args.ts'
 import type { Directive, ServerBlock, Token } from './ast.ts'
 
 /** An IP is itself; an interface name is every address it has now; anything else is undefined. */
@@ -30,7 +31,7 @@ export function bindAddresses(
   // an `except` applies to the addresses of its own bind line (CoreDNS)
   const hosts = binds.flatMap((d) => {
     const excepts = (d.block ?? []).filter((o) => o.name.text === 'except')
-    const except = new Set(excepts.flatMap((o) => o.args.flatMap(resolve)))
+    const except = new Set(excepts.flatMap((o) => lineArgs(o).flatMap(resolve)))
     return d.args.flatMap(resolve).filter((h) => !except.has(h))
   })
   return [...new Set(hosts)]

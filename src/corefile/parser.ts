@@ -7,8 +7,10 @@
 //
 // Braces, as caddy counts them (parse.go directive(), directives(), addresses()):
 // - words after `{` start the block's first line (`. { whoami`, `forward . 1.1.1.1 { force_tcp`);
-// - a `}` that closes a block starts its line; after words it is an error (caddy's dispenser would
-//   read it as one more argument, or report "Unexpected '}'"), except the empty `{ }`;
+// - a `}` after words closes a directive's block as caddy's parser counts braces
+//   (`errors { stacktrace }`); the line keeps it as `closes`, because caddy's Dispenser hands it to
+//   an option that reads the rest of its line (args.ts). A server block's `}` after words is
+//   caddy's "Unexpected '}'" (expand.ts), and with no block open it is one here;
 // - after a top-level block's `}`, the rest of the line starts the next top-level line
 //   (`} example.org {`); after a directive's `}`, more words are an error (caddy adds them to that
 //   directive's tokens);
@@ -59,6 +61,8 @@ export interface Line {
   readonly follows?: SourceToken
   /** A top-level `}` first on its line: it ends a brace-less server block, or closes nothing. */
   readonly close?: SourceToken
+  /** The `}` after this line's words that closes the block the line is in. */
+  readonly closes?: SourceToken
 }
 
 export interface ParsedFile {
@@ -215,12 +219,13 @@ function describeType(t: TokenType | undefined): string {
 function hint(actual: TokenType | undefined, previous: TokenType | undefined): string {
   const isClose = (t: TokenType | undefined) => t === RCurly || t === InlineRCurly
   if (actual === EOF || (actual === LCurly && isClose(previous))) return ''
+  if (actual === InlineRCurly) return ' (no block is open for it to close)'
   if (isClose(actual) || isClose(previous)) return CLOSE_HINT
   if (actual === LCurly) return ` (${DIRECTIVE_BRACE})`
   return ''
 }
 
-const CLOSE_HINT = " ('}' must be on a line of its own)"
+const CLOSE_HINT = " (a block's '}' ends its line)"
 
 /** Words after a directive block's `}`: caddy adds them to that directive's tokens. */
 export function afterClose(line: Line): CorefileError {
@@ -306,7 +311,17 @@ function buildBlock(node: CstNode, file: string): Block {
   if (first && first.words[0]!.line === position(open).endLine) {
     lines[0] = { ...first, follows: sourceToken(open, file) }
   }
-  return { open: sourceToken(open, file), lines, close: sourceToken(close, file) }
+  const last = lines.at(-1)
+  const closeToken = sourceToken(close, file)
+  if (last && lastLine(last) === closeToken.line) {
+    lines[lines.length - 1] = { ...last, closes: closeToken }
+  }
+  return { open: sourceToken(open, file), lines, close: closeToken }
+}
+
+/** The source line a line's last token ends on. */
+function lastLine(line: Line): number {
+  return line.block ? line.block.close.line : line.words.at(-1)!.endLine
 }
 
 function closeOf(block: CstNode): IToken | undefined {
@@ -370,7 +385,7 @@ export function parseCorefile(text: string, file: string): ParsedFile {
   const lexed = lex(text, file)
   const tooDeep = nesting(lexed.tokens, file)
   if (tooDeep) return { lines: [], comments: lexed.comments, errors: [tooDeep], tokens: count }
-  const tokens = terminated(lexed.tokens)
+  const tokens = terminated(splitInlineCloses(lexed.tokens))
   parser.input = tokens
   const doc = parser.document()
   // an unclosed quote takes the rest of the file with it: the braces it hides are no news
@@ -388,6 +403,33 @@ export function parseCorefile(text: string, file: string): ParsedFile {
   }
   const lines = topNodes(doc).map((top) => buildTop(top, file, (b) => buildBlock(b, file)))
   return { lines, comments: lexed.comments, errors: [], tokens: count }
+}
+
+/**
+ * A `}` after words inside a block closes that block, as caddy's parser counts braces: it becomes
+ * a line break and a `}` first on its line, which the grammar knows. Outside any block it stays
+ * an InlineRCurly, an error; right after `{` too, the empty block `{ }`.
+ */
+function splitInlineCloses(tokens: IToken[]): IToken[] {
+  const out: IToken[] = []
+  let depth = 0
+  for (const t of tokens) {
+    const previous = out.at(-1)
+    if (t.tokenType === LCurly) depth++
+    else if (t.tokenType === RCurly) depth = Math.max(0, depth - 1)
+    else if (t.tokenType === InlineRCurly && depth > 0) {
+      depth--
+      if (previous?.tokenType !== LCurly) {
+        const { line, col } = position(t)
+        const [start, end] = [t.startOffset, t.endOffset ?? t.startOffset]
+        out.push(createTokenInstance(NewLine, '', start, start, line, line, col, col))
+        out.push(createTokenInstance(RCurly, t.image, start, end, line, line, col, position(t).endCol))
+        continue
+      }
+    }
+    out.push(t)
+  }
+  return out
 }
 
 /** The `{` past MAX_NESTING: the parser (and every walk of its lines) recurses once a level. */
@@ -498,6 +540,12 @@ export function groupServerBlocks(
     if (block) {
       items.push({ kind: 'server', keyLines, keys: keys.keys, block, body: block.lines })
       i += bare ? 2 : 1
+      const closes = block.lines.at(-1)?.closes
+      if (closes && !isSnippet(keys.keys)) {
+        errors.push(serverClose(closes))
+        // `whoami }` then `}`: that `}` is the one the block meant, not a stray one
+        if (lines[i]?.close) i++
+      }
     } else {
       // caddy's directives() ends a brace-less block at a `}` where a directive would start
       const end = lines.findIndex((l, j) => j > i && l.close)
@@ -513,6 +561,16 @@ export function groupServerBlocks(
     }
   }
   return { items, errors }
+}
+
+/** caddy's snippet: one key in parentheses; its tokens end where braces balance, `}` anywhere. */
+function isSnippet(keys: readonly Key[]): boolean {
+  return keys.length === 1 && keys[0]!.text.startsWith('(') && keys[0]!.text.endsWith(')')
+}
+
+/** A server block's `}` after words: caddy's directive() meets it with no block open. */
+function serverClose(at: SourceToken): CorefileError {
+  return syntax(at, `${STRAY} (a server block's '}' starts its line)`)
 }
 
 /**
