@@ -6,6 +6,7 @@ import acl from './acl/setup.ts'
 import any from './any/setup.ts'
 import bind from './bind/setup.ts'
 import bufsize from './bufsize/setup.ts'
+import cancel from './cancel/setup.ts'
 import cache from './cache/setup.ts'
 import chaos from './chaos/setup.ts'
 import debug from './debug/setup.ts'
@@ -50,7 +51,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts, status,
   tls, multisocket,
-  local, minimal, header,
+  local, minimal, header, cancel,
   file,
 ]
 

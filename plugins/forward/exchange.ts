@@ -61,7 +61,8 @@ abstract class Exchange extends Ticket {
     this.ctx = ctx
     this.w = w
     this.r = r
-    this.deadline = Date.now() + DEFAULTS.deadlineMs
+    // cancel's deadline stops new tries too (CoreDNS's loop checks ctx.Err() beside its own)
+    this.deadline = Math.min(Date.now() + DEFAULTS.deadlineMs, r.deadline)
     const cfg = h.fwd.cfg
     this.proto = cfg.forceTcp ? 'tcp' : cfg.preferUdp ? 'udp' : r.proto
   }

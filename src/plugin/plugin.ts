@@ -6,6 +6,7 @@ import type { Packet } from 'dns-packet'
 import type { SecureContext, TLSSocket } from 'node:tls'
 import type { Directive, ServerBlock } from '../corefile/ast.ts'
 import type { Logger } from './log.ts'
+import type { Metadata } from './metadata.ts'
 import { Rcode } from './rcode.ts'
 
 export type Msg = Packet
@@ -53,6 +54,13 @@ export interface Request {
   readonly size: number
   readonly proto: 'udp' | 'tcp'
   readonly msg: Msg
+  /**
+   * cancel: the Date.now() past which no new work starts for this request (forward's next try),
+   * as CoreDNS plugins check ctx.Err(); Infinity without cancel.
+   */
+  readonly deadline: number
+  /** metadata: this request's labels, only while the metadata plugin serves it (metadata.ts). */
+  readonly metadata: Metadata | undefined
 }
 
 export interface ResponseWriter {

@@ -2,6 +2,7 @@
 // question and OPT read straight from the bytes. dns-packet decodes only when `msg` is read.
 
 import dnsPacket from 'dns-packet'
+import type { Metadata } from '../plugin/metadata.ts'
 import type { Edns, Msg, Request } from '../plugin/plugin.ts'
 import { Rcode } from '../plugin/rcode.ts'
 import { lowerName, readName, skipName, WireError } from './name.ts'
@@ -28,6 +29,10 @@ export class WireRequest implements Request {
   readonly questionEnd: number
   edns: Edns | undefined
   readonly proto: 'udp' | 'tcp'
+  /** Set by cancel (Request.deadline). */
+  deadline = Infinity
+  /** Set by the metadata plugin (Request.metadata). */
+  metadata: Metadata | undefined = undefined
   #msg: Msg | undefined
 
   constructor(

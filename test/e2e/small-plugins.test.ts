@@ -1,4 +1,4 @@
-// The small plugins end to end (local, minimal, header, ...): the real tsdns over real UDP and TCP sockets, with a
+// The small plugins end to end (local, minimal, header, cancel, ...): the real tsdns over real UDP and TCP sockets, with a
 // fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
 // Each plugin has its own server block (zone or port) in one tsdns process.
 
@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test'
 import {
   answerData,
   decode,
+  drop,
   fakeUpstream,
   freePort,
   queryPacket,
@@ -29,12 +30,14 @@ let tsdns: Tsdns
 let localPort: number
 let minimalPort: number
 let headerPort: number
+let cancelPort: number
 let mport: number
 
 const SOA = 'example.org. 300 IN SOA ns1.example.org. admin.example.org. 1 7200 3600 1209600 300'
 
-/** An authoritative server's answers: www with the zone's NS and glue, NXDOMAIN with the SOA. */
+/** An authoritative server's answers (hang.* never): www with the zone's NS and glue, NXDOMAIN with the SOA. */
 function exampleOrg(q: FakeQuery): FakeAction {
+  if (q.name.toLowerCase().startsWith('hang.')) return drop()
   if (q.name.toLowerCase() !== 'www.example.org') return nxdomain(q, SOA)
   return reply(q, {
     aa: true,
@@ -49,6 +52,7 @@ before(async () => {
   localPort = await freePort('both')
   minimalPort = await freePort('both')
   headerPort = await freePort('both')
+  cancelPort = await freePort('both')
   mport = await freePort('tcp')
   tsdns = await startTsdns(`
 .:${localPort} {
@@ -70,6 +74,14 @@ before(async () => {
     response clear ra
   }
   forward . ${up.addr}
+}
+.:${cancelPort} {
+  bind 127.0.0.1
+  cancel 300ms
+  forward . ${up.addr} {
+    read_timeout 200ms
+    max_connect_attempts 0
+  }
 }
 `)
 })
@@ -151,3 +163,15 @@ for (const proto of ['udp', 'tcp'] as const) {
     assert.deepEqual(answerData(m.bytes), ['192.0.2.1'])
   })
 }
+
+test('cancel: no upstream try starts past the deadline, the client gets SERVFAIL', async () => {
+  const asked = () => up.queries.filter((q) => q.name === 'hang.example.org').length
+  const before = asked()
+  const m = await ask(cancelPort, 'udp', 'hang.example.org')
+  assert.equal(rcodeName(m.bytes), 'SERVFAIL')
+  // tries of 200 ms each: the first, then the one started before the 300 ms deadline (a slow
+  // machine may fit only one); without cancel, forward would go on for its 5 s (some 25 tries,
+  // max_connect_attempts 0 sets no cap) and the client would time out first
+  const tries = asked() - before
+  assert.ok(tries >= 1 && tries <= 3, `${tries} tries`)
+})
