@@ -6,18 +6,15 @@
 // IP[:PORT]... } (CoreDNS plugin/forward/setup.go; every error located).
 // Several stanzas in one block are tried in the order written.
 
-import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import { resolve } from 'node:path'
-import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { args, duration, int, nextArgs, noArgs, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
-import { readBounded, UnreadableFile } from '../../src/corefile/read.ts'
 import type { Handler, SetupContext } from '../../src/plugin/plugin.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { Rcode, rcodeFromName } from '../../src/plugin/rcode.ts'
+import { readTlsFiles } from '../../src/plugin/tls-files.ts'
 import { DEFAULTS, type ForwardConfig, type PolicyName, type Upstream } from './config.ts'
 import { Forward, ForwardHandler } from './forward.ts'
 import { parseTos, upstream } from './upstreams.ts'
@@ -48,49 +45,6 @@ function rcodes(opt: Directive): number[] {
     if (rc === undefined) throw invalid(t, `${t.text} is not a valid rcode`)
     return rc
   })
-}
-
-/**
- * The largest certificate, key or CA bundle read (CoreDNS reads any size): PEM files are a few
- * KiB; the whole Mozilla CA bundle is ~220 KiB. Also a ConfigMap or Secret's limit.
- */
-const MAX_TLS_FILE_BYTES = 1 << 20
-
-/** tls [CA] | [CERT KEY [CA]] (CoreDNS pkg/tls NewTLSConfigFromArgs), files read now. */
-function tlsFiles(opt: Directive, dir: string): SecureContextOptions {
-  const files = args(opt, 0, 3, NAME)
-  const read = (t: Token): string => {
-    try {
-      return readBounded(resolve(dir, t.text), MAX_TLS_FILE_BYTES)
-    } catch (err) {
-      const why =
-        err instanceof UnreadableFile
-          ? err.message
-          : ((err as NodeJS.ErrnoException).code ?? String(err))
-      throw invalid(t, `cannot read '${t.text}': ${why}`)
-    }
-  }
-  const [certFile, keyFile] = files.length >= 2 ? files : []
-  const caFile = files.length === 1 ? files[0] : files[2]
-  const opts: SecureContextOptions = {}
-  if (caFile) {
-    opts.ca = read(caFile)
-    try {
-      new X509Certificate(opts.ca)
-    } catch {
-      throw invalid(caFile, `no CA certificate in '${caFile.text}'`)
-    }
-  }
-  if (certFile && keyFile) {
-    opts.cert = read(certFile)
-    opts.key = read(keyFile)
-    try {
-      createSecureContext(opts)
-    } catch (err) {
-      throw invalid(certFile, `invalid TLS certificate or key: ${(err as Error).message}`)
-    }
-  }
-  return opts
 }
 
 /** resolver IP[:PORT]: a bare IP (v4 or v6) on port 53, or IP:PORT as Go's net.SplitHostPort. */
@@ -158,7 +112,7 @@ function option(opt: Directive, cfg: Mutable<ForwardConfig>, dir: string): void 
       break
     }
     case 'tls':
-      cfg.tls = tlsFiles(opt, dir)
+      cfg.tls = readTlsFiles(args(opt, 0, 3, NAME), dir, NAME)
       break
     case 'tls_servername':
       cfg.tlsServerName = one(opt).text
