@@ -32,6 +32,7 @@ import status from './status/setup.ts'
 import template from './template/setup.ts'
 import timeouts from './timeouts/setup.ts'
 import tls from './tls/setup.ts'
+import view from './view/setup.ts'
 import whoami from './whoami/setup.ts'
 
 export const order = [
@@ -50,7 +51,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   acl, any, bind, cache, debug, errors, forward, health, hosts, loadbalance, log, loop, prometheus,
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts, status,
-  tls, multisocket,
+  tls, multisocket, view,
   local, minimal, header, cancel,
   file,
 ]

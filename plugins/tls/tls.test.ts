@@ -4,7 +4,8 @@ import { connect as tcpConnect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { connect, type ConnectionOptions } from 'node:tls'
-import { CorefileError, CorefileErrors } from '../../src/corefile/errors.ts'
+import type { CorefileError } from '../../src/corefile/errors.ts'
+import { errorsOf } from '../../src/corefile/fixtures.test.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import { setLogSink } from '../../src/plugin/log.ts'
 import { Instance } from '../../src/server/instance.ts'
@@ -35,14 +36,7 @@ function build(text: string): Instance {
 }
 
 function fails(text: string): CorefileError {
-  try {
-    build(text)
-  } catch (err) {
-    const first = err instanceof CorefileErrors ? err.errors[0] : err
-    assert.ok(first instanceof CorefileError, String(err))
-    return first
-  }
-  assert.fail('no error')
+  return errorsOf(() => build(text))[0]!
 }
 
 describe('parse', () => {
