@@ -31,8 +31,9 @@ export function startOrFail(
   ready: RegExp,
   timeoutMs: number,
   cwd?: string,
+  env?: Readonly<Record<string, string>>,
 ): Promise<{ outcome: Outcome; child?: ChildProcess }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd })
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env: { ...process.env, ...env } })
   let out = ''
   return new Promise((done) => {
     const finish = (started: boolean) => {

@@ -1,0 +1,138 @@
+// `npm run compat [-- --coredns PATH] [--only REGEX] [--record-oneline]`: every Corefile of the
+// project (sources.ts) run by CoreDNS and by tsdns side by side on loopback ports, the same
+// queries sent to both, and every difference printed: exit code (both start or both fail),
+// rcode, flags, RRsets and TTLs, GET /health, metric families and labels. Not part of npm test.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { answer, buildQuery, fakeUpstream, freePort, nxdomain, udpQuery } from '../helpers/index.ts'
+import { compareMetrics, compareReplies } from './compare.ts'
+import { corednsBin, startOrFail, stop, type Outcome } from './coredns.ts'
+import { recordOneline } from './record-oneline.ts'
+import { rewrite, type Rewritten } from './rewrite.ts'
+import { allSources, type Source } from './sources.ts'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const TSDNS = [process.execPath, '--disable-sigusr1', join(ROOT, 'src/cli/main.ts')]
+const START_MS = 10_000
+const MAX_QUERIES = 24
+
+interface Query {
+  readonly name: string
+  readonly type: 'A' | 'AAAA' | 'MX' | 'TXT'
+}
+
+/** Names under the keys of the Corefile's server blocks, and a few everyone answers. */
+function queriesFor(text: string): Query[] {
+  const names = new Set(['example.org.', 'a.example.', 'www.example.org.', 'nx.example.org.'])
+  for (const m of text.matchAll(/^(?:\s*\S+:\/\/)?([a-z0-9.-]+\.?)(?::\d+)?(?:,| |\{|$)/gim)) {
+    const zone = m[1]!.replace(/\.?$/, '.')
+    if (zone === '.' || !/[a-z]/i.test(zone)) continue
+    names.add(zone)
+    names.add(`www.${zone}`)
+  }
+  const out: Query[] = []
+  for (const name of names) for (const type of ['A', 'AAAA', 'MX'] as const) out.push({ name, type })
+  return out.slice(0, MAX_QUERIES)
+}
+
+interface Side {
+  readonly outcome: Outcome
+  readonly child?: Awaited<ReturnType<typeof startOrFail>>['child']
+  readonly conf: Rewritten
+  readonly port: number
+}
+
+async function start(cmd: string[], ready: RegExp, source: Source, upstream: string, dir: string): Promise<Side> {
+  const port = await freePort('udp')
+  const conf = await rewrite(source.text, { dns: port, http: () => freePort('tcp'), upstream })
+  const file = join(dir, `${ready.source.replace(/\W/g, '')}.Corefile`)
+  writeFileSync(file, conf.text)
+  // the realworld fixtures take their port from {$PORT}
+  const env = { PORT: String(port) }
+  const args = [...cmd.slice(1), '-conf', file, '-dns.port', String(port)]
+  const { outcome, child } = await startOrFail(cmd[0]!, args, ready, START_MS, source.dir, env)
+  return { outcome, child, conf, port }
+}
+
+async function get(addr: string | undefined, path: string): Promise<string> {
+  if (!addr) return 'none'
+  try {
+    const res = await fetch(`http://${addr}${path}`, { signal: AbortSignal.timeout(3000) })
+    return `${res.status} ${path === '/metrics' ? await res.text() : (await res.text()).trim()}`
+  } catch (err) {
+    return `error ${(err as Error).message}`
+  }
+}
+
+async function compareOne(
+  source: Source,
+  bin: string,
+  upstream: string,
+): Promise<{ queries: number; silent: number; diffs: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'compat-'))
+  const [a, b] = [
+    await start([bin], /CoreDNS-/, source, upstream, dir),
+    await start(TSDNS, /tsdns-/, source, upstream, dir),
+  ]
+  const diffs: string[] = []
+  let queries = 0
+  let silent = 0
+  try {
+    if (a.outcome.started !== b.outcome.started) {
+      const say = (s: Side) => (s.outcome.started ? 'starts' : `fails: ${s.outcome.message}`)
+      diffs.push(`exit: CoreDNS ${say(a)}; tsdns ${say(b)}`)
+    }
+    if (!a.outcome.started || !b.outcome.started) return { queries, silent, diffs }
+    for (const q of queriesFor(source.text)) {
+      const msg = buildQuery(q.name, q.type, { edns: true })
+      const [ra, rb] = await Promise.all([
+        udpQuery('127.0.0.1', a.port, msg, { timeoutMs: 3000 }),
+        udpQuery('127.0.0.1', b.port, msg, { timeoutMs: 3000 }),
+      ])
+      queries++
+      if (!ra && !rb) silent++
+      for (const d of compareReplies(ra, rb)) diffs.push(`${q.name} ${q.type}: ${d}`)
+    }
+    const [ha, hb] = await Promise.all([get(a.conf.health[0], '/health'), get(b.conf.health[0], '/health')])
+    if (ha !== hb) diffs.push(`GET /health: ${ha} vs ${hb}`)
+    const [ma, mb] = await Promise.all([get(a.conf.metrics[0], '/metrics'), get(b.conf.metrics[0], '/metrics')])
+    diffs.push(...compareMetrics(ma, mb))
+    return { queries, silent, diffs }
+  } finally {
+    await Promise.all([stop(a.child), stop(b.child)])
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function main(): Promise<void> {
+  const bin = corednsBin()
+  if (process.argv.includes('--record-oneline')) return recordOneline(await freePort('udp'))
+  const i = process.argv.indexOf('--only')
+  const only = i === -1 ? undefined : new RegExp(process.argv[i + 1]!)
+  const up = await fakeUpstream((q) =>
+    q.name.startsWith('nx.') ? nxdomain(q)
+    : q.type === 'A' ? answer(q, [`${q.name} 300 IN A 192.0.2.53`])
+    : q.type === 'AAAA' ? answer(q, [`${q.name} 300 IN AAAA 2001:db8::53`])
+    : answer(q, []),
+  )
+  const sources = allSources().filter((s) => !only || only.test(s.name))
+  let queries = 0
+  const all: [string, string[]][] = []
+  for (const source of sources) {
+    const r = await compareOne(source, bin, up.addr)
+    queries += r.queries
+    all.push([source.name, r.diffs])
+    const unanswered = r.silent > 0 ? `, ${r.silent} unanswered by both` : ''
+    process.stdout.write(`${r.diffs.length === 0 ? 'same' : `${r.diffs.length} diff`}  ${source.name} (${r.queries} queries${unanswered})\n`)
+    for (const d of r.diffs) process.stdout.write(`      ${d}\n`)
+  }
+  await up.close()
+  const differing = all.filter(([, d]) => d.length > 0)
+  const count = differing.reduce((n, [, d]) => n + d.length, 0)
+  process.stdout.write(`\n${sources.length} Corefiles, ${queries} queries compared, ${count} differences in ${differing.length} Corefiles\n`)
+  for (const [name, d] of differing) process.stdout.write(`  ${name}: ${d.length}\n`)
+}
+
+await main()
