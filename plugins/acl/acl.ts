@@ -15,10 +15,11 @@ import {
 import { Rcode } from '../../src/plugin/rcode.ts'
 import type { Cell } from '../../src/plugin/metrics.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
-import { setU16, setU32, TYPE_OPT } from '../../src/wire/message.ts'
+import { setU16, setU32 } from '../../src/wire/message.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { allowed, blocked, dropped, filtered } from './metrics.ts'
 import { addressBytes, type Networks } from '../../src/dns/networks.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
 export type Action = 'allow' | 'block' | 'filter' | 'drop'
 
@@ -52,7 +53,7 @@ function edeReply(r: Request, rcode: number, info: number): Uint8Array {
   out.set(head)
   setU16(out, 10, 1)
   const o = head.length // root name: the zero byte already there
-  setU16(out, o + 1, TYPE_OPT)
+  setU16(out, o + 1, Type.OPT)
   setU16(out, o + 3, 4096)
   setU32(out, o + 5, 0x8000)
   setU16(out, o + 9, 6)

@@ -4,10 +4,8 @@
 import { nextOrFailure, type Handler } from '../../src/plugin/plugin.ts'
 import { setU16, setU32 } from '../../src/wire/message.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
 
-const TYPE_ANY = 255
-const TYPE_HINFO = 13
-const CLASS_IN = 1
 const TTL = 8482
 const CPU = 'ANY obsoleted'
 const OS = 'See RFC 8482'
@@ -22,8 +20,8 @@ function hinfoReply(wire: Uint8Array, questionEnd: number, head: Uint8Array): Ui
   let o = head.length
   out.set(name, o)
   o += name.length
-  setU16(out, o, TYPE_HINFO)
-  setU16(out, o + 2, CLASS_IN)
+  setU16(out, o, Type.HINFO)
+  setU16(out, o + 2, Class.IN)
   setU32(out, o + 4, TTL)
   setU16(out, o + 8, rdata)
   o += 10
@@ -38,7 +36,7 @@ export function anyHandler(next: Handler | undefined): Handler {
   return {
     name: 'any',
     serveDNS(ctx, w, r) {
-      if (r.type !== TYPE_ANY) return nextOrFailure('any', next, ctx, w, r)
+      if (r.type !== Type.ANY) return nextOrFailure('any', next, ctx, w, r)
       w.write(hinfoReply(r.wire, r.questionEnd, rcodeReply(r, 0)), 'any')
       return 0
     },

@@ -3,7 +3,8 @@
 // flags and TTLs; nothing is decoded or encoded.
 
 import type { Request } from '../../src/plugin/plugin.ts'
-import { Flag, HEADER, type Layout, rrType, setU16, setU32, TYPE_OPT } from '../../src/wire/message.ts'
+import { Flag, HEADER, type Layout, rrType, setU16, setU32 } from '../../src/wire/message.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
 const OPCODE_MASK = 0x7800
 
@@ -74,8 +75,8 @@ export function storedForm(
   const records = l.starts.length - 1
   const additional = l.an + l.ns
   let kept = records
-  while (kept > additional && rrType(reply, l, kept - 1) === TYPE_OPT) kept--
-  for (let i = additional; i < kept; i++) if (rrType(reply, l, i) === TYPE_OPT) return undefined
+  while (kept > additional && rrType(reply, l, kept - 1) === Type.OPT) kept--
+  for (let i = additional; i < kept; i++) if (rrType(reply, l, i) === Type.OPT) return undefined
   const end = l.starts[kept]!
   const wire = new Uint8Array(end)
   wire.set(reply.subarray(0, end))

@@ -5,9 +5,8 @@
 import { hostname } from 'node:os'
 import { replyMsg, packetName } from '../../src/plugin/msg.ts'
 import { nextOrFailure, type Handler, type Msg } from '../../src/plugin/plugin.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
 
-const CLASS_CH = 3
-const TYPE_TXT = 16
 /** A TXT character-string holds at most 255 bytes. */
 const MAX_TXT = 255
 
@@ -50,7 +49,7 @@ export function chaosHandler(cfg: ChaosConfig, next: Handler | undefined): Handl
   return {
     name: 'chaos',
     serveDNS(ctx, w, r) {
-      const txt = r.class === CLASS_CH && r.type === TYPE_TXT ? texts(cfg, r.name) : undefined
+      const txt = r.class === Class.CH && r.type === Type.TXT ? texts(cfg, r.name) : undefined
       if (txt === undefined) return nextOrFailure('chaos', next, ctx, w, r)
       const m: Msg = replyMsg(r)
       const name = packetName(r.qname)

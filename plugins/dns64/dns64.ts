@@ -18,11 +18,8 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { Flag, layout, rcodeOf, rrType, u32 } from '../../src/wire/message.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
 
-const TYPE_A = 1
-const TYPE_SOA = 6
-const TYPE_AAAA = 28
-const CLASS_IN = 1
 /** RFC 6147 §5.1.7: the TTL cap when the AAAA reply carries no SOA. */
 const DEFAULT_SOA_TTL = 600
 
@@ -62,7 +59,7 @@ function wantsSynthesis(cfg: Dns64Config, wire: Uint8Array): boolean {
   } catch {
     return false
   }
-  for (let i = 0; i < l.an; i++) if (rrType(wire, l, i) === TYPE_AAAA) return false
+  for (let i = 0; i < l.an; i++) if (rrType(wire, l, i) === Type.AAAA) return false
   return true
 }
 
@@ -72,7 +69,7 @@ function soaTtl(wire: Uint8Array): number {
   try {
     const l = layout(wire)
     for (let i = l.an; i < l.an + l.ns; i++) {
-      if (rrType(wire, l, i) === TYPE_SOA) ttl = u32(wire, l.ttls[i]!)
+      if (rrType(wire, l, i) === Type.SOA) ttl = u32(wire, l.ttls[i]!)
     }
   } catch {
     // a reply we cannot walk has no SOA we could use
@@ -122,7 +119,7 @@ export class Dns64Handler implements Handler {
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     const cfg = this.#cfg
     const clientOk = cfg.allowIPv4 || w.remote.family === 6
-    if (!clientOk || r.type !== TYPE_AAAA || r.class !== CLASS_IN) {
+    if (!clientOk || r.type !== Type.AAAA || r.class !== Class.IN) {
       return nextOrFailure(this.name, this.#next, ctx, w, r)
     }
     const held = new HeldWriter(w)
@@ -156,7 +153,7 @@ export class Dns64Handler implements Handler {
   ): Promise<number> {
     let a: Msg
     try {
-      a = await ctx.resolve(r.name, TYPE_A, { do: r.do, cd: r.cd })
+      a = await ctx.resolve(r.name, Type.A, { do: r.do, cd: r.cd })
     } catch (err) {
       const detail = `A lookup for ${r.name} failed: ${String(err)}`
       throw new PluginError(this.name, detail, Rcode.ServFail, { cause: err })

@@ -21,10 +21,9 @@ import { msgRcode } from '../../src/plugin/msg.ts'
 import { buildReply, encodeRr } from '../../src/dns/answer.ts'
 import { type Answer, Result, type Zone } from './zone.ts'
 import type { ZoneRecord } from './zonefile.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
 const NAME = 'file'
-const TYPE_IXFR = 251
-const TYPE_AXFR = 252
 
 /** A zone the plugin serves; `zone` is swapped whole by a reload, and absent until first read. */
 export interface ZoneSource {
@@ -62,7 +61,7 @@ export class FileHandler implements Handler {
     }
     const zone = this.#sources.get(origin)!.zone
     if (zone === undefined) return Rcode.ServFail // the file was never read: no SOA to answer with
-    if (r.type === TYPE_AXFR || r.type === TYPE_IXFR) return Rcode.Refused
+    if (r.type === Type.AXFR || r.type === Type.IXFR) return Rcode.Refused
     const level = depth.getStore() ?? 0
     const found = zone.lookup(r.name, r.type, level)
     if (found.external === undefined) return this.#reply(ctx, w, r, found, [])

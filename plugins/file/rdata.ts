@@ -4,7 +4,7 @@
 // current $ORIGIN; the names CoreDNS lowercases when it loads a zone (CNAME, NS, MX, SOA) are
 // lowercased here too, so answers read the same.
 
-import { typeCode, typeName } from '../../src/plugin/rrtype.ts'
+import { Type, typeCode, typeName } from '../../src/plugin/rrtype.ts'
 import { ipv4Bytes, ipv6Bytes } from '../../src/dns/ip.ts'
 import { nameWire, unescape } from '../../src/dns/rr.ts'
 import { absoluteName, badName, type Word, ZoneSyntaxError } from './lexer.ts'
@@ -38,31 +38,31 @@ const DNSKEY: readonly Field[] = ['u16', 'u8', 'u8', 'b64']
 
 /** Field layouts by type code. */
 const LAYOUTS: ReadonlyMap<number, readonly Field[]> = new Map<number, readonly Field[]>([
-  [1, ['a']],
-  [2, ['lname']], // NS
-  [5, ['lname']], // CNAME
-  [6, ['lname', 'lname', 'u32', 'period', 'period', 'period', 'period']], // SOA
-  [12, ['name']], // PTR
-  [13, ['str', 'str']], // HINFO
-  [15, ['u16', 'lname']], // MX
-  [16, ['strs']], // TXT
-  [17, ['name', 'name']], // RP
-  [28, ['aaaa']],
-  [33, ['u16', 'u16', 'u16', 'name']], // SRV
-  [35, ['u16', 'u16', 'str', 'str', 'str', 'name']], // NAPTR
-  [39, ['name']], // DNAME
-  [43, DS],
-  [44, ['u8', 'u8', 'hex']], // SSHFP
-  [46, ['type', 'u8', 'u8', 'u32', 'time', 'time', 'u16', 'name', 'b64']], // RRSIG
-  [47, ['name', 'types']], // NSEC
-  [48, DNSKEY],
-  [52, ['u8', 'u8', 'u8', 'hex']], // TLSA
-  [53, ['u8', 'u8', 'u8', 'hex']], // SMIMEA
-  [59, DS], // CDS
-  [60, DNSKEY], // CDNSKEY
-  [99, ['strs']], // SPF
-  [256, ['u16', 'u16', 'text']], // URI
-  [257, ['u8', 'tag', 'text']], // CAA
+  [Type.A, ['a']],
+  [Type.NS, ['lname']],
+  [Type.CNAME, ['lname']],
+  [Type.SOA, ['lname', 'lname', 'u32', 'period', 'period', 'period', 'period']],
+  [Type.PTR, ['name']],
+  [Type.HINFO, ['str', 'str']],
+  [Type.MX, ['u16', 'lname']],
+  [Type.TXT, ['strs']],
+  [Type.RP, ['name', 'name']],
+  [Type.AAAA, ['aaaa']],
+  [Type.SRV, ['u16', 'u16', 'u16', 'name']],
+  [Type.NAPTR, ['u16', 'u16', 'str', 'str', 'str', 'name']],
+  [Type.DNAME, ['name']],
+  [Type.DS, DS],
+  [Type.SSHFP, ['u8', 'u8', 'hex']],
+  [Type.RRSIG, ['type', 'u8', 'u8', 'u32', 'time', 'time', 'u16', 'name', 'b64']],
+  [Type.NSEC, ['name', 'types']],
+  [Type.DNSKEY, DNSKEY],
+  [Type.TLSA, ['u8', 'u8', 'u8', 'hex']],
+  [Type.SMIMEA, ['u8', 'u8', 'u8', 'hex']],
+  [Type.CDS, DS],
+  [Type.CDNSKEY, DNSKEY],
+  [Type.SPF, ['strs']],
+  [Type.URI, ['u16', 'u16', 'text']],
+  [Type.CAA, ['u8', 'tag', 'text']],
 ])
 
 /** Whether a type's rdata can be written in its own presentation form (else only `\#`). */

@@ -7,7 +7,8 @@
 
 import { inZone } from '../../src/plugin/zones.ts'
 import { nameWire } from '../../src/dns/rr.ts'
-import { soaSerial, TYPE, type ZoneRecord } from './zonefile.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
+import { soaSerial, type ZoneRecord } from './zonefile.ts'
 
 export const Result = {
   Success: 0,
@@ -56,12 +57,12 @@ export class Zone {
     let soa: ZoneRecord | undefined
     const ns: ZoneRecord[] = []
     for (const rr of records) {
-      if (rr.type === TYPE.NSEC3 || rr.type === TYPE.NSEC3PARAM) {
+      if (rr.type === Type.NSEC3 || rr.type === Type.NSEC3PARAM) {
         const why = `NSEC3 zone is not supported, dropping RR: ${rr.name} for zone: ${origin}`
         throw new ZoneError(why)
       }
-      if (rr.type === TYPE.SOA) soa = rr
-      else if (rr.type === TYPE.NS && rr.name === origin) ns.push(rr)
+      if (rr.type === Type.SOA) soa = rr
+      else if (rr.type === Type.NS && rr.name === origin) ns.push(rr)
       else this.#insert(rr)
     }
     if (soa === undefined) {
@@ -89,8 +90,8 @@ export class Zone {
   /** The answer for `qname` (lowercased, in this zone); `depth`: lookups it is nested in. */
   lookup(qname: string, qtype: number, depth: number): Answer {
     if (qname === this.origin) {
-      if (qtype === TYPE.SOA) return this.#positive([this.soa], [])
-      if (qtype === TYPE.NS) {
+      if (qtype === Type.SOA) return this.#positive([this.soa], [])
+      if (qtype === Type.NS) {
         const glue = this.#glue(this.ns)
         return { answer: [...this.ns], authority: [], additional: glue, result: Result.Success }
       }
@@ -112,15 +113,15 @@ export class Zone {
         }
         continue
       }
-      const dname = elem.get(TYPE.DNAME)?.[0]
+      const dname = elem.get(Type.DNAME)?.[0]
       if (dname !== undefined && name !== qname) return this.#dname(qname, qtype, dname)
       const cut = this.#delegation(elem, name, qname, qtype)
       if (cut !== undefined) return cut
     }
 
     if (elem !== undefined) {
-      const cname = elem.get(TYPE.CNAME)
-      if (cname !== undefined && qtype !== TYPE.CNAME) return this.#chase(qtype, [...cname])
+      const cname = elem.get(Type.CNAME)
+      if (cname !== undefined && qtype !== Type.CNAME) return this.#chase(qtype, [...cname])
       const rrs = elem.get(qtype)
       if (rrs === undefined) return this.#negative(Result.NoData)
       return this.#positive([...rrs], this.#additional(rrs))
@@ -128,8 +129,8 @@ export class Zone {
 
     if (wildName !== undefined && !this.#closerEnt(qname, wildName)) {
       if (wildElem === undefined) return this.#negative(Result.NoData)
-      const cname = wildElem.get(TYPE.CNAME)
-      if (cname !== undefined && qtype !== TYPE.CNAME) {
+      const cname = wildElem.get(Type.CNAME)
+      if (cname !== undefined && qtype !== Type.CNAME) {
         return this.#chase(qtype, renamed(cname, qname))
       }
       const rrs = wildElem.get(qtype)
@@ -171,8 +172,8 @@ export class Zone {
 
   /** A referral at `name` if it owns NS; a DS query for the cut itself is the parent's. */
   #delegation(elem: Elem, name: string, qname: string, qtype: number): Answer | undefined {
-    const ns = elem.get(TYPE.NS)
-    if (ns === undefined || (qtype === TYPE.DS && name === qname)) return undefined
+    const ns = elem.get(Type.NS)
+    if (ns === undefined || (qtype === Type.DS && name === qname)) return undefined
     return { answer: [], authority: ns, additional: this.#glue(ns), result: Result.Delegation }
   }
 
@@ -184,13 +185,13 @@ export class Zone {
     const cname: ZoneRecord = {
       name: qname,
       owner: nameWire(qname),
-      type: TYPE.CNAME,
+      type: Type.CNAME,
       class: dname.class,
       ttl: dname.ttl,
       rdata: nameWire(target),
       target,
     }
-    if (qtype === TYPE.CNAME) {
+    if (qtype === Type.CNAME) {
       return { answer: [dname, cname], authority: this.ns, additional: [], result: Result.Success }
     }
     const rest = this.#chase(qtype, [cname])
@@ -204,11 +205,11 @@ export class Zone {
       const elem = inZone(this.origin, target) ? this.#names.get(target) : undefined
       const cut = inZone(this.origin, target) ? this.#cutAbove(target, qtype, elem) : undefined
       if (cut !== undefined) return { ...cut, answer: rrs }
-      const apexSoa = qtype === TYPE.SOA && target === this.origin
-      if (elem === undefined || qtype === TYPE.NS || apexSoa) {
+      const apexSoa = qtype === Type.SOA && target === this.origin
+      if (elem === undefined || qtype === Type.NS || apexSoa) {
         return { ...pending(rrs), external: target }
       }
-      const cname = elem.get(TYPE.CNAME)
+      const cname = elem.get(Type.CNAME)
       if (cname === undefined) {
         rrs.push(...(elem.get(qtype) ?? []))
         return this.#positive(rrs, this.#additional(rrs))
@@ -252,7 +253,7 @@ export class Zone {
     const out: ZoneRecord[] = []
     let seen: Set<string> | undefined
     for (const rr of answer) {
-      if (rr.type !== TYPE.MX && rr.type !== TYPE.SRV) continue
+      if (rr.type !== Type.MX && rr.type !== Type.SRV) continue
       const target = rr.target!.toLowerCase()
       if (!inZone(this.origin, target) || seen?.has(target)) continue
       ;(seen ??= new Set()).add(target)
@@ -264,7 +265,7 @@ export class Zone {
   #addresses(name: string, out: ZoneRecord[]): void {
     const elem = this.#names.get(name)
     if (elem === undefined) return
-    out.push(...(elem.get(TYPE.A) ?? []), ...(elem.get(TYPE.AAAA) ?? []))
+    out.push(...(elem.get(Type.A) ?? []), ...(elem.get(Type.AAAA) ?? []))
   }
 }
 

@@ -5,7 +5,7 @@
 // TTL written, else 3600. Errors name the file, line and column.
 
 import { dirname, isAbsolute, join } from 'node:path'
-import { classCode, typeCode } from '../../src/plugin/rrtype.ts'
+import { Class, classCode, Type, typeCode } from '../../src/plugin/rrtype.ts'
 import { lowerName, readName, skipName } from '../../src/wire/name.ts'
 import { u32 } from '../../src/wire/message.ts'
 import type { Rr } from '../../src/dns/rr.ts'
@@ -20,28 +20,13 @@ export interface ZoneRecord extends Rr {
   readonly target?: string
 }
 
-export const TYPE = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  MX: 15,
-  AAAA: 28,
-  SRV: 33,
-  DNAME: 39,
-  DS: 43,
-  RRSIG: 46,
-  NSEC3: 50,
-  NSEC3PARAM: 51,
-} as const
-
 /** Where the name sits in the rdata of the types whose targets lookups follow. */
 const TARGET_OFFSET: ReadonlyMap<number, number> = new Map([
-  [TYPE.NS, 0],
-  [TYPE.CNAME, 0],
-  [TYPE.DNAME, 0],
-  [TYPE.MX, 2],
-  [TYPE.SRV, 6],
+  [Type.NS, 0],
+  [Type.CNAME, 0],
+  [Type.DNAME, 0],
+  [Type.MX, 2],
+  [Type.SRV, 6],
 ])
 
 /** Records of one zone (includes too): past this a runaway generator is refused, not loaded. */
@@ -51,7 +36,6 @@ export const MAX_ZONE_BYTES = 32 << 20
 /** miekg/dns maxIncludeDepth. */
 const MAX_INCLUDE_DEPTH = 7
 const DEFAULT_TTL = 3600
-const CLASS_IN = 1
 
 export class ZoneFileError extends Error {
   override name = 'ZoneFileError'
@@ -221,7 +205,7 @@ function record(
   if (ttl !== undefined && !st.ttlByDirective) st.ttl = ttl
   const owner = ownerWire(at, ownerText, type)
   const rdata = parseRdata(type, words.slice(i + 1), origin, typeWord)
-  if (type === TYPE.SOA && !st.seenSoa) {
+  if (type === Type.SOA && !st.seenSoa) {
     st.seenSoa = true
     if (st.opts.unchangedSerial !== undefined && soaSerial(rdata) === st.opts.unchangedSerial) {
       throw new UnchangedSerial(`no change in SOA serial ${st.opts.unchangedSerial}`)
@@ -235,7 +219,7 @@ function record(
     name: lowerName(readName(owner, 0)),
     owner,
     type,
-    class: klass ?? CLASS_IN,
+    class: klass ?? Class.IN,
     ttl: ttl ?? st.ttl ?? DEFAULT_TTL,
     rdata,
     ...(offset === undefined ? {} : { target: readName(rdata, offset) }),
@@ -250,7 +234,7 @@ function ownerWire(at: Word, text: string, type: number): Uint8Array {
   } catch (err) {
     throw badName(at, 'owner name', err)
   }
-  if (type !== TYPE.SRV) {
+  if (type !== Type.SRV) {
     // length octets are at most 63, below 'A' (65): only label characters change
     for (let i = 0; i < wire.length; i++) if (wire[i]! >= 0x41 && wire[i]! <= 0x5a) wire[i]! |= 0x20
   }

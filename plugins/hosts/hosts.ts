@@ -16,12 +16,9 @@ import { buildReply, encodeRr } from '../../src/dns/answer.ts'
 import { nameWire } from '../../src/dns/rr.ts'
 import type { Hostsfile } from './hostsfile.ts'
 import { reverseAddress } from './reverse.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
 
 const NAME = 'hosts'
-const TYPE_A = 1
-const TYPE_PTR = 12
-const TYPE_AAAA = 28
-const CLASS_IN = 1
 
 export interface HostsOptions {
   readonly origins: readonly string[]
@@ -46,27 +43,27 @@ export class HostsHandler implements Handler {
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     const name = r.name
     // PTR names need not be in the zones: the addresses are what is looked up
-    if (r.type !== TYPE_PTR && matchZone(this.#opts.origins, name) === undefined) {
+    if (r.type !== Type.PTR && matchZone(this.#opts.origins, name) === undefined) {
       return nextOrFailure(NAME, this.#next, ctx, w, r)
     }
     let rdata: readonly Uint8Array[] = []
     switch (r.type) {
-      case TYPE_PTR: {
+      case Type.PTR: {
         const ip = reverseAddress(name)
         rdata = ip === undefined ? [] : this.#hosts.ptr(ip)
         if (rdata.length === 0) return nextOrFailure(NAME, this.#next, ctx, w, r)
         break
       }
-      case TYPE_A:
+      case Type.A:
         rdata = this.#hosts.v4(name)
         break
-      case TYPE_AAAA:
+      case Type.AAAA:
         rdata = this.#hosts.v6(name)
         break
     }
     if (rdata.length === 0) {
       const known = this.#hosts.v4(name).length > 0 || this.#hosts.v6(name).length > 0
-      const supported = r.type === TYPE_A || r.type === TYPE_AAAA || r.type === TYPE_PTR
+      const supported = r.type === Type.A || r.type === Type.AAAA || r.type === Type.PTR
       const pass = known ? this.#opts.fallUnsupported && !supported : true
       if (pass && this.#opts.fall.through(name)) return nextOrFailure(NAME, this.#next, ctx, w, r)
       if (!known) return Rcode.ServFail
@@ -85,7 +82,7 @@ export class HostsHandler implements Handler {
         name: r.name,
         owner,
         type: r.type,
-        class: CLASS_IN,
+        class: Class.IN,
         ttl: this.#opts.ttl,
         rdata: d,
       }

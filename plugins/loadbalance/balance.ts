@@ -6,7 +6,7 @@
 import dnsPacket from 'dns-packet'
 import { encodeMsg, msgRcode } from '../../src/plugin/msg.ts'
 import type { Msg } from '../../src/plugin/plugin.ts'
-import { typeCode } from '../../src/plugin/rrtype.ts'
+import { Type, typeCode } from '../../src/plugin/rrtype.ts'
 import { layout, rcodeOf, rrType, u16, type Layout } from '../../src/wire/message.ts'
 import { lowerName, readName } from '../../src/wire/name.ts'
 import { addressBytes, type Networks } from '../../src/dns/networks.ts'
@@ -14,9 +14,6 @@ import {
   isAddress,
   prefer,
   roundRobin,
-  TYPE_A,
-  TYPE_AAAA,
-  TYPE_MX,
   weighted,
   type Rand,
   type Rec,
@@ -25,8 +22,6 @@ import {
 
 type Section = 'answers' | 'authorities' | 'additionals'
 const SECTIONS: readonly Section[] = ['answers', 'authorities', 'additionals']
-
-const TYPE_SRV = 33
 
 export interface BalanceConfig {
   readonly policy: 'round_robin' | 'weighted'
@@ -51,7 +46,7 @@ function plan(
   if (cfg.policy === 'round_robin') perm = roundRobin(recs, cfg.rand)
   else if (
     section !== 'authorities' &&
-    (qtype === TYPE_A || qtype === TYPE_AAAA || qtype === TYPE_SRV)
+    (qtype === Type.A || qtype === Type.AAAA || qtype === Type.SRV)
   ) {
     perm = weighted(recs, cfg.weights(), cfg.rand)
   }
@@ -80,7 +75,7 @@ function wireRecs(wire: Uint8Array, l: Layout, first: number, count: number, tex
   let same = true
   for (let i = first; i < first + count; i++) {
     const type = rrType(wire, l, i)
-    if (!isAddress(type) && type !== TYPE_MX) {
+    if (!isAddress(type) && type !== Type.MX) {
       recs.push({ type, owner: 0, buf: wire, at: 0, len: 0 })
       continue
     }
@@ -89,7 +84,7 @@ function wireRecs(wire: Uint8Array, l: Layout, first: number, count: number, tex
     same &&= owner === owner0
     const at = l.ttls[i]! + 6
     const rdlen = u16(wire, at - 2)
-    const len = isAddress(type) && rdlen === (type === TYPE_A ? 4 : 16) ? rdlen : 0
+    const len = isAddress(type) && rdlen === (type === Type.A ? 4 : 16) ? rdlen : 0
     recs.push({ type, owner, buf: wire, at, len })
   }
   if (text || !same) {
@@ -129,7 +124,7 @@ const NONE: readonly number[] = []
 function msgRecs(records: readonly dnsPacket.Answer[]): Rec[] {
   return records.map((a) => {
     const type = typeCode(a.type) ?? 0
-    if (!isAddress(type) && type !== TYPE_MX) return { type, owner: '', buf: NONE, at: 0, len: 0 }
+    if (!isAddress(type) && type !== Type.MX) return { type, owner: '', buf: NONE, at: 0, len: 0 }
     const name = lowerName(a.name)
     const owner = name.endsWith('.') ? name : `${name}.`
     const data = (a as { data?: unknown }).data

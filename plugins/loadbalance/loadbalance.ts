@@ -12,9 +12,7 @@ import {
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
 import { balanceMsg, balanceWire, type BalanceConfig } from './balance.ts'
-
-const TYPE_IXFR = 251
-const TYPE_AXFR = 252
+import { Type } from '../../src/plugin/rrtype.ts'
 
 class BalancingWriter extends WrappedWriter {
   readonly #cfg: BalanceConfig
@@ -46,7 +44,7 @@ export class LoadBalanceHandler implements Handler {
   }
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
-    if (r.type === TYPE_AXFR || r.type === TYPE_IXFR)
+    if (r.type === Type.AXFR || r.type === Type.IXFR)
       return nextOrFailure('loadbalance', this.#next, ctx, w, r)
     return nextOrFailure(
       'loadbalance',

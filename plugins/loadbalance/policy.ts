@@ -3,11 +3,7 @@
 // places; every other record keeps its slot. Applying the permutation is balance.ts's job.
 
 import type { Networks } from '../../src/dns/networks.ts'
-
-export const TYPE_A = 1
-const TYPE_CNAME = 5
-export const TYPE_MX = 15
-export const TYPE_AAAA = 28
+import { Type } from '../../src/plugin/rrtype.ts'
 
 export interface Rec {
   readonly type: number
@@ -27,7 +23,7 @@ export type Rand = (n: number) => number
 
 export const mathRand: Rand = (n) => Math.floor(Math.random() * n)
 
-export const isAddress = (t: number) => t === TYPE_A || t === TYPE_AAAA
+export const isAddress = (t: number) => t === Type.A || t === Type.AAAA
 
 /** Positions of `perm` holding records of one owner and type that may trade places. */
 function groups(
@@ -54,14 +50,14 @@ function groups(
 function cnameFirst(recs: readonly Rec[]): number[] {
   const cnames: number[] = []
   const rest: number[] = []
-  recs.forEach((r, i) => (r.type === TYPE_CNAME ? cnames : rest).push(i))
+  recs.forEach((r, i) => (r.type === Type.CNAME ? cnames : rest).push(i))
   return cnames.concat(rest)
 }
 
 /** round_robin: a uniform shuffle of every A, AAAA and MX group. */
 export function roundRobin(recs: readonly Rec[], rand: Rand): number[] {
   const perm = cnameFirst(recs)
-  for (const g of groups(recs, perm, (t) => isAddress(t) || t === TYPE_MX)) {
+  for (const g of groups(recs, perm, (t) => isAddress(t) || t === Type.MX)) {
     for (let i = g.length - 1; i > 0; i--) {
       const j = rand(i + 1)
       const a = g[i]!

@@ -7,7 +7,7 @@
 import { packetName, replyMsg } from '../../src/plugin/msg.ts'
 import { nextOrFailure, type Handler, type Msg, type Request } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
-import { typeName } from '../../src/plugin/rrtype.ts'
+import { Type, typeName } from '../../src/plugin/rrtype.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
 import type { Logger } from '../../src/plugin/log.ts'
 import { isDebug } from '../../src/plugin/log.ts'
@@ -16,11 +16,6 @@ import { localhostCount } from './metrics.ts'
 const ZONES = ['localhost.', '0.in-addr.arpa.', '127.in-addr.arpa.', '255.in-addr.arpa.']
 const LOOPBACK_PTR = '1.0.0.127.in-addr.arpa.'
 const TTL = 604800
-const TYPE_A = 1
-const TYPE_NS = 2
-const TYPE_SOA = 6
-const TYPE_PTR = 12
-const TYPE_AAAA = 28
 
 export interface LocalOptions {
   /** `localhost_prefix on` (CoreDNS's default): `localhost.<domain>` is answered too. */
@@ -45,8 +40,8 @@ function soa(owner: string): Records {
 /** A (127.0.0.1) or AAAA (::1) for `owner`, or undefined for any other type. */
 function loopback(owner: string, type: number): Records | undefined {
   const name = packetName(owner)
-  if (type === TYPE_A) return [{ name, type: 'A', class: 'IN', ttl: TTL, data: '127.0.0.1' }]
-  if (type === TYPE_AAAA) return [{ name, type: 'AAAA', class: 'IN', ttl: TTL, data: '::1' }]
+  if (type === Type.A) return [{ name, type: 'A', class: 'IN', ttl: TTL, data: '127.0.0.1' }]
+  if (type === Type.AAAA) return [{ name, type: 'AAAA', class: 'IN', ttl: TTL, data: '::1' }]
   return undefined
 }
 
@@ -69,12 +64,12 @@ function zoneReply(r: Request, zoneLength: number): Msg {
     const isLocalhost = r.name === 'localhost.'
     const address = isLocalhost ? loopback(qname, r.type) : undefined
     if (address) m.answers = address
-    else if (r.type === TYPE_SOA) m.answers = soa(qname)
-    else if (r.type === TYPE_NS) {
+    else if (r.type === Type.SOA) m.answers = soa(qname)
+    else if (r.type === Type.NS) {
       m.answers = [{ name: packetName(qname), type: 'NS', class: 'IN', ttl: TTL, data: 'localhost' }]
     } else m.authorities = soa(qname)
   } else if (r.name === LOOPBACK_PTR) {
-    if (r.type === TYPE_PTR) {
+    if (r.type === Type.PTR) {
       m.answers = [{ name: packetName(qname), type: 'PTR', class: 'IN', ttl: TTL, data: 'localhost' }]
     } else m.authorities = soa(zone)
   } else {

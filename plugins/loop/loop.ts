@@ -10,8 +10,8 @@ import type { Handler, Plugin } from '../../src/plugin/plugin.ts'
 import { nextOrFailure } from '../../src/plugin/plugin.ts'
 import { logLine } from '../../src/plugin/log.ts'
 import { packetName } from '../../src/plugin/msg.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
-const TYPE_HINFO = 13
 const PROBE_EVERY_MS = 1000
 const PROBE_FOR_MS = 30_000
 
@@ -39,7 +39,7 @@ export class LoopDetector {
       const h: Handler = {
         name: 'loop',
         serveDNS: (ctx, w, r) => {
-          if (r.type === TYPE_HINFO && !this.disabled && r.name === this.qname) {
+          if (r.type === Type.HINFO && !this.disabled && r.name === this.qname) {
             if (++this.seen > 2) {
               this.onLoop(
                 `Loop (${hostPort(w.remote.address, w.remote.port)} -> ${this.address}) detected for zone "${this.zone}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}"`,

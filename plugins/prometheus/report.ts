@@ -5,19 +5,19 @@
 import type { Cell, HistogramCell } from '../../src/plugin/metrics.ts'
 import type { Request } from '../../src/plugin/plugin.ts'
 import { rcodeName } from '../../src/plugin/rcode.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 import { doRequests, duration, requests, requestSize, responses, responseSize } from './metrics.ts'
 
 /** The query types CoreDNS labels by name; every other type is "other" (vars/monitor.go). */
 // prettier-ignore
-const MONITORED: readonly (readonly [string, number])[] = [
-  ['A', 1], ['AAAA', 28], ['CNAME', 5], ['DNSKEY', 48], ['DS', 43], ['MX', 15], ['NSEC3', 50],
-  ['NSEC', 47], ['NS', 2], ['PTR', 12], ['RRSIG', 46], ['SOA', 6], ['SRV', 33], ['TXT', 16],
-  ['HTTPS', 65], ['SVCB', 64], ['IXFR', 251], ['AXFR', 252], ['ANY', 255],
-]
-const TYPE_LABELS = [...MONITORED.map(([name]) => name), 'other']
+const MONITORED = [
+  'A', 'AAAA', 'CNAME', 'DNSKEY', 'DS', 'MX', 'NSEC3', 'NSEC', 'NS', 'PTR', 'RRSIG', 'SOA', 'SRV',
+  'TXT', 'HTTPS', 'SVCB', 'IXFR', 'AXFR', 'ANY',
+] as const
+const TYPE_LABELS = [...MONITORED, 'other']
 /** qtype → index in TYPE_LABELS. */
 const typeIndex = new Uint8Array(65536).fill(MONITORED.length)
-MONITORED.forEach(([, code], i) => (typeIndex[code] = i))
+MONITORED.forEach((name, i) => (typeIndex[Type[name]] = i))
 
 /** CoreDNS's rcode.ToString: the mnemonic, or RCODE<n> for unassigned codes. */
 export function rcodeLabel(rcode: number): string {

@@ -8,7 +8,7 @@ import { WrappedWriter } from '../../src/dns/writer.ts'
 import type { Msg, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
 import { expandGroups, memoized, submatches } from '../../src/plugin/regex.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
-import { HEADER, layout, rcodeOf, setU32, TYPE_OPT, u16, u32 } from '../../src/wire/message.ts'
+import { HEADER, layout, rcodeOf, setU32, u16, u32 } from '../../src/wire/message.ts'
 import { lowerName, skipName } from '../../src/wire/name.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import {
@@ -19,8 +19,7 @@ import {
   type WireRecord,
   type WireReply,
 } from './wire.ts'
-
-const TYPE_CNAME = 5
+import { Type } from '../../src/plugin/rrtype.ts'
 
 /** Maps a name to another; returns the name itself when it does not apply. */
 export interface StringRewriter {
@@ -129,7 +128,7 @@ async function followCnames(
     if (rule.kind !== 'cname') continue
     let target: string | undefined
     const at = reply.answer.findIndex(
-      (rr) => rr.type === TYPE_CNAME && (target = rule.target(rr.rdata[0] as string)) !== undefined,
+      (rr) => rr.type === Type.CNAME && (target = rule.target(rr.rdata[0] as string)) !== undefined,
     )
     if (target === undefined) continue
     reply.answer[at]!.rdata[0] = target
@@ -181,8 +180,8 @@ function revertQuick(plan: RevertPlan, r: Request, wire: Uint8Array): Uint8Array
 function revertDecoded(plan: RevertPlan, r: Request, reply: WireReply): Uint8Array {
   for (const rr of reply.answer) rewriteRecord(plan.rules, rr)
   for (const rr of reply.authority) rewriteRecord(plan.rules, rr)
-  if (plan.dropOpt) reply.additional = reply.additional.filter((rr) => rr.type !== TYPE_OPT)
-  for (const rr of reply.additional) if (rr.type !== TYPE_OPT) rewriteRecord(plan.rules, rr)
+  if (plan.dropOpt) reply.additional = reply.additional.filter((rr) => rr.type !== Type.OPT)
+  for (const rr of reply.additional) if (rr.type !== Type.OPT) rewriteRecord(plan.rules, rr)
   rewriteRcode(plan.rules, reply.header)
   return encodeReply(reply, r.qname, r.type, r.class)
 }

@@ -2,8 +2,9 @@
 // back together with name compression. Response rewrites change owner names and the names inside
 // CNAME, NS, PTR, MX, SRV, SOA... rdata, so the bytes around them move.
 
-import { HEADER, setU16, setU32, TYPE_OPT, u16, u32 } from '../../src/wire/message.ts'
+import { HEADER, setU16, setU32, u16, u32 } from '../../src/wire/message.ts'
 import { lowerName, readName, skipName, WireError } from '../../src/wire/name.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
 /** Fixed bytes, a domain name, or NAPTR's three character-strings. */
 type Field = number | 'name' | 'strings'
@@ -24,25 +25,25 @@ const nameOnly = (value: number, compress: boolean): Shape => ({
 
 /** Types whose rdata holds names; any other rdata is copied as it is. */
 const SHAPES: ReadonlyMap<number, Shape> = new Map([
-  [2, nameOnly(0, true)], // NS
-  [3, nameOnly(-1, true)], // MD
-  [4, nameOnly(-1, true)], // MF
-  [5, nameOnly(0, true)], // CNAME
-  [7, nameOnly(-1, true)], // MB
-  [8, nameOnly(-1, true)], // MG
-  [9, nameOnly(-1, true)], // MR
-  [12, nameOnly(0, true)], // PTR
-  [39, nameOnly(0, false)], // DNAME
-  [6, { fields: ['name', 'name', 20], value: 0, compress: true }], // SOA
-  [14, { fields: ['name', 'name'], value: -1, compress: true }], // MINFO
-  [15, { fields: [2, 'name'], value: 1, compress: true }], // MX
-  [17, { fields: ['name', 'name'], value: -1, compress: false }], // RP
-  [18, { fields: [2, 'name'], value: -1, compress: false }], // AFSDB
-  [21, { fields: [2, 'name'], value: -1, compress: false }], // RT
-  [26, { fields: [2, 'name', 'name'], value: -1, compress: false }], // PX
-  [33, { fields: [6, 'name'], value: 1, compress: false }], // SRV
-  [35, { fields: [4, 'strings', 'name'], value: 2, compress: false }], // NAPTR
-  [36, { fields: [2, 'name'], value: -1, compress: false }], // KX
+  [Type.NS, nameOnly(0, true)],
+  [Type.MD, nameOnly(-1, true)],
+  [Type.MF, nameOnly(-1, true)],
+  [Type.CNAME, nameOnly(0, true)],
+  [Type.MB, nameOnly(-1, true)],
+  [Type.MG, nameOnly(-1, true)],
+  [Type.MR, nameOnly(-1, true)],
+  [Type.PTR, nameOnly(0, true)],
+  [Type.DNAME, nameOnly(0, false)],
+  [Type.SOA, { fields: ['name', 'name', 20], value: 0, compress: true }],
+  [Type.MINFO, { fields: ['name', 'name'], value: -1, compress: true }],
+  [Type.MX, { fields: [2, 'name'], value: 1, compress: true }],
+  [Type.RP, { fields: ['name', 'name'], value: -1, compress: false }],
+  [Type.AFSDB, { fields: [2, 'name'], value: -1, compress: false }],
+  [Type.RT, { fields: [2, 'name'], value: -1, compress: false }],
+  [Type.PX, { fields: [2, 'name', 'name'], value: -1, compress: false }],
+  [Type.SRV, { fields: [6, 'name'], value: 1, compress: false }],
+  [Type.NAPTR, { fields: [4, 'strings', 'name'], value: 2, compress: false }],
+  [Type.KX, { fields: [2, 'name'], value: -1, compress: false }],
 ])
 
 export interface WireRecord {
@@ -108,7 +109,7 @@ function readRecords(wire: Uint8Array, off: number, n: number, into: WireRecord[
     const end = off + 10 + u16(wire, off + 8)
     if (end > wire.length) throw new WireError('rdata overflows message')
     const rdata =
-      type === TYPE_OPT ? [wire.slice(off + 10, end)] : readRdata(wire, type, off + 10, end)
+      type === Type.OPT ? [wire.slice(off + 10, end)] : readRdata(wire, type, off + 10, end)
     into.push({ name, type, klass: u16(wire, off + 2), ttl: u32(wire, off + 4), rdata })
     off = end
   }

@@ -10,7 +10,7 @@ import { CorefileError, type CorefileErrorCode, type Located } from '../../src/c
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { rcodeFromName } from '../../src/plugin/rcode.ts'
-import { typeCode } from '../../src/plugin/rrtype.ts'
+import { Class, typeCode } from '../../src/plugin/rrtype.ts'
 import { Fall } from '../../src/plugin/zones.ts'
 import { dataType, groupNames } from './data.ts'
 import { compileTemplate, TemplateSyntaxError } from './gotemplate/index.ts'
@@ -26,15 +26,6 @@ import {
 const NAME = 'template'
 /** CoreDNS refuses longer regexes. */
 const MAX_REGEX = 10000
-/** miekg/dns StringToClass: exactly these words, uppercase. */
-const CLASSES: Readonly<Record<string, number>> = {
-  IN: 1,
-  CS: 2,
-  CH: 3,
-  HS: 4,
-  NONE: 254,
-  ANY: 255,
-}
 const SECTIONS: readonly Section[] = ['answer', 'additional', 'authority']
 
 const err = (code: CorefileErrorCode, at: Located, detail: string): CorefileError =>
@@ -102,9 +93,9 @@ function parseRule(d: Directive, blockZones: readonly string[]): Rule {
   return { zones, qclass, qtype, regexes, rrs, rcode, ede, fall }
 }
 
+/** miekg/dns StringToClass: a mnemonic, exactly as written (uppercase, no CLASSnnn). */
 function queryClass(t: Token): number {
-  const c = CLASSES[t.text]
-  if (c !== undefined) return c
+  if (Object.hasOwn(Class, t.text)) return Class[t.text as keyof typeof Class]
   const detail = `invalid query class '${t.text}', expecting IN, CH, HS, CS, NONE or ANY`
   throw err('COREFILE_VALUE', t, detail)
 }

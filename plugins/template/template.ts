@@ -20,7 +20,7 @@ import {
 } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { memoized } from '../../src/plugin/regex.ts'
-import { classMnemonic, typeMnemonic } from '../../src/plugin/rrtype.ts'
+import { Class, classMnemonic, Type, typeMnemonic } from '../../src/plugin/rrtype.ts'
 import { type Fall, matchZone } from '../../src/plugin/zones.ts'
 import { Flag } from '../../src/wire/message.ts'
 import { TemplateData } from './data.ts'
@@ -29,11 +29,6 @@ import { matches, rrFailures, templateFailures } from './metrics.ts'
 import { buildReply, encodeRr } from '../../src/dns/answer.ts'
 import { parseRr, RrError, type Rr } from '../../src/dns/rr.ts'
 
-const CLASS_ANY = 255
-const TYPE_ANY = 255
-const TYPE_A = 1
-const TYPE_AAAA = 28
-const TYPE_CNAME = 5
 const NAME = 'template'
 /** CoreDNS stops a query re-entering its server after 10 nested lookups; CNAME chains here too. */
 const MAX_DEPTH = 10
@@ -99,8 +94,8 @@ export class TemplateHandler implements Handler {
         const rule = rules[i]!
         const zone = matchZone(rule.zones, r.name)
         if (zone === undefined) continue
-        if (rule.qclass !== CLASS_ANY && r.class !== CLASS_ANY && r.class !== rule.qclass) continue
-        if (rule.qtype !== TYPE_ANY && r.type !== TYPE_ANY && r.type !== rule.qtype) continue
+        if (rule.qclass !== Class.ANY && r.class !== Class.ANY && r.class !== rule.qclass) continue
+        if (rule.qtype !== Type.ANY && r.type !== Type.ANY && r.type !== rule.qtype) continue
         const re = this.#firstMatch[i]!(r.name)
         if (re === undefined) {
           if (rule.fall.through(r.name)) continue
@@ -110,8 +105,8 @@ export class TemplateHandler implements Handler {
           zone,
           re,
           r,
-          classMnemonic(r.class !== CLASS_ANY ? r.class : rule.qclass),
-          typeMnemonic(r.type !== TYPE_ANY ? r.type : rule.qtype),
+          classMnemonic(r.class !== Class.ANY ? r.class : rule.qclass),
+          typeMnemonic(r.type !== Type.ANY ? r.type : rule.qtype),
           w.remote.address,
         )
         this.#matchCell(data).value++
@@ -137,7 +132,7 @@ export class TemplateHandler implements Handler {
       const rr = this.#render(t, data)
       if (t.section === 'answer') {
         answer.push(rr)
-        follow ||= rr.type === TYPE_CNAME && (r.type === TYPE_A || r.type === TYPE_AAAA)
+        follow ||= rr.type === Type.CNAME && (r.type === Type.A || r.type === Type.AAAA)
       } else if (t.section === 'authority') authority.push(encodeRr(rr, r))
       else additional.push(encodeRr(rr, r))
     }

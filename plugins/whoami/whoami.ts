@@ -8,10 +8,8 @@ import { Flag, HEADER, setU16, setU32 } from '../../src/wire/message.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { rcodeReply } from '../../src/wire/reply.ts'
 import { parseIp } from '../../src/dns/ip.ts'
+import { Type } from '../../src/plugin/rrtype.ts'
 
-const TYPE_A = 1
-const TYPE_AAAA = 28
-const TYPE_SRV = 33
 const MAX_NAME_OCTETS = 255
 
 /** One record with TTL 0 and the query's class; `owner` is wire-format, uncompressed (as miekg). */
@@ -34,7 +32,7 @@ export const whoami: Handler = {
     const qname = r.wire.subarray(HEADER, r.questionEnd - 4)
     const klass = r.class
     const ip = parseIp(w.remote.address) ?? new Uint8Array(w.remote.family === 4 ? 4 : 16)
-    const addr = record(qname, ip.length === 4 ? TYPE_A : TYPE_AAAA, klass, ip)
+    const addr = record(qname, ip.length === 4 ? Type.A : Type.AAAA, klass, ip)
     // _udp.<qname> (for the root, _udp.), priority 0, weight 0, the client's port, target "."
     const label = `_${r.proto}`
     // a qname of 251 octets or more leaves no room for the label: miekg cannot pack that reply
@@ -45,7 +43,7 @@ export const whoami: Handler = {
     srvOwner.set(qname, 1 + label.length)
     const srvData = new Uint8Array(7)
     setU16(srvData, 4, w.remote.port)
-    const srv = record(srvOwner, TYPE_SRV, klass, srvData)
+    const srv = record(srvOwner, Type.SRV, klass, srvData)
     const out = new Uint8Array(head.length + addr.length + srv.length)
     out.set(head)
     out.set(addr, head.length)

@@ -2,6 +2,7 @@
 // from the wire bytes. log filters and prints it, minimal trims by it, cache keys its policy off
 // it (and adds its own rules on top, see plugins/cache/reply.ts).
 
+import { Rcode } from '../plugin/rcode.ts'
 import { Type } from '../plugin/rrtype.ts'
 import { HEADER, layout, rcodeOf, rrType, u16, u32, type Layout } from '../wire/message.ts'
 
@@ -19,7 +20,6 @@ export type ResponseClass = 'success' | 'denial' | 'error'
 
 const OPCODE_NOTIFY = 4
 const OPCODE_UPDATE = 5
-const RCODE_NXDOMAIN = 3
 /** RFC 1982 serial arithmetic window of RRSIG times (miekg year68). */
 const YEAR68 = 2 ** 31
 const DNSSEC_OK = 0x8000
@@ -72,7 +72,7 @@ export function typifyLayout(wire: Uint8Array, l: Layout, now: number, dnssec = 
   const rcode = fullRcode(wire, l)
   if (l.an > 0) {
     if (rcode === 0) return 'NOERROR'
-    if (rcode === RCODE_NXDOMAIN) return 'OTHERERROR'
+    if (rcode === Rcode.NXDomain) return 'OTHERERROR'
   }
   let soa = false
   let ns = 0
@@ -82,7 +82,7 @@ export function typifyLayout(wire: Uint8Array, l: Layout, now: number, dnssec = 
     else if (t === Type.NS) ns++
   }
   if (soa && rcode === 0) return 'NODATA'
-  if (rcode === RCODE_NXDOMAIN) return 'NXDOMAIN' // with or without an SOA, since 1.14.5
+  if (rcode === Rcode.NXDomain) return 'NXDOMAIN' // with or without an SOA, since 1.14.5
   if (rcode === 2 || rcode === 4) return 'SERVERERROR'
   if (ns > 0 && rcode === 0) return 'DELEGATION'
   if (rcode === 0) return 'NOERROR'

@@ -5,7 +5,7 @@
 // Types with rdata parsers: A AAAA CNAME DNAME NS PTR MX SRV SOA TXT SPF CAA, and any type in
 // RFC 3597's generic form (`TYPE65280 \# 2 abcd`). Only the first record of the text is read.
 
-import { classCode, typeCode, typeName } from '../plugin/rrtype.ts'
+import { Class, classCode, Type, typeCode, typeName } from '../plugin/rrtype.ts'
 import { ipv4Bytes, ipv6Bytes } from './ip.ts'
 
 export class RrError extends Error {
@@ -26,22 +26,6 @@ export interface Rr {
 }
 
 const DEFAULT_TTL = 3600
-const CLASS_IN = 1
-
-const TYPE = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  DNAME: 39,
-  SPF: 99,
-  CAA: 257,
-} as const
 
 interface Word {
   readonly text: string
@@ -59,7 +43,7 @@ export function parseRr(text: string): Rr {
   let klass: number | undefined
   let typeWord: Word | undefined
   for (let w = words.shift(); w !== undefined; w = words.shift()) {
-    const c = klass === undefined ? rrClass(w.text) : undefined
+    const c = klass === undefined ? classCode(w.text) : undefined
     const t = ttl === undefined && c === undefined ? duration(w.text) : undefined
     if (c !== undefined) klass = c
     else if (t !== undefined) ttl = t
@@ -77,10 +61,10 @@ export function parseRr(text: string): Rr {
     name,
     owner: nameWire(name),
     type,
-    class: klass ?? CLASS_IN,
+    class: klass ?? Class.IN,
     ttl: ttl ?? DEFAULT_TTL,
     rdata,
-    ...(type === TYPE.CNAME ? { target: absolute(words[0]!.text) } : {}),
+    ...(type === Type.CNAME ? { target: absolute(words[0]!.text) } : {}),
   }
 }
 
@@ -130,12 +114,6 @@ function tokenize(text: string): Word[] {
   }
   if (depth > 0) throw new RrError('dns: unbalanced brace')
   return words
-}
-
-function rrClass(s: string): number | undefined {
-  const upper = s.toUpperCase()
-  if (!/^(IN|CS|CH|HS|NONE|ANY|CLASS\d+)$/.test(upper)) return undefined
-  return upper === 'NONE' ? 254 : classCode(upper)
 }
 
 /** miekg stringToTTL: seconds, or numbers with s/m/h/d/w units (1h30m); undefined if neither. */
@@ -211,27 +189,27 @@ function parseRdata(type: number, words: Word[]): Uint8Array {
   }
   const u16 = (w: Word): Uint8Array => uint(w, 2, bad)
   switch (type) {
-    case TYPE.A:
-    case TYPE.AAAA: {
+    case Type.A:
+    case Type.AAAA: {
       const w = want(1)[0]!
-      const ip = type === TYPE.A ? ipv4Bytes(w.text) : ipv6Bytes(w.text)
+      const ip = type === Type.A ? ipv4Bytes(w.text) : ipv6Bytes(w.text)
       if (ip === undefined) throw bad(w)
       return ip
     }
-    case TYPE.CNAME:
-    case TYPE.DNAME:
-    case TYPE.NS:
-    case TYPE.PTR:
+    case Type.CNAME:
+    case Type.DNAME:
+    case Type.NS:
+    case Type.PTR:
       return name(want(1)[0]!)
-    case TYPE.MX: {
+    case Type.MX: {
       const [pref, host] = want(2)
       return concat(u16(pref!), name(host!))
     }
-    case TYPE.SRV: {
+    case Type.SRV: {
       const [prio, weight, port, target] = want(4)
       return concat(u16(prio!), u16(weight!), u16(port!), name(target!))
     }
-    case TYPE.SOA: {
+    case Type.SOA: {
       const [mname, rname, serial, ...times] = want(7)
       const seconds = times.map((w) => {
         const d = duration(w.text)
@@ -240,10 +218,10 @@ function parseRdata(type: number, words: Word[]): Uint8Array {
       })
       return concat(name(mname!), name(rname!), uint(serial!, 4, bad), ...seconds)
     }
-    case TYPE.TXT:
-    case TYPE.SPF:
+    case Type.TXT:
+    case Type.SPF:
       return concat(...words.flatMap((w) => characterStrings(unescape(w.text))))
-    case TYPE.CAA: {
+    case Type.CAA: {
       const [flags, tag, value] = want(3)
       const t = Buffer.from(tag!.text, 'utf8')
       if (t.length === 0 || t.length > 255 || !/^[a-zA-Z0-9]+$/.test(tag!.text)) throw bad(tag)

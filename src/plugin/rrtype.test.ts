@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import dnsPacket from 'dns-packet'
-import { classCode, className, packetType, typeCode, typeName } from './rrtype.ts'
+import { Class, classCode, className, packetType, Type, typeCode, typeName } from './rrtype.ts'
 
 test('mnemonics both ways, as miekg/dns: HTTPS, SVCB, URI, NONE; TYPEnnn for the unknown', () => {
   assert.equal(typeCode('HTTPS'), 65)
@@ -23,4 +23,16 @@ test('mnemonics both ways, as miekg/dns: HTTPS, SVCB, URI, NONE; TYPEnnn for the
     const wire = dnsPacket.encode({ questions: [{ name: 'x.test', type: packetType(t) as never }] })
     assert.equal(wire.readUInt16BE(wire.length - 4), t, `type ${t}`)
   }
+})
+
+test('one table: every miekg type name reads back to its number, as miekg spells it', () => {
+  for (const [name, code] of Object.entries(Type)) assert.equal(typeName(code), name)
+  assert.equal(typeName(23), 'NSAP-PTR')
+  assert.equal(typeName(65535), 'Reserved')
+  assert.equal(typeName(0), 'None')
+  assert.equal(typeCode('nsap-ptr'), 23)
+  assert.equal(typeCode('constructor'), undefined)
+  assert.equal(classCode('toString'), undefined)
+  assert.equal(classCode('CLASS4242'), 4242)
+  assert.equal(className(Class.CS), 'CS')
 })

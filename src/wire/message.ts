@@ -3,9 +3,9 @@
 // this instead of a full decode (docs/architecture.md "The request path").
 
 import { skipName, WireError } from './name.ts'
+import { Type } from '../plugin/rrtype.ts'
 
 export const HEADER = 12
-export const TYPE_OPT = 41
 
 export const Flag = {
   QR: 0x8000,
@@ -77,7 +77,7 @@ export function layout(buf: Uint8Array): Layout {
     starts.push(off)
     off = skipName(buf, off)
     if (off + 10 > buf.length) throw new WireError('record header overflows message')
-    if (i >= an + ns && u16(buf, off) === TYPE_OPT) opt = i
+    if (i >= an + ns && u16(buf, off) === Type.OPT) opt = i
     ttls.push(off + 4)
     off += 10 + u16(buf, off + 8)
     if (off > buf.length) throw new WireError('rdata overflows message')

@@ -1,8 +1,9 @@
 // EDNS options in an OPT RR (RFC 6891 §6.1.2), read and written as bytes: nsid puts its option
 // in replies, rewrite edits the options of requests.
 
-import { HEADER, type Layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
+import { HEADER, type Layout, setU16, setU32, u16, u32 } from './message.ts'
 import { skipName } from './name.ts'
+import { Type } from '../plugin/rrtype.ts'
 
 export const OPTION_NSID = 3
 export const OPTION_SUBNET = 8
@@ -78,7 +79,7 @@ export function encodeOpt(h: OptHeader, options: readonly EdnsOption[]): Uint8Ar
   let rdlen = 0
   for (const o of options) rdlen += 4 + o.data.length
   const out = new Uint8Array(11 + rdlen)
-  setU16(out, 1, TYPE_OPT)
+  setU16(out, 1, Type.OPT)
   setU16(out, 3, h.udpSize)
   setU32(out, 5, h.ttl)
   setU16(out, 9, rdlen)

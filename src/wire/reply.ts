@@ -2,8 +2,9 @@
 
 import type { Request } from '../plugin/plugin.ts'
 import { Rcode } from '../plugin/rcode.ts'
-import { Flag, HEADER, setU16, TYPE_OPT, u16 } from './message.ts'
+import { Flag, HEADER, setU16, u16 } from './message.ts'
 import { expandName, skipName } from './name.ts'
+import { Type } from '../plugin/rrtype.ts'
 
 /** QR, the request's opcode, RD and CD copied for QUERY (miekg SetReply), and `rcode`. */
 function replyFlags(reqFlags: number, rcode: number): number {
@@ -83,7 +84,7 @@ export function badVersReply(req: Request): Uint8Array {
   setU16(out, 10, 1)
   const o = head.length
   // root name (0), type OPT, class (UDP size) 0, TTL: ext-rcode 1, version 0, flags 0, rdlen 0
-  setU16(out, o + 1, TYPE_OPT)
+  setU16(out, o + 1, Type.OPT)
   out[o + 5] = Rcode.BadVers >>> 4
   return out
 }

@@ -3,8 +3,9 @@
 // to what the client can take with TC set.
 
 import type { Request } from '../plugin/plugin.ts'
-import { Flag, layout, setU16, setU32, TYPE_OPT, u16, u32 } from './message.ts'
+import { Flag, layout, setU16, setU32, u16, u32 } from './message.ts'
 import { echoedOptions } from './opt.ts'
+import { Type } from '../plugin/rrtype.ts'
 
 const OPT_FIXED = 11 // root name + type + class + ttl + rdlength
 
@@ -43,7 +44,7 @@ const NO_OPTIONS = new Uint8Array(0)
  */
 function writeOpt(out: Uint8Array, o: number, udpSize: number, flags: number, options: Uint8Array) {
   out[o] = 0
-  setU16(out, o + 1, TYPE_OPT)
+  setU16(out, o + 1, Type.OPT)
   setU16(out, o + 3, udpSize)
   setU32(out, o + 5, flags)
   setU16(out, o + 9, options.length)

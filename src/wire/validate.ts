@@ -9,7 +9,8 @@
 // the client's size and DO into it). RFC 6891 allows one OPT, and none to a client that sent
 // none; the cache never stores one. Nothing is allocated on the way but the repaired message's view.
 
-import { HEADER, setU16, TYPE_OPT, u16 } from './message.ts'
+import { HEADER, setU16, u16 } from './message.ts'
+import { Type } from '../plugin/rrtype.ts'
 
 /** Why a reply was refused. `short`: the bytes ran out mid-record, which miekg reports as an
  *  overflow and CoreDNS turns into an empty truncated reply over UDP. */
@@ -108,7 +109,7 @@ export function upstreamReply(reply: Uint8Array, keepOpt = false): Uint8Array | 
         const bad = rdata(reply, type, rdStart, rdEnd)
         if (bad !== undefined) return bad
       }
-      if (type === TYPE_OPT) {
+      if (type === Type.OPT) {
         if (reply[off + 4] !== 0) extRcode = true
         if (opts++ === 0) firstOpt = start
         if (tailOpts++ === 0) tailStart = start
@@ -157,7 +158,7 @@ function withoutOpts(reply: Uint8Array, off: number, an: number, ns: number, ar:
     while (reply[r] !== 0 && (reply[r]! & 0xc0) === 0) r += reply[r]! + 1
     r += reply[r] === 0 ? 1 : 2
     const next = r + 10 + u16(reply, r + 8)
-    if (u16(reply, r) === TYPE_OPT) kept[i < an ? 0 : i < an + ns ? 1 : 2]!--
+    if (u16(reply, r) === Type.OPT) kept[i < an ? 0 : i < an + ns ? 1 : 2]!--
     else {
       reply.copyWithin(w, off, next)
       w += next - off
@@ -213,12 +214,6 @@ function name(buf: Uint8Array, off: number, limit: number): number {
   return end
 }
 
-const T = {
-  A: 1, NS: 2, MD: 3, MF: 4, CNAME: 5, SOA: 6, MB: 7, MG: 8, MR: 9, PTR: 12, HINFO: 13,
-  MINFO: 14, MX: 15, TXT: 16, RP: 17, AFSDB: 18, RT: 21, SIG: 24, PX: 26, AAAA: 28, SRV: 33,
-  NAPTR: 35, KX: 36, DNAME: 39, OPT: 41, RRSIG: 46, NSEC: 47, SPF: 99,
-} as const
-
 /**
  * The RDATA of the types whose layout miekg unpacks and tsdns depends on: fixed sizes, names
  * (walked, so later pointers may target them), character strings, EDNS options. Other types
@@ -228,47 +223,47 @@ const T = {
 function rdata(buf: Uint8Array, type: number, start: number, end: number): Invalid | undefined {
   let off: number
   switch (type) {
-    case T.A:
+    case Type.A:
       return fixed(start + 4, end)
-    case T.AAAA:
+    case Type.AAAA:
       return fixed(start + 16, end)
-    case T.NS: case T.MD: case T.MF: case T.CNAME: case T.MB: case T.MG: case T.MR: case T.PTR:
-    case T.DNAME:
+    case Type.NS: case Type.MD: case Type.MF: case Type.CNAME: case Type.MB: case Type.MG:
+    case Type.MR: case Type.PTR: case Type.DNAME:
       off = name(buf, start, end)
       break
-    case T.SOA:
+    case Type.SOA:
       off = names(buf, start, end, 2)
       if (off >= 0) return fixed(off + 20, end)
       break
-    case T.MINFO: case T.RP:
+    case Type.MINFO: case Type.RP:
       off = names(buf, start, end, 2)
       break
-    case T.MX: case T.AFSDB: case T.RT: case T.KX:
+    case Type.MX: case Type.AFSDB: case Type.RT: case Type.KX:
       off = start + 2 > end ? E_SHORT : name(buf, start + 2, end)
       break
-    case T.PX:
+    case Type.PX:
       off = start + 2 > end ? E_SHORT : names(buf, start + 2, end, 2)
       break
-    case T.SRV:
+    case Type.SRV:
       off = start + 6 > end ? E_SHORT : name(buf, start + 6, end)
       break
-    case T.NAPTR:
+    case Type.NAPTR:
       off = strings(buf, start + 4, end, 3)
       if (off >= 0) off = name(buf, off, end)
       break
-    case T.SIG: case T.RRSIG:
+    case Type.SIG: case Type.RRSIG:
       // the signer's name; the signature after it is opaque
       return start + 18 > end ? SHORT : nameError(name(buf, start + 18, end))
-    case T.NSEC:
+    case Type.NSEC:
       // the next name; the type bitmap after it is opaque
       return nameError(name(buf, start, end))
-    case T.HINFO:
+    case Type.HINFO:
       off = strings(buf, start, end, 2)
       break
-    case T.TXT: case T.SPF:
+    case Type.TXT: case Type.SPF:
       off = strings(buf, start, end, Infinity)
       break
-    case T.OPT:
+    case Type.OPT:
       for (off = start; off < end; off += 4 + u16(buf, off + 2)) if (off + 4 > end) return SHORT
       return off > end ? SHORT : undefined
     default:
