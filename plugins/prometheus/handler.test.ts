@@ -178,6 +178,16 @@ for (const [what, inner] of [
   })
 }
 
+test("a block's view names the view label of its series, as in CoreDNS", () => {
+  const server = 'dns://test-view:53'
+  const m = new Metrics(writes(Rcode.NoError, 'whoami'), { server, zones: ['.'], view: 'inside' })
+  m.serveDNS(ctx(server, '.'), new Recorder(), request('a.example'))
+  const z = { server, zone: '.', view: 'inside' }
+  assert.equal(sample(requests, { ...z, proto: 'udp', family: '1', type: 'A' }), 1)
+  assert.equal(sample(responses, { ...z, rcode: 'NOERROR', plugin: 'whoami' }), 1)
+  assert.equal(sample(requests, { server, zone: '.', view: '', proto: 'udp', family: '1', type: 'A' }), 0)
+})
+
 test('queries that reach no chain count under zone "dropped"; panics are counted', () => {
   const server = 'dns://test-dropped:53'
   const before = panics.value

@@ -52,13 +52,15 @@ export class Metrics implements Handler {
   readonly name = 'prometheus'
   readonly #next: Handler | undefined
   readonly #server: string
+  readonly #view: string
   /** By the server-block zone the query was routed by. */
   readonly #zones = new Map<string, ZoneReport>()
 
   constructor(next: Handler | undefined, chain: ChainInfo) {
     this.#next = next
     this.#server = chain.server
-    for (const zone of chain.zones) this.#zones.set(zone, new ZoneReport(chain.server, zone))
+    this.#view = chain.view ?? ''
+    for (const zone of chain.zones) this.#zones.set(zone, this.#newReport(zone))
   }
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
@@ -68,7 +70,11 @@ export class Metrics implements Handler {
 
   #report(zone: string): ZoneReport {
     let z = this.#zones.get(zone)
-    if (z === undefined) this.#zones.set(zone, (z = new ZoneReport(this.#server, zone)))
+    if (z === undefined) this.#zones.set(zone, (z = this.#newReport(zone)))
     return z
+  }
+
+  #newReport(zone: string): ZoneReport {
+    return new ZoneReport(this.#server, zone, this.#view)
   }
 }

@@ -28,6 +28,7 @@ export function rcodeLabel(rcode: number): string {
 export class ZoneReport {
   readonly server: string
   readonly zone: string
+  readonly view: string
   /** Bound on first use: CoreDNS exports no duration series for a zone before its first query. */
   #duration: HistogramCell | undefined
   #do: Cell | undefined
@@ -39,9 +40,10 @@ export class ZoneReport {
   /** By plugin, then rcode. */
   readonly #responses = new Map<string, (Cell | undefined)[]>()
 
-  constructor(server: string, zone: string) {
+  constructor(server: string, zone: string, view = '') {
     this.server = server
     this.zone = zone
+    this.view = view
   }
 
   /**
@@ -70,25 +72,25 @@ export class ZoneReport {
   }
 
   #requestCell(proto: 'udp' | 'tcp', family: 4 | 6, t: number): Cell {
-    const { server, zone } = this
+    const { server, zone, view } = this
     const type = TYPE_LABELS[t]!
-    return requests.child({ server, zone, view: '', proto, family: family === 6 ? '2' : '1', type })
+    return requests.child({ server, zone, view, proto, family: family === 6 ? '2' : '1', type })
   }
 
   #durationCell(): HistogramCell {
-    return duration.child({ server: this.server, zone: this.zone, view: '' })
+    return duration.child({ server: this.server, zone: this.zone, view: this.view })
   }
 
   #doCell(): Cell {
-    return doRequests.child({ server: this.server, zone: this.zone, view: '' })
+    return doRequests.child({ server: this.server, zone: this.zone, view: this.view })
   }
 
   #sizeCell(family: typeof requestSize, proto: 'udp' | 'tcp'): HistogramCell {
-    return family.child({ server: this.server, zone: this.zone, view: '', proto })
+    return family.child({ server: this.server, zone: this.zone, view: this.view, proto })
   }
 
   #responseCell(rcode: number, plugin: string): Cell {
-    const { server, zone } = this
-    return responses.child({ server, zone, view: '', rcode: rcodeLabel(rcode), plugin })
+    const { server, zone, view } = this
+    return responses.child({ server, zone, view, rcode: rcodeLabel(rcode), plugin })
   }
 }

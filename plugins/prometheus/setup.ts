@@ -14,7 +14,7 @@ export interface PrometheusConfig {
   readonly address: string
 }
 
-export const DEFAULT_ADDRESS = 'localhost:9153'
+const DEFAULT_ADDRESS = 'localhost:9153'
 
 export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig {
   const d = stanzas[0]!
@@ -38,7 +38,7 @@ export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig
   return { address: addr ? httpAddress(addr, 'prometheus') : DEFAULT_ADDRESS }
 }
 
-export async function scrape(): Promise<HttpReply> {
+async function scrape(): Promise<HttpReply> {
   const e = await registry.scrape()
   return { status: 200, type: registry.contentType, body: e.text, gzipped: () => e.gzipped() }
 }
@@ -46,6 +46,7 @@ export async function scrape(): Promise<HttpReply> {
 interface Enabled {
   readonly server: string
   readonly zone: string
+  readonly view: string
   readonly name: string
 }
 
@@ -58,8 +59,8 @@ function enabledList(ctx: SetupContext): Enabled[] {
     const list: Enabled[] = []
     ctx.onStartup(() => {
       registry.load()
-      for (const { server, zone, name } of list)
-        pluginEnabled.child({ server, zone, view: '', name }).value = 1
+      for (const { server, zone, view, name } of list)
+        pluginEnabled.child({ server, zone, view, name }).value = 1
     })
     ctx.onShutdown(() => pluginEnabled.reset())
     return list
@@ -75,7 +76,9 @@ export default definePlugin<PrometheusConfig>({
     const enabled = enabledList(ctx)
     return (next, chain) => {
       for (const zone of chain.zones) {
-        for (const name of chain.plugins ?? []) enabled.push({ server: chain.server, zone, name })
+        for (const name of chain.plugins ?? []) {
+          enabled.push({ server: chain.server, zone, view: chain.view ?? '', name })
+        }
       }
       return new Metrics(next, chain)
     }

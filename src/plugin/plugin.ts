@@ -110,6 +110,8 @@ export interface ChainInfo {
   readonly zones: readonly string[]
   /** Names of the block's chain links, outermost first (coredns_plugin_enabled). */
   readonly plugins?: readonly string[]
+  /** The block's `view` name: the metrics `view` label ('' without one). */
+  readonly view?: string
 }
 
 /** Built once per server address: binds `next` and any per-server state (metric children). */

@@ -226,7 +226,12 @@ function compose(plans: readonly BlockPlan[], observer: ServerObserver | undefin
         const server = servers.get(`${transport}|${host}|${port}`)!
         if (!chains.has(server)) {
           let h: Handler | undefined
-          const info = { server: server.label, zones: p.zones.map((z) => z.zone), plugins: p.names }
+          const info = {
+            server: server.label,
+            zones: p.zones.map((z) => z.zone),
+            plugins: p.names,
+            view: p.view?.name ?? '',
+          }
           for (let i = p.chain.length - 1; i >= 0; i--) h = p.chain[i]!(h, info)
           chains.set(server, h)
         }
