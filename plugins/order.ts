@@ -35,7 +35,7 @@ import tls from './tls/setup.ts'
 import view from './view/setup.ts'
 import whoami from './whoami/setup.ts'
 
-export const order = [
+const order = [
   'root', 'metadata', 'geoip', 'cancel', 'proxyproto', 'quic', 'grpc_server', 'https', 'https3',
   'status', 'timeouts', 'multisocket', 'reload', 'nsid', 'bufsize', 'bind', 'debug', 'trace', 'ready',
   'health', 'pprof', 'shed', 'prometheus', 'errors', 'log', 'dnstap', 'local', 'dns64', 'any',

@@ -1,6 +1,7 @@
 // The layout rules docs/architecture.md states, checked on the source: plugins share code only
-// through src/ (src/dns, src/plugin, src/wire), never by importing another plugin's files, and
-// no module imports itself back through others (a cycle, type-only or not).
+// through src/ (src/dns, src/plugin, src/wire), never by importing another plugin's files, no
+// module imports itself back through others (a cycle, type-only or not), and no product module
+// exports a value nothing else imports.
 
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -95,8 +96,64 @@ test('no import cycles among src/ and plugins/', () => {
   assert.deepEqual(cycles, [])
 })
 
+/** `export const|let|function|class|enum NAME`: the values a module offers; types are left out,
+ * being the vocabulary of the signatures that use them. */
+const EXPORTED_VALUE =
+  /^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:const|let|function\*?|class|enum)\s+([\w$]+)/gm
+/** `import D, { a, b as c } from '.'`, `import * as n from '.'`, `export { a } from '.'`,
+ * `export * from '.'`, `import('.')`: default in 1, list in 2 or 4, module in 3, 5 or 6. */
+const USE = new RegExp(
+  [
+    String.raw`\bimport\s+(?:type\s+)?([\w$]+\s*,?\s*)?(\{[^}]*\}|\*\s+as\s+[\w$]+)?\s*from\s*['"](\.[^'"]+)['"]`,
+    String.raw`\bexport\s+(?:type\s+)?(\{[^}]*\}|\*)\s*from\s*['"](\.[^'"]+)['"]`,
+    String.raw`\bimport\s*\(\s*['"](\.[^'"]+)['"]`,
+  ].join('|'),
+  'g',
+)
+
+/** file → the names other files import from it ('*' for all of them), tests and benches included. */
+function importedNames(): Map<string, Set<string>> {
+  const used = new Map<string, Set<string>>()
+  for (const file of [...files, ...sources('test'), ...sources('bench')]) {
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(USE)) {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), (m[3] ?? m[5] ?? m[6])!))
+      const names = used.get(target) ?? new Set<string>()
+      used.set(target, names)
+      const list = m[2] ?? m[4]
+      if (m[6] !== undefined || list === undefined || !list.startsWith('{')) {
+        if (m[1] !== undefined && list === undefined) names.add('default')
+        else names.add('*')
+        continue
+      }
+      if (m[1] !== undefined) names.add('default')
+      for (const item of list.slice(1, -1).split(',')) {
+        const name = item.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!
+        if (name !== '') names.add(name)
+      }
+    }
+  }
+  return used
+}
+
+test('every value a product module exports is imported somewhere (its own test counts)', () => {
+  const used = importedNames()
+  const dead: string[] = []
+  for (const file of files) {
+    if (file.endsWith('.test.ts')) continue
+    const names = used.get(file) ?? new Set()
+    if (names.has('*')) continue
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(EXPORTED_VALUE)) {
+      if (!names.has(m[1]!)) dead.push(`${file}: ${m[1]}`)
+    }
+  }
+  assert.deepEqual(dead, [], 'drop the export (or the code, when nothing in its file uses it)')
+})
+
 test('the checks see the imports they judge', () => {
-  // A parser that found nothing would pass both tests above.
+  // A parser that found nothing would pass the tests above.
   assert.ok(graph.get('plugins/order.ts')!.includes('plugins/cache/setup.ts'))
   assert.ok(graph.get('plugins/hosts/hosts.ts')!.includes('src/dns/answer.ts'))
+  const used = importedNames()
+  assert.ok(used.get('plugins/cache/setup.ts')!.has('default'))
+  assert.ok(used.get('src/plugin/rrtype.ts')!.has('Type'))
 })

@@ -4,7 +4,7 @@ import { definePlugin } from '../../src/plugin/plugin.ts'
 import { bufsizeHandler } from './bufsize.ts'
 
 /** DNS Flag Day 2020: 1232 bytes fit in one packet on practically every path. */
-export const DEFAULT_SIZE = 1232
+const DEFAULT_SIZE = 1232
 
 /** `bufsize [SIZE]`, SIZE from 512 to 4096 (RFC 6891). */
 export function parseBufsize(d: Directive): number {

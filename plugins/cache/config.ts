@@ -47,7 +47,7 @@ export interface CacheConfig {
 }
 
 /** CoreDNS's defaultCap: 10000, which its 256 shards of 39 make 9984. */
-export const DEFAULT_CAPACITY = 10000
+const DEFAULT_CAPACITY = 10000
 
 export const DEFAULTS: CacheConfig = {
   zones: ['.'],

@@ -2,49 +2,49 @@
 
 import { type Cell, CounterFamily, GaugeFamily, type GaugeCell } from '../../src/plugin/metrics.ts'
 
-export const entries = new GaugeFamily(
+const entries = new GaugeFamily(
   'coredns_cache_entries',
   'The number of elements in the cache.',
   ['server', 'type', 'zones', 'view'],
 )
 
-export const requests = new CounterFamily(
+const requests = new CounterFamily(
   'coredns_cache_requests_total',
   'The count of cache requests.',
   ['server', 'zones', 'view'],
 )
 
-export const hits = new CounterFamily(
+const hits = new CounterFamily(
   'coredns_cache_hits_total',
   'The count of cache hits.',
   ['server', 'type', 'zones', 'view'],
 )
 
-export const misses = new CounterFamily(
+const misses = new CounterFamily(
   'coredns_cache_misses_total',
   'The count of cache misses. Deprecated, derive misses from cache hits/requests counters.',
   ['server', 'zones', 'view'],
 )
 
-export const prefetches = new CounterFamily(
+const prefetches = new CounterFamily(
   'coredns_cache_prefetch_total',
   'The number of times the cache has prefetched a cached item.',
   ['server', 'zones', 'view'],
 )
 
-export const drops = new CounterFamily(
+const drops = new CounterFamily(
   'coredns_cache_drops_total',
   'The number responses that are not cached, because the reply is malformed.',
   ['server', 'zones', 'view'],
 )
 
-export const servedStale = new CounterFamily(
+const servedStale = new CounterFamily(
   'coredns_cache_served_stale_total',
   'The number of requests served from stale cache entries.',
   ['server', 'zones', 'view'],
 )
 
-export const evictions = new CounterFamily(
+const evictions = new CounterFamily(
   'coredns_cache_evictions_total',
   'The count of cache evictions.',
   ['server', 'type', 'zones', 'view'],

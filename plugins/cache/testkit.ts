@@ -30,7 +30,7 @@ export type Answer = Msg | Uint8Array | number
 export type Script = (r: Request) => Answer | Promise<Answer>
 
 /** The next plugin, answering as `script` says. */
-export class Upstream implements Handler {
+class Upstream implements Handler {
   readonly name = 'forward'
   readonly queries: Request[] = []
   script: Script

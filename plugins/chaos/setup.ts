@@ -5,7 +5,7 @@ import { version } from '../../src/cli/version.ts'
 import { chaosHandler, trimTxt, type ChaosConfig } from './chaos.ts'
 
 /** What authors.bind says when the Corefile names nobody. */
-export const DEFAULT_AUTHORS = ['tsdns']
+const DEFAULT_AUTHORS = ['tsdns']
 
 /** `chaos [VERSION [AUTHORS...]]`: authors deduplicated and sorted, as CoreDNS does. */
 export function parseChaos(d: Directive): ChaosConfig {

@@ -78,7 +78,7 @@ function soaTtl(wire: Uint8Array): number {
 }
 
 /** The AAAA reply: A records become AAAA, everything else of the A reply passes unchanged. */
-export function synthesize(cfg: Dns64Config, r: Request, aaaaReply: Uint8Array, a: Msg): Msg {
+function synthesize(cfg: Dns64Config, r: Request, aaaaReply: Uint8Array, a: Msg): Msg {
   const cap = soaTtl(aaaaReply)
   const m = replyMsg(r, 0, (a.flags ?? 0) & (Flag.TC | Flag.RA))
   m.authorities = a.authorities ?? []

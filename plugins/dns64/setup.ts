@@ -7,7 +7,7 @@ import { Dns64Handler, type Dns64Config } from './dns64.ts'
 import { translated } from './metrics.ts'
 
 /** The well-known prefix of RFC 6052. */
-export const DEFAULT_PREFIX = '64:ff9b::/96'
+const DEFAULT_PREFIX = '64:ff9b::/96'
 
 /** An IPv6 network whose length RFC 6052 allows: 32, 40, 48, 56, 64 or 96. */
 function prefix(t: Token): Pick<Dns64Config, 'prefix' | 'prefixLength'> {

@@ -32,7 +32,7 @@ export class ZoneSyntaxError extends Error {
  * Characters of one entry (all its lines): a record's rdata is at most 65535 octets, which a
  * hex or base64 rendering with comments keeps well under this.
  */
-export const MAX_ENTRY_CHARS = 256 * 1024
+const MAX_ENTRY_CHARS = 256 * 1024
 
 const SPACE = new Set([' ', '\t', '\r'])
 const WORD_END = new Set([' ', '\t', '\r', '\n', ';', '(', ')', '"'])

@@ -65,11 +65,6 @@ const LAYOUTS: ReadonlyMap<number, readonly Field[]> = new Map<number, readonly 
   [Type.CAA, ['u8', 'tag', 'text']],
 ])
 
-/** Whether a type's rdata can be written in its own presentation form (else only `\#`). */
-export function hasLayout(type: number): boolean {
-  return LAYOUTS.has(type)
-}
-
 /** The words after the type, as wire rdata; `origin` completes relative names. */
 export function parseRdata(
   type: number,
@@ -297,7 +292,7 @@ function chunks(b: Uint8Array): Uint8Array[] {
   return out
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
+function concat(parts: readonly Uint8Array[]): Uint8Array {
   let size = 0
   for (const p of parts) size += p.length
   const out = new Uint8Array(size)

@@ -285,7 +285,7 @@ function renamed(rrs: readonly ZoneRecord[], qname: string): ZoneRecord[] {
 }
 
 /** `name` without its first label; undefined for the root. Escaped dots do not end a label. */
-export function parentName(name: string): string | undefined {
+function parentName(name: string): string | undefined {
   if (name === '.') return undefined
   for (let i = 0; i < name.length; i++) {
     if (name[i] === '\\') i++

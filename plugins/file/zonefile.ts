@@ -30,7 +30,7 @@ const TARGET_OFFSET: ReadonlyMap<number, number> = new Map([
 ])
 
 /** Records of one zone (includes too): past this a runaway generator is refused, not loaded. */
-export const MAX_RECORDS = 500_000
+const MAX_RECORDS = 500_000
 /** Bytes of one zone file, and of all it includes together. */
 export const MAX_ZONE_BYTES = 32 << 20
 /** miekg/dns maxIncludeDepth. */

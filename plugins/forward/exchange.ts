@@ -123,7 +123,7 @@ abstract class Exchange extends Ticket {
   }
 }
 
-export class Leg implements Waiter {
+class Leg implements Waiter {
   readonly ex: Exchange
   readonly proxy: Proxy
   proto: 'udp' | 'tcp'

@@ -23,7 +23,7 @@ import { resolveTos } from './resolve.ts'
  * socket until its 5 s deadline); here each is a UDP socket (a file descriptor) and ~2 KB, so
  * 10,000 is ~20 MB and well under the fd limit, yet 2,000 never-answered queries a second.
  */
-export const DEFAULT_MAX_CONCURRENT = 10_000
+const DEFAULT_MAX_CONCURRENT = 10_000
 
 export class Forward {
   readonly cfg: ForwardConfig

@@ -15,7 +15,7 @@ import { quietError, type Endpoint, type PoolCells, type PoolOptions, type Waite
   from './transport.ts'
 
 /** Queries in flight per connection before another connection is opened. */
-export const MAX_PIPELINE = 16
+const MAX_PIPELINE = 16
 
 export interface TlsSettings {
   readonly servername: string | undefined

@@ -14,7 +14,7 @@ import type { HostTo, To, Transport, Upstream } from './config.ts'
 const PLUGIN = 'forward'
 const PORTS: Readonly<Record<Transport, number>> = { dns: 53, tls: 853, https: 443 }
 /** CoreDNS's cap on TOs per stanza (a file counts once, however many nameservers it lists). */
-export const MAX_TOS = 15
+const MAX_TOS = 15
 
 /**
  * The TOs in order, addresses deduplicated by IP:port (the first one wins, whatever its scheme,

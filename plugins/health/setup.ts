@@ -12,7 +12,7 @@ export interface HealthConfig {
   readonly lameduckMs: number
 }
 
-export const DEFAULT_ADDRESS = ':8080'
+const DEFAULT_ADDRESS = ':8080'
 
 /** Each `health` line is served; CoreDNS keeps only the last one. */
 export function parseHealth(stanzas: readonly Directive[]): HealthConfig[] {

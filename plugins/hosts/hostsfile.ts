@@ -22,7 +22,7 @@ export interface HostsMap {
   readonly size: number
 }
 
-export const EMPTY: HostsMap = { v4: new Map(), v6: new Map(), ptr: new Map(), size: 0 }
+const EMPTY: HostsMap = { v4: new Map(), v6: new Map(), ptr: new Map(), size: 0 }
 
 export interface ParseOptions {
   readonly origins: readonly string[]

@@ -26,7 +26,7 @@ class HeldWriter extends WrappedWriter {
 }
 
 /** The header, question and answer section of `wire`; authority and additional (OPT too) cut. */
-export function answerOnly(wire: Uint8Array, l: Layout): Uint8Array {
+function answerOnly(wire: Uint8Array, l: Layout): Uint8Array {
   if (l.ns === 0 && l.ar === 0) return wire
   // pointers only point back (forward validates its upstreams' replies), so the cut is clean
   const out = wire.slice(0, l.starts[l.an])

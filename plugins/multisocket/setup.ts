@@ -10,7 +10,7 @@ import { definePlugin } from '../../src/plugin/plugin.ts'
 
 const NAME = 'multisocket'
 /** CoreDNS's maxNumSockets. */
-export const MAX_SOCKETS = 1024
+const MAX_SOCKETS = 1024
 
 /** `multisocket [NUM_SOCKETS]`, once; without a number, one per CPU (CoreDNS: GOMAXPROCS). */
 export function parseMultisocket(stanzas: readonly Directive[]): number {

@@ -32,7 +32,7 @@ function askedForNsid(r: Request): boolean {
  * The reply with exactly one NSID option (`data`) in its OPT. A reply without an OPT gets the
  * request's, with the options the server echoes (its cookie...), as CoreDNS does.
  */
-export function withNsid(reply: Uint8Array, data: Uint8Array, r: Request): Uint8Array {
+function withNsid(reply: Uint8Array, data: Uint8Array, r: Request): Uint8Array {
   let l
   try {
     l = layout(reply)

@@ -12,7 +12,7 @@ export interface ReadyConfig {
   readonly address: string
 }
 
-export const DEFAULT_ADDRESS = ':8181'
+const DEFAULT_ADDRESS = ':8181'
 
 export function parseReady(stanzas: readonly Directive[]): ReadyConfig {
   const d = stanzas[0]!

@@ -316,7 +316,7 @@ function ednsRule(mode: Mode, field: Token, args: readonly Token[]): Rule {
 }
 
 /** One rule: `[continue|stop] FIELD ...` */
-export function parseRule(d: Directive, words: readonly Token[]): Rule {
+function parseRule(d: Directive, words: readonly Token[]): Rule {
   if (words.length === 0) throw argsError(d.name, 'no rule type specified for rewrite')
   const first = words[0]!.text.toLowerCase()
   const hasMode = first === 'continue' || first === 'stop'

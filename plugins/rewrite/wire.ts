@@ -198,12 +198,12 @@ export function wireName(name: string): Uint8Array | undefined {
 }
 
 /** An invalid name in a record that a rewrite produced: the reply cannot be built. */
-export class NameError extends Error {
+class NameError extends Error {
   override name = 'NameError'
 }
 
 /** Builds a message, compressing names against the ones already written (RFC 1035 §4.1.4). */
-export class MessageWriter {
+class MessageWriter {
   #buf: Uint8Array
   #len = 0
   readonly #names = new Map<string, number>()

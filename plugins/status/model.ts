@@ -7,7 +7,7 @@ import type { Merged } from './topk.ts'
 import { bucketQuantile, type UpstreamRow } from './upstreams.ts'
 
 /** Rows shown per list. */
-export const TOP = 10
+const TOP = 10
 const WASTE_NAMES = 5
 
 export interface Entry {

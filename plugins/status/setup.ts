@@ -20,11 +20,11 @@ export interface StatusConfig {
   readonly search: readonly string[]
 }
 
-export const DEFAULT_ADDRESS = '127.0.0.1:9154'
+const DEFAULT_ADDRESS = '127.0.0.1:9154'
 const NAME = 'status'
 
 /** A host only this node's own processes reach (not pods, not the network). */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   if (host === 'localhost') return true
   if (isIP(host) === 4) return host.startsWith('127.')
   return host === '::1'
@@ -37,7 +37,7 @@ function warnIfReachable(address: string, log: Logger): void {
     `anyone who reaches it, pods included; bind it to 127.0.0.1`)
 }
 
-export function parseStatus(stanzas: readonly Directive[], ctx: { log: Logger }): StatusConfig {
+function parseStatus(stanzas: readonly Directive[], ctx: { log: Logger }): StatusConfig {
   const d = stanzas[0]!
   const [addr] = args(d, 0, 1, NAME)
   let search = DEFAULT_SUFFIXES

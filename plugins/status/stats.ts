@@ -52,7 +52,7 @@ export const List = {
   /** The same, by `client name-it-was-made-from`. */
   WasteNames: 7,
 } as const
-export const LISTS = 8
+const LISTS = 8
 
 /** Totals of one 10-second slice (exact, except latency: from the sampled queries, weighted). */
 export class Slice {

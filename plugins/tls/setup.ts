@@ -31,7 +31,7 @@ function one(opt: Directive): Token {
 }
 
 /** `tls CERT KEY [CA] { client_auth MODE; keylog FILE }`; the last line of a block wins. */
-export function parseTls(stanzas: readonly Directive[], dir: string): TlsConfig {
+function parseTls(stanzas: readonly Directive[], dir: string): TlsConfig {
   let cfg: TlsConfig | undefined
   for (const d of stanzas) {
     if (d.args.length === 0) {

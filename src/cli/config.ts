@@ -10,7 +10,7 @@ import { logLine } from '../plugin/log.ts'
 import type { ServerBlock } from '../corefile/ast.ts'
 
 /** CoreDNS's builtin configuration when no Corefile is found. */
-export function builtinCorefile(port: number): string {
+function builtinCorefile(port: number): string {
   return `.:${port} {\n    whoami\n    log\n}\n`
 }
 

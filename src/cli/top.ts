@@ -20,7 +20,7 @@ export interface TopOptions {
 }
 
 /** GET http://addr/status.json: the body, bounded in size and time. */
-export function fetchModel(addr: string): Promise<string> {
+function fetchModel(addr: string): Promise<string> {
   const http = process.getBuiltinModule('node:http')
   const url = `http://${addr}/status.json`
   return new Promise((resolve, reject) => {
@@ -111,7 +111,7 @@ function upstreams(rows: readonly UpstreamRow[]): string[] {
 }
 
 /** One screen of the model. */
-export function screen(m: StatusModel, addr: string, win: '1m' | '10m'): string {
+function screen(m: StatusModel, addr: string, win: '1m' | '10m'): string {
   const lines = [
     `tsdns top - ${addr} - ${m.generatedAt} - up ${num(m.uptimeSeconds)} s - last ${win === '1m' ? 'minute' : '10 minutes'}`,
     '',

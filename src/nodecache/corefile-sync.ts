@@ -17,8 +17,8 @@ import { clusterDnsFromEnv, renderCorefile } from './pillar.ts'
 const log = logger()
 
 /** node-cache's DefaultConfigSyncPeriod, and kube-dns' ConfigPeriod. */
-export const CONFIG_SYNC_PERIOD_MS = 10_000
-export const DEFAULT_KUBEDNS_CM_PATH = '/etc/kube-dns'
+const CONFIG_SYNC_PERIOD_MS = 10_000
+const DEFAULT_KUBEDNS_CM_PATH = '/etc/kube-dns'
 
 export class CorefileSync {
   readonly #p: NodeCacheParams

@@ -5,8 +5,8 @@
 
 import { describeFailure, runTool } from './exec.ts'
 
-export const COMMENT_SKIP_CONNTRACK = 'NodeLocal DNS Cache: skip conntrack'
-export const COMMENT_ALLOW_TRAFFIC = 'NodeLocal DNS Cache: allow DNS traffic'
+const COMMENT_SKIP_CONNTRACK = 'NodeLocal DNS Cache: skip conntrack'
+const COMMENT_ALLOW_TRAFFIC = 'NodeLocal DNS Cache: allow DNS traffic'
 
 export interface Rule {
   readonly table: 'raw' | 'filter'

@@ -7,13 +7,13 @@ import { logger } from '../plugin/log.ts'
 import { CounterFamily, registry, type Cell } from '../plugin/metrics.ts'
 import { splitHostPort } from '../server/http.ts'
 
-export const setupErrors = new CounterFamily<'errortype'>(
+const setupErrors = new CounterFamily<'errortype'>(
   'coredns_nodecache_setup_errors_total',
   'The number of errors during periodic network setup for node-cache',
   ['errortype'],
 )
 
-export const ERROR_TYPES = [
+const ERROR_TYPES = [
   'iptables', 'iptables_lock', 'interface_add', 'interface_check', 'configmap',
 ] as const
 export type ErrorType = (typeof ERROR_TYPES)[number]

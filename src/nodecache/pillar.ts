@@ -5,12 +5,12 @@
 import { isIP } from 'node:net'
 import type { KubeDnsConfig } from './kubedns.ts'
 
-export const UPSTREAM_SERVERS = '__PILLAR__UPSTREAM__SERVERS__'
-export const CLUSTER_DNS = '__PILLAR__CLUSTER__DNS__'
-export const LOCAL_DNS = '__PILLAR__LOCAL__DNS__'
-export const DNS_SERVER = '__PILLAR__DNS__SERVER__'
+const UPSTREAM_SERVERS = '__PILLAR__UPSTREAM__SERVERS__'
+const CLUSTER_DNS = '__PILLAR__CLUSTER__DNS__'
+const LOCAL_DNS = '__PILLAR__LOCAL__DNS__'
+const DNS_SERVER = '__PILLAR__DNS__SERVER__'
 /** The sigs.k8s.io node-cache's template writes `prometheus __PILLAR__PROMETHEUS__ENDPOINT__`. */
-export const PROMETHEUS_ENDPOINT = '__PILLAR__PROMETHEUS__ENDPOINT__'
+const PROMETHEUS_ENDPOINT = '__PILLAR__PROMETHEUS__ENDPOINT__'
 
 /** The template's upstream over TCP; custom upstreams get it rewritten to UDP. */
 const UPSTREAM_TCP_BLOCK = `

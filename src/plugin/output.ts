@@ -13,13 +13,13 @@ import { shedCounter } from './metrics.ts'
  * 10,000 queries/s (~120 bytes a line), for a log reader that pauses. Measured under a logged
  * flood with nobody reading: RSS +33 MiB at 4 MiB, +66 MiB at 16 MiB (over the 64 MiB budget).
  */
-export const BACKLOG_LIMIT = 4 << 20
+const BACKLOG_LIMIT = 4 << 20
 
 const shedLines = shedCounter('log_lines')
 
 type Stream = NodeJS.WritableStream & { readonly writableLength: number; readonly destroyed: boolean }
 
-export class Output {
+class Output {
   readonly #stream: Stream
   #dropped = 0
 
@@ -52,4 +52,3 @@ export class Output {
 }
 
 export const stdout = new Output(process.stdout)
-export const stderr = new Output(process.stderr)

@@ -7,7 +7,7 @@ import type { Token } from '../corefile/ast.ts'
 import { CorefileError } from '../corefile/errors.ts'
 
 /** CoreDNS refuses longer patterns (template, errors). */
-export const MAX_REGEX_LENGTH = 10_000
+const MAX_REGEX_LENGTH = 10_000
 
 export function compileRegex(t: Token, plugin: string): RE2JS {
   if (t.text.length > MAX_REGEX_LENGTH) {

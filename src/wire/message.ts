@@ -86,17 +86,6 @@ export function layout(buf: Uint8Array): Layout {
   return { questionEnd, an, ns, ar, starts, ttls, opt }
 }
 
-/** The smallest TTL over answer and authority RRs (RFC 2308: SOA minimum is the caller's job). */
-export function minTtl(buf: Uint8Array, l: Layout): number | undefined {
-  let min: number | undefined
-  for (let i = 0; i < l.ttls.length; i++) {
-    if (i === l.opt) continue
-    const t = u32(buf, l.ttls[i]!)
-    if (min === undefined || t < min) min = t
-  }
-  return min
-}
-
 export function rrType(buf: Uint8Array, l: Layout, i: number): number {
   return u16(buf, l.ttls[i]! - 4)
 }

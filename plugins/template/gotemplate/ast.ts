@@ -90,7 +90,7 @@ function showNode(n: Node): string {
   }
 }
 
-export function showPipe(p: Pipe): string {
+function showPipe(p: Pipe): string {
   const decl =
     p.decl.length === 0 ? '' : `${p.decl.map((v) => v.name).join(', ')} ${p.assign ? '=' : ':='} `
   return decl + p.cmds.map(showCommand).join(' | ')
@@ -100,7 +100,7 @@ export function showCommand(c: Command): string {
   return c.args.map((a) => (a.kind === 'pipe' ? `(${showPipe(a.pipe)})` : showArg(a))).join(' ')
 }
 
-export function showArg(a: Arg): string {
+function showArg(a: Arg): string {
   switch (a.kind) {
     case 'field':
       return `.${a.names.join('.')}`
