@@ -9,28 +9,28 @@
 // Environment: BENCH_SECONDS (per measured phase, default 3), BENCH_ROUNDS (default 2),
 // BENCH_RATE (offered rate of the latency phase, default 20000; a quarter of it for the
 // workloads that forward), BENCH_ONLY (comma-separated
-// server or workload names, or "memory"), BENCH_PROFILE=1 (tsdns runs with --cpu-prof; profiles
+// server or workload names, or "memory"), COREDNS_BIN (a CoreDNS binary: it runs too, with
+// tsdns's Corefile, and the report gives tsdns's ratios to it), BENCH_PROFILE=1 (tsdns runs with --cpu-prof; profiles
 // in bench/results/raw/profiles; summarise one with `node bench/profile.ts FILE`), BENCH_REPORT=1
 // (only rewrite latest.md and latest.svg from the last full run's bench/results/raw/latest.json).
 
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import { sleep } from '../test/helpers/proc.ts'
 import { makeTempDir, removeTempDir } from '../test/helpers/tmp.ts'
-import { startUnbound, type Unbound } from '../test/helpers/unbound.ts'
 import { dnsperf, quantile } from './dnsperf.ts'
+import { buildAsImage, imageNodeFlags, root } from './image.ts'
+import { fillCache, median, pinUpstream } from './memory.ts'
 import { svg } from './plot.ts'
 import { type Meta, type MemoryRow, markdown, type Row } from './report.ts'
 import {
-  ceiling, cpuSeconds, dnsmasq, type Env, rssMiB, type Running, type ServerSpec, start, tsdns,
-  unbound,
+  ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running, type ServerSpec, start,
+  tsdns, unbound,
 } from './servers.ts'
-import { misses, type Workload, workloads } from './workloads.ts'
+import { type Workload, workloads } from './workloads.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const raw = join(root, 'bench/results/raw')
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3)
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 2)
@@ -40,16 +40,8 @@ const profile = process.env['BENCH_PROFILE'] === '1'
 /** Upper bound on what any server answers per second: sizes the unique-name files. */
 const MAX_QPS = 150_000
 const WARM_SECONDS = 1
-/**
- * V8 heap settings for a small daemon: a young generation of 2 MiB semi-spaces (V8 grows it to
- * 16 MiB and more under load) and an old generation limit raised by 10% after each full GC
- * (not doubled), so garbage does not pile up under a flood. Command line only: --heap-growing-
- * percent is not allowed in NODE_OPTIONS, and v8.setFlagsFromString at run time has no effect.
- */
-const LEAN_HEAP = ['--max-semi-space-size=2', '--heap-growing-percent=10']
-const SERVER_CPU = 0
-const LOAD_CPU = 1
-
+/** Until the HTTP side (fastify, prom-client) is up too: RSS at start counts it. */
+const SETTLE_MS = 1500
 function preflight(): void {
   const missing = [['dnsperf', 'dnsperf'], ['/usr/sbin/dnsmasq', 'dnsmasq-base'],
     ['/usr/sbin/unbound', 'unbound'], ['taskset', 'util-linux']]
@@ -68,22 +60,6 @@ function preflight(): void {
   if (cpus().length < 2) throw new Error('bench needs two CPUs: one for the server, one for load')
 }
 
-/** Compiles tsdns as the image runs it (JavaScript, no type stripping at start). */
-function build(): string {
-  const out = join(raw, 'dist')
-  const tsc = join(root, 'node_modules/typescript/bin/tsc')
-  try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out],
-      { cwd: root, stdio: 'pipe' })
-  } catch (err) {
-    // type errors elsewhere in a work tree still emit: measure what is there, say so
-    process.stderr.write(`warning: tsc reported errors\n${(err as { stdout?: Buffer }).stdout}\n`)
-  }
-  const main = join(out, 'src/cli/main.js')
-  if (!existsSync(main)) throw new Error(`build produced no ${main}`)
-  return main
-}
-
 const named = (name: string): boolean =>
   only?.some((o) => name.toLowerCase().includes(o)) === true
 
@@ -97,14 +73,9 @@ function pick<T extends { readonly name: string }>(all: readonly T[], none: T[] 
 const starts = new Map<string, number[]>()
 
 async function started(spec: ServerSpec, env: Env): Promise<Running> {
-  const s = await start(spec, env, SERVER_CPU)
+  const s = await start(spec, env)
   starts.set(spec.name, [...(starts.get(spec.name) ?? []), s.startMs])
   return s
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2
 }
 
 async function measure(spec: ServerSpec, w: Workload, env: Env): Promise<Row> {
@@ -147,37 +118,21 @@ function best(tries: readonly Row[]): Row {
   }
 }
 
-/** RSS at start, then after 10k and 100k unique names (each answered, so each cached). */
+/** RSS once serving (HTTP side up too), then after 10k and 100k unique names (each cached). */
 async function memory(spec: ServerSpec, env: Env): Promise<MemoryRow> {
   const s = await started(spec, env)
   try {
-    const flood = async (tag: string, n: number): Promise<number> => {
-      const file = misses.file(env.dir, tag, n)
-      const r = await dnsperf({ port: s.port, file, seconds: 60, cpu: LOAD_CPU, rate, once: true })
-      await sleep(500)
-      return r.lost
-    }
+    await sleep(SETTLE_MS)
     const start0 = rssMiB(s.pid)
-    const lost10k = await flood('mem10k', 10_000)
+    const lost10k = await fillCache(s.port, env.dir, 'mem10k', 10_000)
     const at10k = rssMiB(s.pid)
-    const lost100k = await flood('mem90k', 90_000)
+    const lost100k = await fillCache(s.port, env.dir, 'mem90k', 90_000)
     const at100k = rssMiB(s.pid)
     return { server: spec.name, startMs: median(starts.get(spec.name)!), rss0: start0,
       rss10k: at10k, rss100k: at100k, lost: lost10k + lost100k }
   } finally {
     await s.stop()
   }
-}
-
-async function pinUpstream(): Promise<Unbound> {
-  const up = await startUnbound({
-    zones: [{ name: 'bench.', type: 'redirect' }],
-    records: ['bench. 3600 IN A 10.0.0.1'],
-    tls: false,
-  })
-  execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(up.child.proc.pid)],
-    { stdio: 'ignore' })
-  return up
 }
 
 interface Results {
@@ -202,15 +157,19 @@ async function main(): Promise<void> {
   const loadBefore = load()
   mkdirSync(raw, { recursive: true })
   process.stdout.write('building tsdns ...\n')
-  const tsdnsMain = build()
+  const tsdnsMain = buildAsImage()
   const dir = makeTempDir('bench')
   const up = await pinUpstream()
   const env: Env = {
     dir, upstream: up.port, tsdnsMain, ceilingMain: join(root, 'bench/ceiling.ts'),
   }
   const profDir = join(raw, 'profiles')
-  const ts = tsdns('tsdns', undefined, profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])
-  const servers = pick([ceiling, dnsmasq, unbound, ts])
+  const image = imageNodeFlags()
+  const ts = tsdns('tsdns', undefined,
+    profile ? [...image, '--cpu-prof', `--cpu-prof-dir=${profDir}`] : image)
+  const corednsBin = process.env['COREDNS_BIN']
+  const peers = corednsBin === undefined ? [] : [coredns(resolve(corednsBin))]
+  const servers = pick([ceiling, dnsmasq, unbound, ...peers, ts])
   const memoryOnly = only !== undefined && only.includes('memory')
   const loads = pick(workloads, memoryOnly ? [] : [...workloads])
   const rows: Row[] = []
@@ -233,8 +192,8 @@ async function main(): Promise<void> {
     }
     if (only === undefined || memoryOnly) {
       const big = servers.includes(ts) ? [
-        tsdns('tsdns, capacity 100k', 100_000),
-        tsdns(`tsdns, node ${LEAN_HEAP.join(' ')}`, undefined, LEAN_HEAP),
+        tsdns('tsdns, capacity 100k', 100_000, image),
+        tsdns('tsdns, node without heap flags', undefined, ['--disable-sigusr1']),
       ] : []
       for (const spec of [...servers, ...big]) {
         process.stdout.write(`memory · ${spec.name}: `)

@@ -17,6 +17,9 @@ export const WHOAMI_ZONE = 'whoami.bench'
 export const LOCAL_IP = '10.1.2.3'
 /** Entries a cache holds: dnsmasq's --cache-size and CoreDNS's default capacity (9984). */
 export const CACHE_ENTRIES = 10000
+/** The server under test runs on one CPU; dnsperf and the upstream on the other. */
+export const SERVER_CPU = 0
+export const LOAD_CPU = 1
 
 export interface Env {
   /** Where config files go. */
@@ -137,16 +140,27 @@ ${LOCAL_ZONE}:${port} {
 `
 }
 
-export function tsdns(name = 'tsdns', capacity?: number, nodeArgs: readonly string[] = []):
+/** tsdns run with `nodeFlags`: the image's (image.ts imageNodeFlags) unless a variant is measured. */
+export function tsdns(name: string, capacity: number | undefined, nodeFlags: readonly string[]):
   ServerSpec {
   return {
     name,
     async launch(port, env) {
       const conf = join(env.dir, `tsdns-${port}.Corefile`)
       writeFileSync(conf, tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity))
-      // --disable-sigusr1 as every launcher (src/cli/signals.ts)
-      return { cmd: process.execPath,
-        args: ['--disable-sigusr1', ...nodeArgs, env.tsdnsMain, '-conf', conf, '-quiet'] }
+      return { cmd: process.execPath, args: [...nodeFlags, env.tsdnsMain, '-conf', conf, '-quiet'] }
+    },
+  }
+}
+
+/** CoreDNS itself (COREDNS_BIN) with tsdns's Corefile: the same plugins doing the same work. */
+export function coredns(bin: string): ServerSpec {
+  return {
+    name: 'coredns',
+    async launch(port, env) {
+      const conf = join(env.dir, `coredns-${port}.Corefile`)
+      writeFileSync(conf, tsdnsCorefile(port, env.upstream, await freePort('tcp')))
+      return { cmd: bin, args: ['-conf', conf, '-quiet'] }
     },
   }
 }
@@ -158,7 +172,7 @@ const START_LIMIT_MS = 15000
  * Spawns the server pinned to `cpu` and resolves once it answered a query (a name it forwards:
  * the first answer a client would get), timing it from the spawn.
  */
-export async function start(spec: ServerSpec, env: Env, cpu = 0): Promise<Running> {
+export async function start(spec: ServerSpec, env: Env, cpu = SERVER_CPU): Promise<Running> {
   const port = await freePort('both')
   const { cmd, args } = await spec.launch(port, env)
   const probe = dgram.createSocket('udp4')

@@ -121,10 +121,10 @@ export const local: Workload = {
 
 export const whoami: Workload = {
   name: 'whoami',
-  about: `${HIT_NAMES} names under ${WHOAMI_ZONE}, answered by the whoami plugin (tsdns only)`,
+  about: `${HIT_NAMES} names under ${WHOAMI_ZONE}, answered by the whoami plugin (tsdns and CoreDNS)`,
   prime: false,
   rateShare: 1,
-  servers: ['node ceiling', 'tsdns'],
+  servers: ['node ceiling', 'coredns', 'tsdns'],
   file: (dir) =>
     write(dir, 'whoami.txt', () => range(HIT_NAMES, (i) => `h${i}.${WHOAMI_ZONE} A`)),
 }

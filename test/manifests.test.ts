@@ -476,28 +476,28 @@ test('every file in manifests/ is covered by a test', () => {
 
 const dockerfile = read('manifests/Dockerfile')
 
-test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non-root, tsdns entrypoint', () => {
+test('Dockerfile: multi-stage on Node 24 slim, one bundled file without node_modules, non-root, tsdns entrypoint', () => {
   const { stages: st } = stages(dockerfile)
-  assert.deepEqual(st.map((s) => s.name), ['build', 'deps', 'runtime'])
+  assert.deepEqual(st.map((s) => s.name), ['build', 'runtime'])
   for (const s of st) assert.equal(s.from, 'node:24-bookworm-slim', `${s.name} on Node 24 LTS slim`)
-  const [build, deps, runtime] = st as [Stage, Stage, Stage]
+  const [build, runtime] = st as [Stage, Stage]
   const runs = (s: Stage) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ')
 
   assert.match(runs(build), /npm ci\b/)
   assert.match(runs(build), /npm run build\b/)
   assert.ok(pkg.scripts.build, 'package.json has the build script')
-  assert.match(runs(deps), /npm ci --omit=dev --ignore-scripts\b/, 'the runtime dependencies alone')
   assert.doesNotMatch(runs(runtime), /\bnpm\b/, 'the final stage installs no npm package')
 
   // the final image: what it copies from where, who it runs as, what it runs
   const copies = runtime.instructions.filter((i) => i.op === 'COPY').map((i) => i.args)
-  assert.ok(copies.includes('--from=deps /app/node_modules ./node_modules'), 'node_modules from the deps stage')
+  // the build bundles every dependency (src/cli/bundle.ts): no node_modules at all at run time
+  assert.ok(copies.every((c) => !c.includes('node_modules')), 'no node_modules in the image')
   assert.ok(copies.includes('--from=build /app/dist ./dist'), 'dist from the build stage')
+  assert.ok(copies.includes('package.json ./'), 'package.json: ESM for dist/, the version')
   // SIGUSR1 reloads under --disable-sigusr1 only with the native helper (src/cli/signals.ts)
   assert.match(runs(build), /test -f build\/Release\/sigusr1\.node/, 'the build stage fails without it')
   assert.ok(copies.includes('--from=build /app/build/Release/sigusr1.node ./build/Release/sigusr1.node'),
     'the native SIGUSR1 helper from the build stage')
-  assert.ok(copies.every((c) => !c.includes('--from=build /app/node_modules')), 'never the dev node_modules')
   const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)?.args
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root USER')
   const entrypoint = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args
@@ -505,12 +505,12 @@ test('Dockerfile: multi-stage on Node 24 slim, production dependencies only, non
   // on the command line (NODE_OPTIONS refuses one)
   const lean = IMAGE_HEAP_FLAGS
   assert.deepEqual(JSON.parse(entrypoint ?? 'null'),
-    ['node', '--disable-sigusr1', ...lean, '/app/dist/src/cli/main.js'])
+    ['node', '--disable-sigusr1', ...lean, `/app/${pkg.bin.tsdns}`])
   assert.match(runs(runtime), /install .*\biproute2\b.*\biptables\b/, 'ip and iptables for node setup')
 
-  // the entrypoint is what the build makes of src/cli/main.ts
-  const build_ = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { outDir: string } }
-  assert.equal(posix.join('/app', build_.compilerOptions.outDir, 'src/cli/main.js'), '/app/dist/src/cli/main.js')
+  // the entrypoint is the bin, what the build makes of src/cli/main.ts, and the build checks it
+  assert.equal(pkg.bin.tsdns, 'dist/cli/main.js')
+  assert.match(runs(build), /test -f dist\/cli\/main\.js/)
   assert.ok(existsSync(join(root, 'src/cli/main.ts')))
 })
 

@@ -1,0 +1,40 @@
+// tsdns as the container image runs it: built by the image's own build script, started with the
+// node flags of manifests/Dockerfile's ENTRYPOINT (read from the file, so a measurement never runs
+// leaner than the image does).
+
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stages } from '../test/helpers/dockerfile.ts'
+
+export const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** The ENTRYPOINT's words: node, its flags, the entry point under /app. */
+function entrypoint(): string[] {
+  const { stages: st } = stages(readFileSync(join(root, 'manifests/Dockerfile'), 'utf8'))
+  const entry = st.at(-1)!.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)
+  if (!entry) throw new Error('manifests/Dockerfile has no ENTRYPOINT')
+  return JSON.parse(entry.args) as string[]
+}
+
+/** The node flags the image starts tsdns with (--disable-sigusr1 among them). */
+export function imageNodeFlags(): string[] {
+  return entrypoint().slice(1, -1)
+}
+
+/**
+ * Builds tsdns as the image's `npm run build` does, less its type check (a work tree in the middle
+ * of an edit still measures), and returns the ENTRYPOINT's script in this checkout.
+ */
+export function buildAsImage(): string {
+  try {
+    execFileSync(process.execPath, [join(root, 'src/cli/bundle.ts')], { cwd: root, stdio: 'pipe' })
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer }
+    throw new Error(`the bundle failed\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`)
+  }
+  const main = join(root, entrypoint().at(-1)!.replace(/^\/app\//, ''))
+  if (!existsSync(main)) throw new Error(`the build produced no ${main}`)
+  return main
+}

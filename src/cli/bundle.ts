@@ -1,0 +1,82 @@
+// The production build (`npm run build`; not part of tsdns itself): esbuild bundles main.ts and
+// every module it reaches, npm dependencies included, into one minified, tree-shaken file with its
+// source map beside it. One file instead of some 600 modules is what makes tsdns small: every
+// module loaded costs its own compiled code, scope data and source text for as long as the process
+// lives, and a bundle drops what is never called (docs/sizing.md has the figures).
+//
+// Two loaders written for unbundled runs are handed to esbuild instead:
+// - a literal `createRequire(import.meta.url)('pkg')` (prom-client, loaded on first use) becomes
+//   `require('pkg')`, which esbuild bundles and still evaluates only when first called;
+// - corefile/chevrotain.ts imports chevrotain's one-file build by URL to skip its 200 modules at
+//   every unbundled start; here chevrotain is bundled and tree-shaken like any package.
+// Everything else that is loaded at run time by path (the native SIGUSR1 helper, package.json)
+// is found relative to the output file: dist/cli/ is two levels under the package root, as
+// src/cli/ is.
+//
+// Usage: node src/cli/bundle.ts [OUTDIR, default dist]
+
+import { readFile } from 'node:fs/promises'
+import { builtinModules } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build, type Plugin } from 'esbuild'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const outdir = process.argv[2] ?? join(root, 'dist')
+
+const LAZY_REQUIRE = /createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g
+/** tsdns's own sources, not a dependency's. */
+const OWN_SOURCE = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(src|plugins)/.*\\.ts$`)
+
+const unbundledLoaders: Plugin = {
+  name: 'unbundled-loaders',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]src[/\\]corefile[/\\]chevrotain\.ts$/ }, () => ({
+      contents: `export * from 'chevrotain'`,
+      loader: 'ts',
+      resolveDir: join(root, 'src/corefile'),
+    }))
+    b.onLoad({ filter: OWN_SOURCE }, async ({ path }) => {
+      const text = await readFile(path, 'utf8')
+      const contents = text.replace(LAZY_REQUIRE, 'require($1)')
+      return contents === text ? undefined : { contents, loader: 'ts' }
+    })
+  },
+}
+
+/**
+ * Node's own modules through require(), never an ESM import: importing one as ESM makes Node read
+ * every export to build the namespace, which runs the module's lazy getters: `import 'node:http'`
+ * loads 113 modules (tls, http2, zlib, worker_threads, undici through http.WebSocket...) where
+ * require('node:http') loads 38, some 15 MiB of RSS. Each import becomes a CommonJS wrapper whose
+ * require the banner below provides; esbuild's interop reads an export only when it is used.
+ */
+const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`)
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: BUILTIN }, ({ path, kind }) => kind === 'require-call'
+      ? { path, external: true }
+      : { path, namespace: 'builtin' })
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => ({
+      contents: `module.exports = require(${JSON.stringify(path)})`,
+      loader: 'js',
+    }))
+  },
+}
+
+await build({
+  entryPoints: { 'cli/main': join(root, 'src/cli/main.ts') },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  // the bundled CommonJS packages require Node's own modules: give them a real require
+  banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
+  plugins: [unbundledLoaders, builtinsByRequire],
+  logLevel: 'warning',
+})
