@@ -82,10 +82,18 @@ else {
       assert.deepEqual(errors, ['iptables', 'iptables_lock', 'interface_add', 'interface_check', 'configmap']
         .map((type) => `coredns_nodecache_setup_errors_total{errortype="${type}"} 0`))
 
-      // someone removes a rule and the address: the next sync (1 s) puts both back
-      ns.ok(['iptables', '-D', 'INPUT', '1']) // the UDP ACCEPT rule, at the top
-      ns.ok(['ip', 'addr', 'del', `${LOCAL_IP}/32`, 'dev', 'nodelocaldns'])
-      assert.equal(ns.rules('filter').length, 3)
+      // someone removes a rule and the address: the next sync (1 s) puts both back. tsdns is
+      // stopped meanwhile, so no sync can restore them before they are counted.
+      const pid = Number(readFileSync(join(nc.dir, 'pid'), 'utf8'))
+      process.kill(pid, 'SIGSTOP')
+      try {
+        ns.ok(['iptables', '-D', 'INPUT', '1']) // the UDP ACCEPT rule, at the top
+        ns.ok(['ip', 'addr', 'del', `${LOCAL_IP}/32`, 'dev', 'nodelocaldns'])
+        assert.equal(ns.rules('filter').length, 3)
+        assert.deepEqual(ns.addresses(), [])
+      } finally {
+        process.kill(pid, 'SIGCONT')
+      }
       // the next sync pass ensures every rule and address; 1 s plus room for a slow pass
       await until('rule and address restored', () =>
         ns.rules('filter').length === 4 && ns.addresses()?.length === 1, 4000)
