@@ -21,6 +21,7 @@ import loadbalance from './loadbalance/setup.ts'
 import log from './log/setup.ts'
 import local from './local/setup.ts'
 import loop from './loop/setup.ts'
+import metadata from './metadata/setup.ts'
 import minimal from './minimal/setup.ts'
 import multisocket from './multisocket/setup.ts'
 import nsid from './nsid/setup.ts'
@@ -52,7 +53,7 @@ const definitions: readonly AnyPluginDefinition[] = [
   ready, reload, template, whoami,
   bufsize, chaos, dns64, nsid, rewrite, timeouts, status,
   tls, multisocket, view,
-  local, minimal, header, cancel,
+  local, minimal, header, cancel, metadata,
   file,
 ]
 

@@ -10,6 +10,7 @@
 
 import type { Cell } from '../../src/plugin/metrics.ts'
 import type { Handler, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
+import { publish } from '../../src/plugin/metadata.ts'
 import { PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { shedCounter } from '../../src/plugin/metrics.ts'
@@ -146,6 +147,8 @@ class Leg implements Waiter {
 
   send(fresh = false): void {
     this.#start = performance.now()
+    // CoreDNS sets it before each try: the last upstream tried (metadata plugin only)
+    publish(this.ex.r, 'forward/upstream', this.proxy.to)
     try {
       this.proxy.send(this, this.proto, this.ex.timeoutMs(), fresh)
     } catch (err) {
@@ -291,13 +294,16 @@ export class ParallelExchange extends Exchange {
     return this.result
   }
 
-  legReply(_leg: Leg, reply: Uint8Array): void {
+  legReply(leg: Leg, reply: Uint8Array): void {
     this.#outstanding--
     if (this.done) return
     const rcode = reply[3]! & 0xf
     const good = (rcode === Rcode.NoError || rcode === Rcode.NXDomain) &&
       !this.h.fwd.cfg.failover.includes(rcode)
-    if (good) return this.deliver(reply)
+    if (good) {
+      publish(this.r, 'forward/upstream', leg.proxy.to) // the one that answered, of all tried
+      return this.deliver(reply)
+    }
     this.#fallback ??= reply
     this.#settle()
   }

@@ -3,6 +3,8 @@ import { test } from 'node:test'
 import dnsPacket from 'dns-packet'
 import { request } from '../../test/dnstest.ts'
 import { rr } from '../../test/helpers/rr.ts'
+import { Metadata, publish } from '../../src/plugin/metadata.ts'
+import type { WireRequest } from '../../src/wire/request.ts'
 import type { Addr } from '../../src/plugin/plugin.ts'
 import {
   COMBINED_FORMAT,
@@ -90,6 +92,17 @@ test('metadata: {/log/type}, {/log/class}, {/log/plugin}; unknown labels are "-"
   const f = compileFormat('{/log/type} {/log/class} {/log/plugin} {/kubernetes/client-namespace}')
   assert.equal(render(f, entry()), 'NOERROR success forward -')
   assert.equal(render(f, entry({ wire: undefined, size: 0, by: '' })), 'OTHERERROR error - -')
+})
+
+test("metadata: other labels are what plugins published (metadata plugin); '' stays empty", () => {
+  const req = request('example.org') as WireRequest
+  req.metadata = new Metadata(true)
+  publish(req, 'forward/upstream', '127.0.0.1:53')
+  publish(req, 'view/name', () => 'internal')
+  publish(req, 'test/empty', '')
+  const f = compileFormat('{/forward/upstream} {/view/name} {/test/empty}|{/nope/x}')
+  assert.equal(render(f, entry({ req })), '127.0.0.1:53 internal |-')
+  assert.equal(render(f, entry()), '- - -|-')
 })
 
 test('every flag, in miekg order', () => {

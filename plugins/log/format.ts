@@ -1,6 +1,7 @@
 // Log line formats (CoreDNS plugin/pkg/replacer): a format is compiled once into literal text and
 // placeholder readers; a line is rendered from one recorded query after its reply went out.
 
+import { metadataValue } from '../../src/plugin/metadata.ts'
 import type { Addr, Request } from '../../src/plugin/plugin.ts'
 import { rcodeName } from '../../src/plugin/rcode.ts'
 import { className, typeName } from '../../src/plugin/rrtype.ts'
@@ -114,11 +115,15 @@ const metadata: ReadonlyMap<string, Reader> = new Map<string, Reader>([
   ['log/plugin', (e) => e.by || EMPTY],
 ])
 
-const unknownMetadata: Reader = () => EMPTY
+/** Any other label: what a plugin published for the request (metadata plugin), else "-". */
+function published(label: string): Reader {
+  return (e) => metadataValue(e.req, label) ?? EMPTY
+}
 
 function placeholder(label: string): Reader | undefined {
-  if (label.startsWith('{/')) return metadata.get(label.slice(2, -1)) ?? unknownMetadata
-  return labels.get(label)
+  if (!label.startsWith('{/')) return labels.get(label)
+  const name = label.slice(2, -1)
+  return metadata.get(name) ?? published(name)
 }
 
 /**

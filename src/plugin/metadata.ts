@@ -4,23 +4,42 @@
 // without it, publishing costs one field read and nothing is kept, as CoreDNS's SetValueFunc is a
 // no-op on a context without metadata.
 
-import type { Request } from './plugin.ts'
-
 /** A value, or a function computing it when it is read (CoreDNS metadata.Func). */
 export type MetadataValue = string | (() => string)
 
-export type Metadata = Map<string, MetadataValue>
+export class Metadata extends Map<string, MetadataValue> {
+  /** The query is in the metadata plugin's zones: providers add their labels (provide()). */
+  readonly providing: boolean
 
-/** Sets `label` for this request; false (and nothing kept) when metadata is not enabled. */
-export function publish(r: Request, label: string, value: MetadataValue): boolean {
+  constructor(providing: boolean) {
+    super()
+    this.providing = providing
+  }
+}
+
+/** What carries a request's store: a Request (plugin.ts, which imports this module). */
+interface Carrier {
+  readonly metadata: Metadata | undefined
+}
+
+/** Sets `label` for this request (SetValueFunc); false, nothing kept, when metadata is off. */
+export function publish(r: Carrier, label: string, value: MetadataValue): boolean {
   const m = r.metadata
   if (m === undefined) return false
   m.set(label, value)
   return true
 }
 
+/**
+ * What a CoreDNS metadata.Provider adds (view's `view/name`): only for queries in the metadata
+ * plugin's zones, where publish() sets a label for every query the plugin serves.
+ */
+export function provide(r: Carrier, label: string, value: MetadataValue): boolean {
+  return r.metadata?.providing === true && publish(r, label, value)
+}
+
 /** The label's value, or undefined when metadata is off or nothing published it. */
-export function metadataValue(r: Request, label: string): string | undefined {
+export function metadataValue(r: Carrier, label: string): string | undefined {
   const v = r.metadata?.get(label)
   return typeof v === 'function' ? v() : v
 }

@@ -1,4 +1,4 @@
-// The small plugins end to end (local, minimal, header, cancel, ...): the real tsdns over real UDP and TCP sockets, with a
+// The small plugins end to end (local, minimal, header, cancel, metadata): the real tsdns over real UDP and TCP sockets, with a
 // fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
 // Each plugin has its own server block (zone or port) in one tsdns process.
 
@@ -31,6 +31,7 @@ let localPort: number
 let minimalPort: number
 let headerPort: number
 let cancelPort: number
+let metadataPort: number
 let mport: number
 
 const SOA = 'example.org. 300 IN SOA ns1.example.org. admin.example.org. 1 7200 3600 1209600 300'
@@ -53,6 +54,7 @@ before(async () => {
   minimalPort = await freePort('both')
   headerPort = await freePort('both')
   cancelPort = await freePort('both')
+  metadataPort = await freePort('both')
   mport = await freePort('tcp')
   tsdns = await startTsdns(`
 .:${localPort} {
@@ -82,6 +84,12 @@ before(async () => {
     read_timeout 200ms
     max_connect_attempts 0
   }
+}
+.:${metadataPort} {
+  bind 127.0.0.1
+  metadata
+  log . "META {name} {/forward/upstream} {/nope/x} {rcode}"
+  forward . ${up.addr}
 }
 `)
 })
@@ -174,4 +182,9 @@ test('cancel: no upstream try starts past the deadline, the client gets SERVFAIL
   // max_connect_attempts 0 sets no cap) and the client would time out first
   const tries = asked() - before
   assert.ok(tries >= 1 && tries <= 3, `${tries} tries`)
+})
+
+test("metadata: log's {/forward/upstream} names the upstream that answered", async () => {
+  await ask(metadataPort, 'udp', 'www.example.org')
+  await tsdns.waitForLine(new RegExp(`META www\\.example\\.org\\. ${up.addr.replace(/\./g, '\\.')} - NOERROR`), 5000)
 })

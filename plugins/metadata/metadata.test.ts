@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { CorefileError } from '../../src/corefile/errors.ts'
+import { loadCorefile } from '../../src/corefile/load.ts'
+import { metadataValue, provide, publish } from '../../src/plugin/metadata.ts'
+import type { Handler, Request } from '../../src/plugin/plugin.ts'
+import { Recorder, request, testContext } from '../../test/dnstest.ts'
+import { metadataHandler } from './metadata.ts'
+import { parseMetadata } from './setup.ts'
+
+/** A next plugin that publishes and provides a label, as forward and view do. */
+const publishing: Handler = {
+  name: 'test',
+  serveDNS(_ctx, _w, r) {
+    publish(r, 'forward/upstream', '127.0.0.1:53')
+    provide(r, 'view/name', () => 'internal')
+    return 0
+  },
+}
+
+function serve(zones: readonly string[], name: string): Request {
+  const r = request(name)
+  metadataHandler(zones, publishing).serveDNS(testContext, new Recorder(), r)
+  return r
+}
+
+test('without the metadata plugin, publishing keeps nothing', () => {
+  const r = request('example.org')
+  assert.equal(publish(r, 'forward/upstream', 'x'), false)
+  assert.equal(provide(r, 'view/name', 'x'), false)
+  assert.equal(r.metadata, undefined)
+  assert.equal(metadataValue(r, 'forward/upstream'), undefined)
+})
+
+test('every query gets a fresh store; providers add labels only in the ZONES', () => {
+  const inside = serve(['example.org.'], 'www.example.org')
+  assert.equal(metadataValue(inside, 'forward/upstream'), '127.0.0.1:53')
+  assert.equal(metadataValue(inside, 'view/name'), 'internal')
+  const outside = serve(['example.org.'], 'www.example.net')
+  assert.equal(metadataValue(outside, 'forward/upstream'), '127.0.0.1:53')
+  assert.equal(metadataValue(outside, 'view/name'), undefined)
+  assert.notEqual(inside.metadata, outside.metadata)
+})
+
+test('setup: the block zones by default, or the ones given; one line, nothing in a block', () => {
+  const parse = (body: string, zones = ['example.org.']) => {
+    const { blocks } = loadCorefile({ file: 'Corefile', text: `example.org {\n${body}\n}\n` })
+    return parseMetadata(blocks[0]!.directives.filter((d) => d.name.text === 'metadata'), zones)
+  }
+  assert.deepEqual(parse('metadata'), ['example.org.'])
+  assert.deepEqual(parse('metadata Example.NET 10.0.0.0/24'), ['example.net.', '0.0.10.in-addr.arpa.'])
+  assert.deepEqual(parse('metadata {\n}'), ['example.org.'])
+  assert.throws(() => parse('metadata {\n  x\n}'), (e: CorefileError) => e.code === 'COREFILE_SYNTAX' && e.line === 2)
+  assert.throws(() => parse('metadata bad..name'), (e: CorefileError) => e.code === 'COREFILE_VALUE' && e.col === 10)
+})
