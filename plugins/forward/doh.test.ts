@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import http2 from 'node:http2'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -15,35 +14,18 @@ import { PluginError, type Handler } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { Recorder, request, testContext } from '../../test/dnstest.ts'
 import { answer, answerData, fakeUpstream, type FakeUpstream } from '../../test/helpers/index.ts'
+import { DOH_MIME as MIME, dohAnswer, startDohServer, type DohServer }
+  from '../../test/helpers/doh-server.ts'
 import { selfSignedCert } from '../../test/helpers/x509.ts'
 import { MAX_DOH_BODY } from './doh.ts'
 import { Forward } from './forward.ts'
 import { requestDuration } from './metrics.ts'
 import { chain, parseForward } from './setup.ts'
 
-interface Seen {
-  readonly method: string
-  readonly path: string
-  readonly contentType: string | undefined
-  readonly accept: string | undefined
-  readonly query: Buffer
-  readonly remote: string
-}
-
-interface DohServer {
-  readonly port: number
-  readonly seen: Seen[]
-  sessions: number
-  /** What the server does with a query: answer (default), or a status / raw body of its own. */
-  reply: (q: Buffer) => { status?: number; body?: Buffer } | undefined
-  close(): Promise<void>
-}
-
-const MIME = 'application/dns-message'
 const dir = mkdtempSync(join(tmpdir(), 'forward-doh-'))
-const { cert, key } = selfSignedCert()
+const cert = selfSignedCert()
 const caPath = join(dir, 'ca.pem')
-writeFileSync(caPath, cert)
+writeFileSync(caPath, cert.cert)
 
 const running: Forward[] = []
 const servers: DohServer[] = []
@@ -55,61 +37,17 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function answerFor(q: Buffer, ip = '192.0.2.53'): Buffer {
-  const m = dnsPacket.decode(q)
-  const question = m.questions![0]!
-  return dnsPacket.encode({
-    type: 'response', id: m.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
-    questions: m.questions,
-    answers: question.type === 'A' ? [{ name: question.name, type: 'A', ttl: 60, data: ip }] : [],
-  })
-}
-
-async function dohServer(host = '127.0.0.1'): Promise<DohServer> {
-  const server = http2.createSecureServer({ cert, key })
-  const s: DohServer = {
-    port: 0,
-    seen: [],
-    sessions: 0,
-    reply: () => undefined,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      for (const sess of sessions) sess.destroy()
-    }),
-  }
-  const sessions = new Set<http2.ServerHttp2Session>()
-  server.on('session', (sess) => {
-    s.sessions++
-    sessions.add(sess)
-    sess.on('close', () => sessions.delete(sess))
-  })
-  server.on('stream', (stream, headers) => {
-    const chunks: Buffer[] = []
-    stream.on('data', (c: Buffer) => chunks.push(c))
-    stream.on('end', () => {
-      const path = String(headers[':path'])
-      const method = String(headers[':method'])
-      const query = method === 'GET'
-        ? Buffer.from(new URL(path, 'https://x').searchParams.get('dns') ?? '', 'base64url')
-        : Buffer.concat(chunks)
-      s.seen.push({ method, path, query, remote: stream.session!.socket.remoteAddress!,
-        contentType: headers['content-type'], accept: headers.accept })
-      const custom = s.reply(query)
-      const body = custom?.body ?? answerFor(query)
-      stream.respond({ ':status': custom?.status ?? 200, 'content-type': MIME })
-      stream.end(body)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, host, resolve))
+async function dohServer(): Promise<DohServer> {
+  const s = await startDohServer(cert)
   servers.push(s)
-  return Object.assign(s, { port: (server.address() as { port: number }).port })
+  return s
 }
 
 function build(body: string): { h: Handler; fwds: Forward[] } {
   const { blocks } = loadCorefile({ file: 'Corefile', text: `. {\n${body}\n}\n` })
   const directives = blocks[0]!.directives.filter((d) => d.name.text === 'forward')
   const fwds = parseForward(directives, { dir, log: logger('forward') }).map((c) => new Forward(c))
-  for (const f of fwds) void f.start()
+  for (const f of fwds) f.start()
   running.push(...fwds)
   return { h: chain(fwds, undefined), fwds }
 }
@@ -153,6 +91,7 @@ test('doh_method GET: ?dns= base64url without padding', async () => {
   const seen = s.seen[0]!
   assert.equal(seen.method, 'GET')
   assert.match(seen.path, /^\/dns-query\?dns=[A-Za-z0-9_-]+$/)
+  assert.deepEqual([seen.contentType, seen.accept], [MIME, MIME]) // as CoreDNS sends them
   assert.equal(dnsPacket.decode(seen.query).questions![0]!.name, 'get.example.org')
 })
 
@@ -175,7 +114,7 @@ test('a body over 64 KiB, a non-200 status or another question: the next upstrea
     const other = await dohServer()
     other.reply = (q) => {
       const m = dnsPacket.decode(q)
-      return { body: answerFor(dnsPacket.encode({ ...m, questions: [{ name: 'other.example',
+      return { body: dohAnswer(dnsPacket.encode({ ...m, questions: [{ name: 'other.example',
         type: 'A', class: 'IN' }] })) }
     }
     for (const [bad, why] of [[big, /over 65535 bytes/], [status, /HTTP status 500/],

@@ -60,7 +60,8 @@ export class DohConn {
       ':method': this.#method,
       ':path': get ? `${PATH}?dns=${q.toString('base64url')}` : PATH,
       accept: MIME,
-      ...(get ? {} : { 'content-type': MIME, 'content-length': q.length }),
+      'content-type': MIME, // on GET too, as CoreDNS's pkg/doh sends it
+      ...(get ? {} : { 'content-length': q.length }),
     }
     const stream = this.#session.request(headers, { endStream: get })
     if (!get) stream.end(q)

@@ -1,8 +1,7 @@
 // The forward handler (CoreDNS plugin/forward/forward.go): names at or below FROM and not in
 // `except` go upstream, everything else to the next plugin. One Forward holds a stanza's
 // upstreams and state; a ForwardHandler binds it into one chain. Upstreams given by hostname are
-// resolved at start: a query that comes before waits for it, and one after it failed gets
-// SERVFAIL with the reason.
+// resolved by prepare(), before the configuration serves (a failure fails its start or reload).
 
 import { shedCounter, type Cell } from '../../src/plugin/metrics.ts'
 import type { Handler, HandlerResult, Request, RequestContext, ResponseWriter }
@@ -29,10 +28,11 @@ export class Forward {
   readonly cfg: ForwardConfig
   proxies: readonly Proxy[] = []
   policy: Policy<Proxy> = () => this.proxies
-  /** While hostname TOs resolve (start), or why they could not: queries cannot go upstream yet. */
-  unready: Promise<void> | PluginError | undefined
-  /** Settles `unready` once start() has resolved the hostname TOs (or failed to). */
-  #resolved: PromiseWithResolvers<void> | undefined
+  /**
+   * Set until prepare() resolved the hostname TOs; thrown to a query only where an instance
+   * serves unprepared (the Runner always prepares), so that it gets SERVFAIL saying why.
+   */
+  unresolved: PluginError | undefined
   /** Queries in flight by client address, within max_concurrent (or the default ceiling). */
   readonly fair: FairShare
   readonly broken: Cell = healthcheckBroken.child({})
@@ -45,10 +45,7 @@ export class Forward {
   constructor(cfg: ForwardConfig) {
     this.cfg = cfg
     if (cfg.to.every((t) => !('hostname' in t))) this.#use(cfg.to as Upstream[])
-    else {
-      this.#resolved = Promise.withResolvers<void>()
-      this.unready = this.#resolved.promise
-    }
+    else this.unresolved = new PluginError('forward', 'upstream hostnames not resolved yet')
     const limit = cfg.maxConcurrent > 0 ? cfg.maxConcurrent : DEFAULT_MAX_CONCURRENT
     this.fair = new FairShare(limit, cfg.readTimeoutMs, shedCounter('forward_fair_share'))
     const traces = Error.stackTraceLimit
@@ -87,21 +84,18 @@ export class Forward {
     this.policy = policy(this.cfg.policy, this.proxies)
   }
 
-  /** Resolves hostname TOs first (rejects when one fails, as CoreDNS's setup does). */
-  async start(): Promise<void> {
-    const resolved = this.#resolved
-    if (resolved !== undefined) {
-      this.#resolved = undefined
-      try {
-        this.#use(await resolveTos(this.cfg.to, this.cfg.resolvers))
-        this.unready = undefined
-      } catch (err) {
-        this.unready = new PluginError('forward', (err as Error).message, Rcode.ServFail)
-        throw this.unready
-      } finally {
-        resolved.resolve()
-      }
+  /** Resolves hostname TOs; rejects when one fails, with CoreDNS setup's message. */
+  async prepare(): Promise<void> {
+    if (this.unresolved === undefined) return
+    try {
+      this.#use(await resolveTos(this.cfg.to, this.cfg.resolvers))
+    } catch (err) {
+      throw new PluginError('forward', (err as Error).message, Rcode.ServFail, { cause: err })
     }
+    this.unresolved = undefined
+  }
+
+  start(): void {
     for (const p of this.proxies) p.start()
   }
 
@@ -125,11 +119,7 @@ export class ForwardHandler implements Handler {
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     if (!this.fwd.matches(r.name)) return nextOrFailure(this.name, this.next, ctx, w, r)
-    const unready = this.fwd.unready
-    if (unready !== undefined) {
-      if (unready instanceof PluginError) throw unready
-      return unready.then(() => this.serveDNS(ctx, w, r))
-    }
+    if (this.fwd.unresolved !== undefined) throw this.fwd.unresolved
     const source = this.fwd.admit(w.remote.address)
     const ex = this.fwd.cfg.policy === 'parallel'
       ? new ParallelExchange(this, ctx, w, r)

@@ -1,6 +1,6 @@
-// Hostname TOs: resolved once at start through `resolver` servers or the system's resolver; a
-// query that comes before waits for it; one that could not be resolved fails start and leaves
-// every query SERVFAIL with the reason.
+// Hostname TOs: resolved once by prepare() (before the configuration serves) through `resolver`
+// servers or the system's resolver; one that cannot be resolved fails prepare. A stanza served
+// unprepared answers SERVFAIL saying so.
 
 import assert from 'node:assert/strict'
 import dgram from 'node:dgram'
@@ -57,8 +57,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-test('resolver: A and AAAA asked in turn; a query before start waits for the addresses',
-  async () => {
+test('resolver: A and AAAA asked in turn, the first server that answers wins', async () => {
     const up = await fake((q) => answer(q, [`${q.name} 60 IN A 192.0.2.7`]))
     const dead = await closedPort()
     const resolver = await fake((q) => q.name === 'up.example' && q.type === 'A'
@@ -66,29 +65,32 @@ test('resolver: A and AAAA asked in turn; a query before start waits for the add
     const f = stanza(`forward . up.example:${up.port} {
       resolver 127.0.0.1:${dead} 127.0.0.1:${resolver.port}
     }`)
-    const early = serve(f)
-    await f.start()
-    assert.deepEqual(answerData((await early).w.wire!), ['192.0.2.7'])
+    await f.prepare()
+    f.start()
+    assert.deepEqual(answerData((await serve(f)).w.wire!), ['192.0.2.7'])
     assert.deepEqual(f.proxies.map((p) => p.to), [`127.0.0.1:${up.port}`])
     assert.deepEqual(resolver.queries.map((q) => [q.name, q.type, q.rd]),
       [['up.example', 'A', true], ['up.example', 'AAAA', true]])
   })
 
-test('an unresolvable hostname fails start; queries get SERVFAIL with the reason', async () => {
-  const resolver = await fake((q) => nxdomain(q))
-  const f = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${resolver.port}\n}`)
-  await assert.rejects(f.start(), /failed to resolve "nowhere\.example": no addresses found/)
-  const r = await serve(f)
-  assert.equal(r.err?.rcode, Rcode.ServFail)
-  assert.match(r.err!.message, /failed to resolve "nowhere\.example"/)
-  const refused = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${await closedPort()}\n}`)
-  await assert.rejects(refused.start(), /no addresses found for "nowhere\.example": .*ECONNREFUSED/)
-})
+test('an unresolvable hostname fails prepare with CoreDNS\'s message; unprepared is SERVFAIL',
+  async () => {
+    const resolver = await fake((q) => nxdomain(q))
+    const f = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${resolver.port}\n}`)
+    await assert.rejects(f.prepare(),
+      /^PluginError: plugin\/forward: failed to resolve "nowhere\.example": no addresses found/)
+    const r = await serve(f)
+    assert.equal(r.err?.rcode, Rcode.ServFail)
+    assert.equal(r.err!.message, 'plugin/forward: upstream hostnames not resolved yet')
+    const refused = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${await closedPort()}\n}`)
+    await assert.rejects(refused.prepare(), /no addresses found for "nowhere\.example": .*ECONNREFUSED/)
+  })
 
 test('without resolver: the system resolver (/etc/hosts names localhost)', async () => {
   const up = await fake((q) => answer(q, [`${q.name} 60 IN A 192.0.2.8`]))
   const f = stanza(`forward . localhost:${up.port} 127.0.0.1:${up.port} {\npolicy sequential\n}`)
-  await f.start()
+  await f.prepare()
+  f.start()
   assert.ok(f.proxies.some((p) => p.to === `127.0.0.1:${up.port}`))
   assert.equal(f.proxies.filter((p) => p.to === `127.0.0.1:${up.port}`).length, 1, 'deduplicated')
   assert.deepEqual(answerData((await serve(f)).w.wire!), ['192.0.2.8'])

@@ -238,9 +238,14 @@ export default definePlugin<ForwardConfig[]>({
   parse: parseForward,
   setup(configs, ctx) {
     const stanzas = configs.map((c) => new Forward(c))
-    // hostname TOs are resolved here: one that cannot be fails the start, as in CoreDNS
-    ctx.onStartup(async () => {
-      await Promise.all(stanzas.map((f) => f.start()))
+    // hostname TOs: one that cannot be resolved fails the start (or reload), as in CoreDNS
+    ctx.onPrepare(async () => {
+      // all at once; the first stanza written that fails is the one reported
+      const settled = await Promise.allSettled(stanzas.map((f) => f.prepare()))
+      for (const r of settled) if (r.status === 'rejected') throw r.reason
+    })
+    ctx.onStartup(() => {
+      for (const f of stanzas) f.start()
     })
     ctx.onShutdown(() => {
       for (const f of stanzas) f.stop()

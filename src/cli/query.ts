@@ -1,5 +1,5 @@
 // `tsdns query -conf FILE NAME [TYPE]`: one query through the configured chains, in process,
-// printed with the plugin that answered. Startup hooks are not run: no listener is opened.
+// printed with the plugin that answered. Prepare hooks run, startup hooks not: no listener opens.
 
 import { randomInt } from 'node:crypto'
 import dnsPacket from 'dns-packet'
@@ -20,6 +20,7 @@ export async function query(conf: string | undefined, port: number, name: string
   try {
     const cfg = readConfig(conf, port)
     inst = Instance.build(parseConfig(cfg, port), { defaultPort: port, dir: dirname(cfg.file) })
+    await inst.prepare() // forward's hostname upstreams
   } catch (err) {
     process.stderr.write(describeError(err) + '\n')
     return 1

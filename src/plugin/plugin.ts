@@ -150,6 +150,12 @@ export interface SetupContext {
   /** Directory of the Corefile the block came from (relative paths in plugins resolve here). */
   readonly dir: string
   readonly log: Logger
+  /**
+   * Work that can fail and must, before the configuration serves: run once built, before its
+   * sockets are bound and while a reload's old configuration still serves, so a failure fails
+   * the start (or leaves the old one serving). Opens nothing that needs a shutdown hook.
+   */
+  onPrepare(fn: Hook): void
   onStartup(fn: Hook): void
   onShutdown(fn: Hook): void
   /**

@@ -32,6 +32,7 @@ interface BlockPlan {
 export class Instance {
   readonly servers: readonly DnsServer[]
   readonly #life: Lifecycle
+  #prepared: Promise<void> | undefined
 
   private constructor(servers: DnsServer[], life: Lifecycle) {
     this.servers = servers
@@ -40,7 +41,7 @@ export class Instance {
 
   /** Parses every plugin, then sets them up; throws every located error found. No sockets yet. */
   static build(blocks: readonly ServerBlock[], opts: BuildOptions): Instance {
-    const life: Lifecycle = { startup: [], shutdown: [], lameduck: [], shared: new Map() }
+    const life: Lifecycle = { prepare: [], startup: [], shutdown: [], lameduck: [], shared: new Map() }
     const errors: CorefileError[] = []
     const steps = blocks.map((block) => prepareBlock(block, opts, life, errors))
     if (errors.length === 1) throw errors[0]!
@@ -54,7 +55,16 @@ export class Instance {
     return this.#life.shared
   }
 
+  /** The prepare hooks, once (rejects with the first failure); startup runs them if nobody did. */
+  prepare(): Promise<void> {
+    this.#prepared ??= (async () => {
+      for (const fn of this.#life.prepare) await fn()
+    })()
+    return this.#prepared
+  }
+
   async startup(): Promise<void> {
+    await this.prepare()
     for (const fn of this.#life.startup) await fn()
   }
 
@@ -97,6 +107,7 @@ const standalone: Runtime = {
 }
 
 interface Lifecycle {
+  readonly prepare: Hook[]
   readonly startup: Hook[]
   readonly shutdown: Hook[]
   readonly lameduck: Hook[]
@@ -140,6 +151,7 @@ function prepareBlock(
     zones: [...new Set(keys.map((k) => k.zone))],
     dir: opts.dir,
     log: logger(name),
+    onPrepare: (fn) => void life.prepare.push(fn),
     onStartup: (fn) => void life.startup.push(fn),
     onShutdown: (fn) => void life.shutdown.push(fn),
     onLameduck: (fn) => void life.lameduck.push(fn),

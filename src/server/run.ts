@@ -55,6 +55,7 @@ export class Runner {
   async start(): Promise<Instance> {
     const { blocks, file } = this.#source.load()
     const inst = this.#build(blocks, file)
+    await inst.prepare() // before binding, as CoreDNS sets plugins up before it listens
     await this.#pool.apply(inst.servers)
     this.#current = inst
     this.hash = configHash(blocks)
@@ -106,6 +107,7 @@ export class Runner {
       if (onlyIfChanged && hash === this.#failed) return 'unchanged'
       logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
       next = this.#build(blocks, file)
+      await next.prepare()
       await this.#bind(next)
     } catch (err) {
       const reason = String(err instanceof Error ? err.message : err)
