@@ -7,10 +7,20 @@ import { Harness, reply, SOA, type Answer } from './testkit.ts'
 /** A refresh that never settles must fail the test, not hang the run. */
 const BOUNDED = { timeout: 5000 }
 
-/** What the scripted upstream does next: answer (TTL 10, a new address each time) or fail. */
+/**
+ * What the scripted upstream does next: answer (TTL 10, a new address each time), fail, or hold
+ * its answers until the test calls release().
+ */
 class Upstream {
-  mode: 'answer' | 'servfail' | 'error' | 'nxdomain' | 'slow' = 'answer'
+  mode: 'answer' | 'servfail' | 'error' | 'nxdomain' | 'held' = 'answer'
   n = 0
+  held = 0
+  readonly #gate = Promise.withResolvers<void>()
+
+  release(): void {
+    this.#gate.resolve()
+  }
+
   readonly script = (r: Request): Answer | Promise<Answer> => {
     switch (this.mode) {
       case 'answer':
@@ -21,10 +31,9 @@ class Upstream {
         return Rcode.ServFail
       case 'nxdomain':
         return reply(r, [], { rcode: Rcode.NXDomain, authority: [SOA] })
-      case 'slow':
-        return new Promise((resolve) => {
-          setTimeout(resolve, 150, reply(r, [`${r.qname} 10 IN A 192.0.2.${++this.n}`]))
-        })
+      case 'held':
+        this.held++
+        return this.#gate.promise.then(() => reply(r, [`${r.qname} 10 IN A 192.0.2.${++this.n}`]))
     }
   }
 }
@@ -116,11 +125,13 @@ test('serve_stale verify TIMEOUT: stale at the deadline, refreshed behind', BOUN
   const { t, up } = setup('cache {\n serve_stale 1h verify 20ms\n}')
   await t.ask('slow.example.org')
   t.advance(11)
-  up.mode = 'slow'
-  const started = performance.now()
+  up.mode = 'held'
+  // The upstream cannot answer before release(): only the 20ms deadline can end this query.
   const stale = await t.ask('slow.example.org')
-  assert.ok(performance.now() - started < 140, 'answered before the upstream replied')
+  assert.equal(up.held, 1, 'the refresh reached the upstream')
+  assert.equal(up.n, 1, 'answered before the upstream replied')
   assert.deepEqual(stale.data, ['192.0.2.1'])
+  up.release()
   await t.h.idle()
   assert.deepEqual((await t.ask('slow.example.org')).data, ['192.0.2.2'])
 })
@@ -129,8 +140,11 @@ test('serve_stale verify: concurrent queries share the refresh in flight', BOUND
   const { t, up } = setup('cache {\n serve_stale 1h verify\n}')
   await t.ask('join.example.org')
   t.advance(11)
-  up.mode = 'slow'
-  const answers = await Promise.all([1, 2, 3].map(() => t.ask('join.example.org')))
+  up.mode = 'held'
+  const asked = [1, 2, 3].map(() => t.ask('join.example.org'))
+  assert.equal(up.held, 1, 'one refresh in flight for all three')
+  up.release()
+  const answers = await Promise.all(asked)
   assert.deepEqual(answers.map((a) => a.data), [['192.0.2.2'], ['192.0.2.2'], ['192.0.2.2']])
   assert.equal(t.up.queries.length, 2)
 })
