@@ -86,10 +86,13 @@ class SelfProbe {
 export class Health {
   readonly #log: Logger
   readonly #probes = new Map<string, SelfProbe>()
+  readonly #sleep: (ms: number) => Promise<unknown>
   #lameduckMs = 0
 
-  constructor(log: Logger) {
+  /** `wait` is the lameduck's timer: tests pass a fake one instead of waiting it out. */
+  constructor(log: Logger, wait: (ms: number) => Promise<unknown> = sleep) {
     this.#log = log
+    this.#sleep = wait
   }
 
   /** Several blocks may name health: one probe per address, the longest lameduck wins. */
@@ -108,7 +111,7 @@ export class Health {
   async lameduck(): Promise<void> {
     if (this.#lameduckMs <= 0) return
     this.#log.info(`Going into lameduck mode for ${goDurationMs(this.#lameduckMs)}`)
-    await sleep(this.#lameduckMs)
+    await this.#sleep(this.#lameduckMs)
   }
 
   stop(): void {
