@@ -58,7 +58,11 @@ class HeaderWriter extends WrappedWriter {
   }
 }
 
-export function headerHandler(query: FlagEdit, response: FlagEdit, next: Handler | undefined): Handler {
+export function headerHandler(
+  query: FlagEdit,
+  response: FlagEdit,
+  next: Handler | undefined,
+): Handler {
   const editQuery = query.set !== 0 || query.clear !== 0
   const editResponse = response.set !== 0 || response.clear !== 0
   return {

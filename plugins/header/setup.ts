@@ -5,7 +5,8 @@ import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { lastToken, noBlock } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
-import { FLAGS, foldRules, headerHandler, type FlagEdit, type FlagName, type Rule } from './header.ts'
+import { FLAGS, foldRules, headerHandler } from './header.ts'
+import type { FlagEdit, FlagName, Rule } from './header.ts'
 
 export interface HeaderConfig {
   readonly query: FlagEdit
@@ -20,7 +21,8 @@ function parseRule(opt: Directive): { selector: 'query' | 'response'; rules: Rul
   noBlock(opt, 'header')
   const selector = opt.name.text.toLowerCase()
   if (selector !== 'query' && selector !== 'response') {
-    throw fail('COREFILE_VALUE', opt.name, `invalid selector=${selector} should be query or response`)
+    const detail = `invalid selector=${selector} should be query or response`
+    throw fail('COREFILE_VALUE', opt.name, detail)
   }
   const [actionTok, ...flagToks] = opt.args
   if (actionTok === undefined) throw fail('COREFILE_ARGS', opt.name, 'no flag action provided')
@@ -29,11 +31,14 @@ function parseRule(opt: Directive): { selector: 'query' | 'response'; rules: Rul
     throw fail('COREFILE_VALUE', actionTok, `unknown flag action=${action}, should be set or clear`)
   }
   if (flagToks.length === 0) {
-    throw fail('COREFILE_ARGS', actionTok, 'invalid length for flags, at least one should be provided')
+    const detail = 'invalid length for flags, at least one should be provided'
+    throw fail('COREFILE_ARGS', actionTok, detail)
   }
   const rules = flagToks.map((t): Rule => {
     const flag = t.text.toLowerCase()
-    if (!Object.hasOwn(FLAGS, flag)) throw fail('COREFILE_VALUE', t, `unknown/unsupported flag=${flag}`)
+    if (!Object.hasOwn(FLAGS, flag)) {
+      throw fail('COREFILE_VALUE', t, `unknown/unsupported flag=${flag}`)
+    }
     return { flag: flag as FlagName, state: action === 'set' }
   })
   return { selector, rules }
@@ -52,7 +57,8 @@ export function parseHeader(stanzas: readonly Directive[]): HeaderConfig {
     }
   }
   const at = lastToken(stanzas.at(-1)!)
-  const detail = `no rules after '${at.text}', expecting a block of 'query|response set|clear FLAGS...' lines`
+  const expected = "a block of 'query|response set|clear FLAGS...' lines"
+  const detail = `no rules after '${at.text}', expecting ${expected}`
   throw new CorefileError('COREFILE_ARGS', at, detail, 'header')
 }
 

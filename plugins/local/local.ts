@@ -24,6 +24,11 @@ export interface LocalOptions {
 
 type Records = NonNullable<Msg['answers']>
 
+/** One record of `owner`, class IN, TTL 604800. */
+function record(owner: string, type: string, data: unknown): Records[number] {
+  return { name: packetName(owner), type, class: 'IN', ttl: TTL, data } as Records[number]
+}
+
 function soa(owner: string): Records {
   const data = {
     mname: 'localhost',
@@ -34,14 +39,13 @@ function soa(owner: string): Records {
     expire: 0,
     minimum: TTL,
   }
-  return [{ name: packetName(owner), type: 'SOA', class: 'IN', ttl: TTL, data }]
+  return [record(owner, 'SOA', data)]
 }
 
 /** A (127.0.0.1) or AAAA (::1) for `owner`, or undefined for any other type. */
 function loopback(owner: string, type: number): Records | undefined {
-  const name = packetName(owner)
-  if (type === Type.A) return [{ name, type: 'A', class: 'IN', ttl: TTL, data: '127.0.0.1' }]
-  if (type === Type.AAAA) return [{ name, type: 'AAAA', class: 'IN', ttl: TTL, data: '::1' }]
+  if (type === Type.A) return [record(owner, 'A', '127.0.0.1')]
+  if (type === Type.AAAA) return [record(owner, 'AAAA', '::1')]
   return undefined
 }
 
@@ -54,24 +58,21 @@ function localhostReply(r: Request): Msg {
   return m
 }
 
-/** A query in one of ZONES: the apex and 1.0.0.127.in-addr.arpa. exist, anything else is NXDOMAIN. */
+/** A query in ZONES: the apexes and 1.0.0.127.in-addr.arpa. exist, any other name is NXDOMAIN. */
 function zoneReply(r: Request, zoneLength: number): Msg {
   const m = replyMsg(r)
   const qname = r.qname
   // the zone as the client spelled it
   const zone = qname.slice(qname.length - zoneLength)
   if (r.name.length === zoneLength) {
-    const isLocalhost = r.name === 'localhost.'
-    const address = isLocalhost ? loopback(qname, r.type) : undefined
+    const address = r.name === 'localhost.' ? loopback(qname, r.type) : undefined
     if (address) m.answers = address
     else if (r.type === Type.SOA) m.answers = soa(qname)
-    else if (r.type === Type.NS) {
-      m.answers = [{ name: packetName(qname), type: 'NS', class: 'IN', ttl: TTL, data: 'localhost' }]
-    } else m.authorities = soa(qname)
+    else if (r.type === Type.NS) m.answers = [record(qname, 'NS', 'localhost')]
+    else m.authorities = soa(qname)
   } else if (r.name === LOOPBACK_PTR) {
-    if (r.type === Type.PTR) {
-      m.answers = [{ name: packetName(qname), type: 'PTR', class: 'IN', ttl: TTL, data: 'localhost' }]
-    } else m.authorities = soa(zone)
+    if (r.type === Type.PTR) m.answers = [record(qname, 'PTR', 'localhost')]
+    else m.authorities = soa(zone)
   } else {
     m.authorities = soa(zone)
     m.flags! |= Rcode.NXDomain
@@ -86,7 +87,8 @@ export function localHandler(opts: LocalOptions, log: Logger, next: Handler | un
     serveDNS(ctx, w, r) {
       const name = r.name
       // CoreDNS tests the suffix and prefix on the lowercased name as text, as done here
-      if (name.length > 10 && (name.endsWith('.localhost.') || (prefix && name.startsWith('localhost.')))) {
+      const special = name.endsWith('.localhost.') || (prefix && name.startsWith('localhost.'))
+      if (special && name.length > 10) {
         if (isDebug()) {
           const type = typeName(r.type)
           log.debug(`Intercepting localhost query for "${name}" ${type}, from ${w.remote.address}`)
@@ -95,8 +97,9 @@ export function localHandler(opts: LocalOptions, log: Logger, next: Handler | un
         w.writeMsg(localhostReply(r), 'local')
         return 0
       }
-      // most queries leave here on two string comparisons
-      const zone = name.endsWith('.arpa.') || name === 'localhost.' ? matchZone(ZONES, name) : undefined
+      // most queries leave here after four string comparisons
+      const maybe = name.endsWith('.arpa.') || name === 'localhost.'
+      const zone = maybe ? matchZone(ZONES, name) : undefined
       if (zone === undefined) return nextOrFailure('local', next, ctx, w, r)
       w.writeMsg(zoneReply(r, zone.length), 'local')
       return 0

@@ -12,7 +12,9 @@ export function metadataHandler(zones: readonly string[], next: Handler | undefi
   return {
     name: 'metadata',
     serveDNS(ctx, w, r) {
-      if (r instanceof WireRequest) r.metadata = new Metadata(matchZone(zones, r.name) !== undefined)
+      if (r instanceof WireRequest) {
+        r.metadata = new Metadata(matchZone(zones, r.name) !== undefined)
+      }
       return nextOrFailure('metadata', next, ctx, w, r)
     },
   }

@@ -7,7 +7,10 @@ import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import { metadataHandler } from './metadata.ts'
 
-export function parseMetadata(stanzas: readonly Directive[], blockZones: readonly string[]): readonly string[] {
+export function parseMetadata(
+  stanzas: readonly Directive[],
+  blockZones: readonly string[],
+): readonly string[] {
   const d = stanzas[0]! // `once`: a second stanza is refused
   // an empty block passes CoreDNS's check, a line in it does not
   if (d.block !== undefined && d.block.length > 0) noBlock(d, 'metadata')

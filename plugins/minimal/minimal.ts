@@ -62,7 +62,8 @@ export function minimalHandler(next: Handler | undefined): Handler {
     serveDNS(ctx, w, r): HandlerResult {
       const held = new HeldWriter(w)
       const rc = nextOrFailure('minimal', next, ctx, held, r)
-      return typeof rc === 'number' ? release(w, r, held, rc) : rc.then((code) => release(w, r, held, code))
+      if (typeof rc === 'number') return release(w, r, held, rc)
+      return rc.then((code) => release(w, r, held, code))
     },
   }
 }

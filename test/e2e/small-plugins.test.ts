@@ -1,6 +1,6 @@
-// The small plugins end to end (local, minimal, header, cancel, metadata): the real tsdns over real UDP and TCP sockets, with a
-// fake upstream behind forward to see what was (not) sent on, and /metrics scraped.
-// Each plugin has its own server block (zone or port) in one tsdns process.
+// The small plugins end to end (local, minimal, header, cancel, metadata): the real tsdns over
+// real UDP and TCP sockets, with a fake upstream behind forward to see what was (not) sent on,
+// /metrics scraped and the query log read. Each plugin has its own port in one tsdns process.
 
 import assert from 'node:assert/strict'
 import type { Answer } from 'dns-packet'
@@ -10,7 +10,7 @@ import {
   decode,
   drop,
   fakeUpstream,
-  freePort,
+  freePorts,
   queryPacket,
   rcodeName,
   startTsdns,
@@ -27,16 +27,12 @@ import {
 
 let up: FakeUpstream
 let tsdns: Tsdns
-let localPort: number
-let minimalPort: number
-let headerPort: number
-let cancelPort: number
-let metadataPort: number
-let mport: number
+let localPort: number, minimalPort: number, headerPort: number, cancelPort: number
+let metadataPort: number, mport: number
 
 const SOA = 'example.org. 300 IN SOA ns1.example.org. admin.example.org. 1 7200 3600 1209600 300'
 
-/** An authoritative server's answers (hang.* never): www with the zone's NS and glue, NXDOMAIN with the SOA. */
+/** An authoritative server: www with the zone's NS and glue, NXDOMAIN with the SOA, hang.* never. */
 function exampleOrg(q: FakeQuery): FakeAction {
   if (q.name.toLowerCase().startsWith('hang.')) return drop()
   if (q.name.toLowerCase() !== 'www.example.org') return nxdomain(q, SOA)
@@ -50,12 +46,8 @@ function exampleOrg(q: FakeQuery): FakeAction {
 
 before(async () => {
   up = await fakeUpstream(exampleOrg)
-  localPort = await freePort('both')
-  minimalPort = await freePort('both')
-  headerPort = await freePort('both')
-  cancelPort = await freePort('both')
-  metadataPort = await freePort('both')
-  mport = await freePort('tcp')
+  const ports = (await freePorts(6)) as [number, number, number, number, number, number]
+  ;[localPort, minimalPort, headerPort, cancelPort, metadataPort, mport] = ports
   tsdns = await startTsdns(`
 .:${localPort} {
   bind 127.0.0.1
