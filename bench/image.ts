@@ -10,12 +10,26 @@ import { stages } from '../test/helpers/dockerfile.ts'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 
+function runtime(): { op: string; args: string }[] {
+  const { stages: st } = stages(readFileSync(join(root, 'manifests/Dockerfile'), 'utf8'))
+  return [...st.at(-1)!.instructions]
+}
+
 /** The ENTRYPOINT's words: node, its flags, the entry point under /app. */
 function entrypoint(): string[] {
-  const { stages: st } = stages(readFileSync(join(root, 'manifests/Dockerfile'), 'utf8'))
-  const entry = st.at(-1)!.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)
+  const entry = runtime().filter((i) => i.op === 'ENTRYPOINT').at(-1)
   if (!entry) throw new Error('manifests/Dockerfile has no ENTRYPOINT')
   return JSON.parse(entry.args) as string[]
+}
+
+/**
+ * The image's ENV (NODE_ENV, NODE_COMPILE_CACHE: Node's compile cache from the process start,
+ * which covers the entry point too), with its /app paths under `dir`.
+ */
+export function imageEnv(dir: string): Record<string, string> {
+  const vars = runtime().filter((i) => i.op === 'ENV').map((i) => /^(\w+)=(\S+)$/.exec(i.args))
+  return Object.fromEntries(vars.filter((m) => m !== null)
+    .map((m) => [m[1]!, m[2]!.replace(/^\/app\//, `${dir}/`)]))
 }
 
 /** The node flags the image starts tsdns with (--disable-sigusr1 among them). */

@@ -10,6 +10,7 @@ import { dnsmasqArgs } from '../test/helpers/dnsmasq.ts'
 import { freePort } from '../test/helpers/ports.ts'
 import { type Child, sleep, spawnChild } from '../test/helpers/proc.ts'
 import { buildQuery } from '../test/helpers/query.ts'
+import { imageEnv } from './image.ts'
 
 /** The zone every server answers itself, and the answer. */
 export const LOCAL_ZONE = 'tpl.bench'
@@ -34,6 +35,8 @@ export interface Env {
 export interface Launch {
   readonly cmd: string
   readonly args: readonly string[]
+  /** Added to the bench's environment. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export interface ServerSpec {
@@ -140,7 +143,10 @@ ${LOCAL_ZONE}:${port} {
 `
 }
 
-/** tsdns run with `nodeFlags`: the image's (image.ts imageNodeFlags) unless a variant is measured. */
+/**
+ * tsdns run as the image runs it: its ENV, and `nodeFlags` the ENTRYPOINT's (image.ts) unless a
+ * variant is measured.
+ */
 export function tsdns(name: string, capacity: number | undefined, nodeFlags: readonly string[]):
   ServerSpec {
   return {
@@ -148,7 +154,8 @@ export function tsdns(name: string, capacity: number | undefined, nodeFlags: rea
     async launch(port, env) {
       const conf = join(env.dir, `tsdns-${port}.Corefile`)
       writeFileSync(conf, tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity))
-      return { cmd: process.execPath, args: [...nodeFlags, env.tsdnsMain, '-conf', conf, '-quiet'] }
+      return { cmd: process.execPath, args: [...nodeFlags, env.tsdnsMain, '-conf', conf, '-quiet'],
+        env: imageEnv(env.dir) }
     },
   }
 }
@@ -174,7 +181,7 @@ const START_LIMIT_MS = 15000
  */
 export async function start(spec: ServerSpec, env: Env, cpu = SERVER_CPU): Promise<Running> {
   const port = await freePort('both')
-  const { cmd, args } = await spec.launch(port, env)
+  const { cmd, args, env: vars } = await spec.launch(port, env)
   const probe = dgram.createSocket('udp4')
   let answered = -1
   probe.on('message', () => {
@@ -185,7 +192,8 @@ export async function start(spec: ServerSpec, env: Env, cpu = SERVER_CPU): Promi
   const query = buildQuery('start.bench', 'A', { id: 1 })
   const t0 = performance.now()
   const pinned = ['-c', String(cpu), cmd, ...args]
-  const child = spawnChild(spec.name, 'taskset', pinned, { cwd: env.dir })
+  const child = spawnChild(spec.name, 'taskset', pinned,
+    { cwd: env.dir, env: { ...process.env, ...vars } })
   try {
     while (answered < 0) {
       if (child.status()) throw new Error(`${spec.name} exited before answering\n${child.tail()}`)

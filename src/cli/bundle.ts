@@ -15,7 +15,7 @@
 //
 // Usage: node src/cli/bundle.ts [OUTDIR, default dist]
 
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -65,10 +65,18 @@ const builtinsByRequire: Plugin = {
   },
 }
 
+// chunk names carry a content hash: the last build's files would stay beside the new ones
+await rm(join(outdir, 'cli'), { recursive: true, force: true })
 await build({
   entryPoints: { 'cli/main': join(root, 'src/cli/main.ts') },
   outdir,
   bundle: true,
+  // what main.ts imports dynamically gets a file of its own (cli.ts, fastify, node-cache), loaded
+  // when first imported: Node's compile cache, turned on by main.ts, covers everything after it,
+  // and a Corefile without HTTP endpoints never parses fastify. Chunks stay in cli/ beside main.js
+  // for the paths resolved from import.meta.url.
+  splitting: true,
+  chunkNames: 'cli/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node22',
