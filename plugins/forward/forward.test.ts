@@ -576,6 +576,7 @@ test('max_idle_conns caps the idle sockets; max_age retires busy ones', async (t
   }
   const ports = u.queries.slice(before).map((q) => q.from.port)
   // sent at 0..700 ms: the socket of 0 ms is retired at 400 ms (older than 300 ms when taken)
-  assert.deepEqual(ports.map((p) => p === ports[0]), [true, true, true, true, false, false, false, false])
+  assert.deepEqual(ports.map((p) => p === ports[0]),
+    [true, true, true, true, false, false, false, false])
   assert.equal(new Set(ports).size, 2)
 })
