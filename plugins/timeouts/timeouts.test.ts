@@ -8,6 +8,7 @@ import { setLogSink } from '../../src/plugin/log.ts'
 import { Instance } from '../../src/server/instance.ts'
 import { ListenerPool } from '../../src/server/listeners.ts'
 import { buildQuery, freePort } from '../../test/helpers/index.ts'
+import { eventually, FakeTimeouts } from '../../test/helpers/fake-timeouts.ts'
 import { parseTimeouts } from './setup.ts'
 
 setLogSink(() => {})
@@ -84,59 +85,66 @@ function framed(...queries: Uint8Array[]): Buffer {
   return Buffer.concat(queries.map(frame))
 }
 
+/** A client connection; `closed` turns true when the server closes it. */
 interface Session {
-  /** From connecting to the server's close. */
-  readonly ms: number
-  readonly replies: number
-  readonly firstReplyMs: number
+  closed: boolean
+  replies: number
 }
 
-/** Connects, sends `data`, and resolves when the server closes the connection. */
-function session(port: number, data: Buffer | undefined): Promise<Session> {
-  return new Promise((resolve) => {
-    const start = Date.now()
-    let firstReplyMs = -1
-    let got = Buffer.alloc(0)
-    const sock: Socket = connect({ host: '127.0.0.1', port }, () => {
-      if (data) sock.write(data)
-    })
-    const guard = setTimeout(() => sock.destroy(), 6000) // the assertions then say why
-    sock.on('data', (chunk) => {
-      if (firstReplyMs < 0) firstReplyMs = Date.now() - start
-      got = Buffer.concat([got, chunk])
-    })
-    // A server closing with a query left unread resets the connection: still a close.
-    sock.on('error', () => {})
-    sock.on('close', () => {
-      clearTimeout(guard)
-      let replies = 0
-      for (let o = 0; o + 2 <= got.length; o += 2 + got.readUInt16BE(o)) replies++
-      resolve({ ms: Date.now() - start, replies, firstReplyMs })
-    })
+/** Connects and sends `data`; resolves once the server armed its deadline (or closed). */
+async function session(port: number, data: Buffer | undefined, clock: FakeTimeouts,
+): Promise<Session> {
+  const s: Session = { closed: false, replies: 0 }
+  let got = Buffer.alloc(0)
+  const sock: Socket = connect({ host: '127.0.0.1', port }, () => {
+    if (data) sock.write(data)
   })
+  after(() => sock.destroy())
+  sock.on('data', (chunk) => {
+    got = Buffer.concat([got, chunk])
+    let replies = 0
+    for (let o = 0; o + 2 <= got.length; o += 2 + got.readUInt16BE(o)) replies++
+    s.replies = replies
+  })
+  // A server closing with a query left unread resets the connection: still a close.
+  sock.on('error', () => {})
+  sock.on('close', () => (s.closed = true))
+  const taken = () => clock.pending.size > 0 || s.closed
+  assert.ok(await eventually(taken), 'the server took the connection')
+  return s
 }
 
-test('read: a connection that sends nothing is closed after the read timeout', async () => {
+/** Asserts `s` is open 1 ms before `ms` on the fake clock and closed at `ms`. */
+async function closesAt(clock: FakeTimeouts, s: Session, ms: number, what: string): Promise<void> {
+  clock.advance(ms - 1)
+  assert.equal(await eventually(() => s.closed, 100), false, `open 1 ms before the ${what}`)
+  clock.advance(1)
+  assert.ok(await eventually(() => s.closed), `closed at the ${what}`)
+}
+
+test('read: a connection that sends nothing is closed after the read timeout', async (t) => {
   const port = await listen(' timeouts {\n read 1s\n }')
-  const { ms, replies } = await session(port, undefined)
-  assert.equal(replies, 0)
-  assert.ok(ms >= 900 && ms < 2500, `closed after ${ms} ms (default would be 3000)`)
+  const clock = FakeTimeouts.install(t)
+  const s = await session(port, undefined, clock)
+  await closesAt(clock, s, 1000, 'read timeout (default would be 3000)')
+  assert.equal(s.replies, 0)
 })
 
-test('idle: after a query, the connection lives for the idle timeout', async () => {
+test('idle: after a query, the connection lives for the idle timeout', async (t) => {
   const port = await listen(' timeouts {\n read 5s\n idle 1s\n }')
-  const { ms, replies, firstReplyMs } = await session(port, framed(buildQuery('a.example.')))
-  assert.equal(replies, 1)
-  const idle = ms - firstReplyMs
-  assert.ok(idle >= 900 && idle < 2500, `closed ${idle} ms after the reply (default idle: 10 s)`)
+  const clock = FakeTimeouts.install(t)
+  const s = await session(port, framed(buildQuery('a.example.')), clock)
+  assert.ok(await eventually(() => s.replies === 1), 'answered')
+  await closesAt(clock, s, 1000, 'idle timeout after the reply (default idle: 10 s)')
 })
 
-test('max_queries: the connection is closed once that many queries are answered', async () => {
+test('max_queries: the connection is closed once that many queries are answered', async (t) => {
   const port = await listen(' timeouts {\n max_queries 2\n }')
+  const clock = FakeTimeouts.install(t) // standing still: no timeout can close it
   const q = () => buildQuery('a.example.')
-  const { ms, replies } = await session(port, framed(q(), q(), q()))
-  assert.equal(replies, 2)
-  assert.ok(ms < 1000, `closed after ${ms} ms, not by a timeout`)
+  const s = await session(port, framed(q(), q(), q()), clock)
+  assert.ok(await eventually(() => s.closed), 'closed with the clock standing still')
+  assert.equal(s.replies, 2)
 })
 
 test('write: a client that stops reading is cut off when a reply waits that long', async () => {
