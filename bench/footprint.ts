@@ -11,6 +11,7 @@
 //   FOOTPRINT_FLAGS    ';'-separated node flag sets to compare (default: the image's ENTRYPOINT
 //                      flags); `image` stands for those, e.g. "image;image --optimize-for-size"
 //   FOOTPRINT_MAIN     ','-separated entry points to compare (default: `npm run build`'s)
+//   FOOTPRINT_CAPACITY cache capacity (success and denial) of the Corefile (default 9984, CoreDNS's)
 
 import { execFileSync } from 'node:child_process'
 import { makeTempDir, removeTempDir } from '../test/helpers/tmp.ts'
@@ -25,6 +26,7 @@ const image = imageNodeFlags()
 const flagSets = (process.env['FOOTPRINT_FLAGS'] ?? 'image').split(';')
   .map((s) => s.trim().split(/\s+/).flatMap((f) => (f === 'image' ? image : f === '' ? [] : [f])))
 const mains = process.env['FOOTPRINT_MAIN']?.split(',') ?? [buildAsImage()]
+const capacity = Number(process.env['FOOTPRINT_CAPACITY'] ?? 9984)
 /** RSS is read once the HTTP side (metrics listener) is up too, not at the first DNS answer. */
 const SETTLE_MS = 1500
 
@@ -38,7 +40,7 @@ const variants: Variant[] = mains.flatMap((main) => flagSets.map((flags) => ({
   name: `${mains.length > 1 ? `${main} ` : ''}node ${flags.join(' ')}`, main, flags,
 })))
 
-const spec = (v: Variant) => tsdns(v.name, undefined, v.flags)
+const spec = (v: Variant) => tsdns(v.name, capacity, v.flags)
 
 async function main(): Promise<void> {
   const dir = makeTempDir('footprint')

@@ -16,7 +16,7 @@
 // Usage: node src/cli/bundle.ts [OUTDIR, default dist]
 
 import { readFile, rm } from 'node:fs/promises'
-import { builtinModules } from 'node:module'
+import { builtinModules, createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
@@ -48,20 +48,40 @@ const unbundledLoaders: Plugin = {
  * Node's own modules through require(), never an ESM import: importing one as ESM makes Node read
  * every export to build the namespace, which runs the module's lazy getters: `import 'node:http'`
  * loads 113 modules (tls, http2, zlib, worker_threads, undici through http.WebSocket...) where
- * require('node:http') loads 38, some 15 MiB of RSS. Each import becomes a CommonJS wrapper whose
- * require the banner below provides; esbuild's interop reads an export only when it is used.
+ * require('node:http') loads 38. Each import becomes a CommonJS wrapper whose require the banner
+ * below provides; esbuild's interop reads an export only when it is used.
+ *
+ * The heaviest ones load on first use instead, whoever imports or requires them: tsdns imports tls
+ * and http2 for DoT, DoH and the tls plugin, fastify requires https and http2 at load for options
+ * tsdns never sets, and loading them costs some 10 MiB of RSS (OpenSSL and nghttp2 set up) in a
+ * process that may never use them. Their wrapper is a proxy that lists the module's export names
+ * (taken here, from the Node that builds) and requires it when one is first read.
  */
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`)
-const builtinsByRequire: Plugin = {
-  name: 'builtins-by-require',
+const ON_FIRST_USE = new Set(['http2', 'https', 'tls', 'zlib'])
+const requireBuiltin = createRequire(import.meta.url)
+
+function wrapper(path: string): string {
+  const id = JSON.stringify(path)
+  if (!ON_FIRST_USE.has(path.replace(/^node:/, ''))) return `module.exports = require(${id})`
+  const names = JSON.stringify(Object.keys(requireBuiltin(path) as object))
+  return `let m; const names = ${names}; const load = () => (m ??= require(${id}))
+module.exports = new Proxy({}, {
+  get: (_, k) => load()[k],
+  has: (_, k) => k in load(),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, k) => names.includes(k)
+    ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined,
+})`
+}
+
+const builtins: Plugin = {
+  name: 'builtins',
   setup(b) {
-    b.onResolve({ filter: BUILTIN }, ({ path, kind }) => kind === 'require-call'
-      ? { path, external: true }
+    b.onResolve({ filter: BUILTIN }, ({ path, namespace }) => namespace === 'builtin'
+      ? { path, external: true } // the wrapper's own require
       : { path, namespace: 'builtin' })
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => ({
-      contents: `module.exports = require(${JSON.stringify(path)})`,
-      loader: 'js',
-    }))
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => ({ contents: wrapper(path), loader: 'js' }))
   },
 }
 
@@ -85,6 +105,6 @@ await build({
   legalComments: 'linked',
   // the bundled CommonJS packages require Node's own modules: give them a real require
   banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
-  plugins: [unbundledLoaders, builtinsByRequire],
+  plugins: [unbundledLoaders, builtins],
   logLevel: 'warning',
 })
