@@ -406,7 +406,9 @@ test('class and type labels: a value without a mnemonic is "", so random ones st
   assert.deepEqual(w.msg.answers!.map(data), ['IN/'])
 })
 
-test('ReDoS: nested quantifiers against a 250-byte name answer within milliseconds', async () => {
+test('ReDoS: nested quantifiers against a 250-byte name run on RE2 and fall through', async () => {
+  // How long they take is measured in bench/redos.ts (RE2: linear in the name); here, that such
+  // patterns are accepted and a name that never matches goes on to the next plugin, each time.
   const { h } = handler(`. {
     template IN A {
       match ^(a+)+$ ^(a|a)+$ ^((a+[.])+)+b$ ^(([a.]+)*)*![.]$
@@ -417,13 +419,8 @@ test('ReDoS: nested quantifiers against a 250-byte name answer within millisecon
   // 63+1+63+1+63+1+57+1 = 250 bytes of 'a' labels: each regex runs the whole name and fails
   const name = ['a'.repeat(63), 'a'.repeat(63), 'a'.repeat(63), 'a'.repeat(57)].join('.') + '.'
   assert.equal(name.length, 250)
-  await ask(h, name) // warm up the JIT once
-  let worst = 0
   for (let i = 0; i < 20; i++) {
-    const start = performance.now()
     const o = await ask(h, name)
-    worst = Math.max(worst, performance.now() - start)
     assert.equal(o.rcode, Rcode.Refused) // no match: on to the next plugin
   }
-  assert.ok(worst < 50, `worst query took ${worst.toFixed(2)} ms`)
 })
