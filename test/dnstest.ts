@@ -4,6 +4,7 @@
 import dnsPacket from 'dns-packet'
 import type { Addr, Handler, Msg, Request, RequestContext, ResponseWriter } from '../src/plugin/plugin.ts'
 import { encodeMsg } from '../src/plugin/msg.ts'
+import { rcodeOf } from '../src/wire/message.ts'
 import { parseQuery, WireRequest } from '../src/wire/request.ts'
 
 export interface QueryOpts {
@@ -56,6 +57,10 @@ export class Recorder implements ResponseWriter {
 
   get sent(): number {
     return this.wire?.length ?? 0
+  }
+
+  get rcode(): number {
+    return this.wire ? rcodeOf(this.wire) : -1
   }
 
   get msg(): dnsPacket.DecodedPacket {

@@ -213,6 +213,8 @@ class RefreshWriter implements ResponseWriter {
   readonly remote: Addr
   /** Nothing goes to a client. */
   readonly sent = 0
+  readonly rcode = -1
+  readonly by = ''
   /** The entry a usable reply made (stored unless its cache is disabled for the name). */
   fresh: Entry | undefined
   readonly #cache: Cache

@@ -2,10 +2,25 @@
 // recovery stays on: a node's DNS must never crash because someone is debugging it.
 
 import { noArgs, noBlock } from '../../src/corefile/args.ts'
-import { setDebug } from '../../src/plugin/log.ts'
-import { encodeMsg } from '../../src/plugin/msg.ts'
+import { WrappedWriter } from '../../src/dns/writer.ts'
+import { setDebug, type Logger } from '../../src/plugin/log.ts'
 import { definePlugin, nextOrFailure, type HandlerResult, type ResponseWriter } from '../../src/plugin/plugin.ts'
 import { hexdump } from './hexdump.ts'
+
+/** Logs each reply's bytes on its way out. */
+class Dumping extends WrappedWriter {
+  readonly #log: Logger
+
+  constructor(w: ResponseWriter, log: Logger) {
+    super(w)
+    this.#log = log
+  }
+
+  override write(wire: Uint8Array, by: string): void {
+    this.#log.debug(`reply by ${by || 'server'}\n${hexdump(wire)}`)
+    this.inner.write(wire, by)
+  }
+}
 
 export default definePlugin<null>({
   name: 'debug',
@@ -22,22 +37,7 @@ export default definePlugin<null>({
       name: 'debug',
       serveDNS(c, w, r): HandlerResult {
         ctx.log.debug(`query from ${w.remote.address}:${w.remote.port}\n${hexdump(r.wire)}`)
-        const dumping: ResponseWriter = {
-          proto: w.proto,
-          local: w.local,
-          remote: w.remote,
-          get sent() {
-            return w.sent
-          },
-          write(wire, by) {
-            ctx.log.debug(`reply by ${by || 'server'}\n${hexdump(wire)}`)
-            w.write(wire, by)
-          },
-          writeMsg(msg, by) {
-            this.write(encodeMsg(msg), by)
-          },
-        }
-        return nextOrFailure('debug', next, c, dumping, r)
+        return nextOrFailure('debug', next, c, new Dumping(w, ctx.log), r)
       },
     })
   },

@@ -95,12 +95,12 @@ function synthesize(cfg: Dns64Config, r: Request, aaaaReply: Uint8Array, a: Msg)
 /** Holds the reply of the chain below until dns64 knows whether to replace it. */
 class HeldWriter extends WrappedWriter {
   wire: Uint8Array | undefined
-  by = ''
+  heldBy = ''
 
   override write(wire: Uint8Array, by: string): void {
     if (this.wire !== undefined) return
     this.wire = wire
-    this.by = by
+    this.heldBy = by
   }
 }
 
@@ -139,7 +139,7 @@ export class Dns64Handler implements Handler {
     const wire = held.wire
     if (wire === undefined) return rc
     if (!wantsSynthesis(this.#cfg, wire)) {
-      w.write(wire, held.by)
+      w.write(wire, held.heldBy)
       return rc
     }
     return this.#synthesize(ctx, w, r, wire)

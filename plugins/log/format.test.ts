@@ -39,7 +39,7 @@ function entry(over: Partial<Entry> = {}): Entry {
     local,
     wire,
     size: wire.length,
-    by: 'forward',
+    writer: 'forward',
     ns: 379_000,
     ...over,
   }
@@ -74,7 +74,7 @@ test("types dns-packet cannot name print as CoreDNS prints them: HTTPS, SVCB, TY
 })
 
 test('nothing written: rcode and flags are "-", size 0, duration still measured', () => {
-  const e = entry({ wire: undefined, size: 0, by: '', ns: 6_010_923_182 })
+  const e = entry({ wire: undefined, size: 0, writer: '', ns: 6_010_923_182 })
   assert.match(render(compileFormat(COMMON_FORMAT), e), / - - 0 6\.010923182s$/)
 })
 
@@ -91,7 +91,7 @@ test('every placeholder', () => {
 test('metadata: {/log/type}, {/log/class}, {/log/plugin}; unknown labels are "-"', () => {
   const f = compileFormat('{/log/type} {/log/class} {/log/plugin} {/kubernetes/client-namespace}')
   assert.equal(render(f, entry()), 'NOERROR success forward -')
-  assert.equal(render(f, entry({ wire: undefined, size: 0, by: '' })), 'OTHERERROR error - -')
+  assert.equal(render(f, entry({ wire: undefined, size: 0, writer: '' })), 'OTHERERROR error - -')
 })
 
 test("metadata: other labels are what plugins published (metadata plugin); '' stays empty", () => {

@@ -18,7 +18,7 @@ export interface Entry {
   /** Size of that reply in bytes; 0 when nothing was sent. */
   readonly size: number
   /** The plugin that wrote the reply; '' for the server itself or no reply. */
-  readonly by: string
+  readonly writer: string
   /** Nanoseconds from entering the log plugin until the chain returned. */
   readonly ns: number
 }
@@ -112,7 +112,7 @@ const labels: ReadonlyMap<string, Reader> = new Map<string, Reader>([
 const metadata: ReadonlyMap<string, Reader> = new Map<string, Reader>([
   ['log/type', responseType],
   ['log/class', (e) => classify(responseType(e))],
-  ['log/plugin', (e) => e.by || EMPTY],
+  ['log/plugin', (e) => e.writer || EMPTY],
 ])
 
 /** Any other label: what a plugin published for the request (metadata plugin), else "-". */

@@ -187,7 +187,7 @@ test('parse: names, formats and the one-argument quirk', () => {
     local: new Recorder().local,
     wire: undefined,
     size: 0,
-    by: '',
+    writer: '',
     ns: 1,
   }
   const cases: [string, [string, string][]][] = [

@@ -37,7 +37,7 @@ class Recorder extends WrappedWriter implements Entry {
   readonly #start = performance.now()
   wire: Uint8Array | undefined = undefined
   size = 0
-  by = ''
+  writer = ''
   ns = 0
 
   constructor(w: ResponseWriter, req: Request, rule: Rule) {
@@ -50,7 +50,7 @@ class Recorder extends WrappedWriter implements Entry {
     if (this.wire === undefined) {
       this.wire = wire
       this.size = wire.length
-      this.by = by
+      this.writer = by
     }
     this.inner.write(wire, by)
   }

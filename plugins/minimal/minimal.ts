@@ -17,11 +17,11 @@ import { layout, setU16, type Layout } from '../../src/wire/message.ts'
 /** Keeps the last reply written below instead of sending it. */
 class HeldWriter extends WrappedWriter {
   wire: Uint8Array | undefined
-  by = ''
+  heldBy = ''
 
   override write(wire: Uint8Array, by: string): void {
     this.wire = wire
-    this.by = by
+    this.heldBy = by
   }
 }
 
@@ -49,9 +49,9 @@ function release(w: ResponseWriter, r: Request, held: HeldWriter, rcode: number)
   // only NOERROR is minimized: denials, errors (META and UPDATE among them) and delegations pass;
   // signatures count when the query had DO (forward takes the upstream's OPT out)
   if (l === undefined || typifyLayout(wire, l, Date.now() / 1000, r.do) !== 'NOERROR') {
-    w.write(wire, held.by)
+    w.write(wire, held.heldBy)
   } else {
-    w.write(answerOnly(wire, l), held.by)
+    w.write(answerOnly(wire, l), held.heldBy)
   }
   return 0
 }

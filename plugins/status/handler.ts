@@ -1,10 +1,9 @@
-// The status chain link: first in the chain, so it is handed the server's own writer and reads
-// what went out from it (rcode, writing plugin) instead of wrapping it. A query that is not
-// sampled costs a countdown and the slice's counters; only a sampled one is timed and listed.
+// The status chain link: it reads what went out from the writer it was handed (rcode, writing
+// plugin: the ResponseWriter contract) instead of wrapping it. A query that is not sampled costs
+// a countdown and the slice's counters; only a sampled one is timed and listed.
 
 import { performance } from 'node:perf_hooks'
 import { failureRcode } from '../../src/plugin/observe.ts'
-import { WrappedWriter } from '../../src/dns/writer.ts'
 import {
   nextOrFailure,
   PluginError,
@@ -14,32 +13,7 @@ import {
   type RequestContext,
   type ResponseWriter,
 } from '../../src/plugin/plugin.ts'
-import { ServerWriter } from '../../src/server/writer.ts'
-import { rcodeOf } from '../../src/wire/message.ts'
 import { Did, didOf, type BlockStats } from './stats.ts'
-
-/** What the status link reads once the chain is done; the server's writer has it all. */
-interface Outcome extends ResponseWriter {
-  readonly written: boolean
-  readonly rcode: number
-  readonly by: string
-}
-
-/** For a writer that is not the server's (a plugin ahead of status wrapped it, tests). */
-class Noting extends WrappedWriter implements Outcome {
-  written = false
-  rcode = 0
-  by = ''
-
-  override write(wire: Uint8Array, by: string): void {
-    if (!this.written) {
-      this.written = true
-      this.rcode = rcodeOf(wire)
-      this.by = by
-    }
-    this.inner.write(wire, by)
-  }
-}
 
 export class StatusHandler implements Handler {
   readonly name = 'status'
@@ -53,7 +27,6 @@ export class StatusHandler implements Handler {
 
   serveDNS(ctx: RequestContext, w: ResponseWriter, r: Request): HandlerResult {
     const s = this.#stats
-    const o: Outcome = w instanceof ServerWriter ? w : new Noting(w)
     let start = -1
     if (--s.skip <= 0) {
       s.resample()
@@ -61,37 +34,37 @@ export class StatusHandler implements Handler {
     }
     let rc: HandlerResult
     try {
-      rc = nextOrFailure(this.name, this.#next, ctx, o, r)
+      rc = nextOrFailure(this.name, this.#next, ctx, w, r)
     } catch (err) {
-      this.#failed(o, r, err, start)
+      this.#failed(w, r, err, start)
       throw err
     }
     if (typeof rc === 'number') {
-      this.#done(o, r, rc, start)
+      this.#done(w, r, rc, start)
       return rc
     }
     return rc.then(
       (status) => {
-        this.#done(o, r, status, start)
+        this.#done(w, r, status, start)
         return status
       },
       (err: unknown) => {
-        this.#failed(o, r, err, start)
+        this.#failed(w, r, err, start)
         throw err
       },
     )
   }
 
   /** The chain returned `status`; when nothing was written the server answers that rcode. */
-  #done(o: Outcome, r: Request, status: number, start: number): void {
+  #done(o: ResponseWriter, r: Request, status: number, start: number): void {
     const ms = start < 0 ? -1 : performance.now() - start
-    if (o.written) this.#stats.done(o.remote.address, r.name, o.rcode, didOf(o.by), ms)
+    if (o.rcode >= 0) this.#stats.done(o.remote.address, r.name, o.rcode, didOf(o.by), ms)
     else this.#stats.done(o.remote.address, r.name, status, Did.Unanswered, ms)
   }
 
   /** A returned error is answered with its rcode; one from forward still went upstream. */
-  #failed(o: Outcome, r: Request, err: unknown, start: number): void {
-    if (o.written) return this.#done(o, r, o.rcode, start)
+  #failed(o: ResponseWriter, r: Request, err: unknown, start: number): void {
+    if (o.rcode >= 0) return this.#done(o, r, o.rcode, start)
     const did = err instanceof PluginError && err.plugin === 'forward' ? Did.Forwarded : Did.Unanswered
     const ms = start < 0 ? -1 : performance.now() - start
     this.#stats.done(o.remote.address, r.name, failureRcode(err), did, ms)

@@ -17,7 +17,7 @@ export interface ViewConfig {
 }
 
 /** `view NAME { expr EXPRESSION... }`: every expr must hold. */
-export function parseView(stanzas: readonly Directive[]): ViewConfig {
+function parseView(stanzas: readonly Directive[]): ViewConfig {
   const d = stanzas[0]!
   const [name] = args(d, 1, 1, NAME)
   const programs: Program<RequestState>[] = []

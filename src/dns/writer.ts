@@ -1,5 +1,5 @@
 // The base of every writer a plugin wraps around the one it was given (CoreDNS plugins embed
-// dns.ResponseWriter the same way): addresses, protocol and the bytes sent come from the inner
+// dns.ResponseWriter the same way): addresses, protocol and what was sent come from the inner
 // writer, and a message is encoded once and goes through write(). A subclass overrides write()
 // to look at or change the reply on its way out.
 
@@ -21,6 +21,14 @@ export class WrappedWriter implements ResponseWriter {
 
   get sent(): number {
     return this.inner.sent
+  }
+
+  get rcode(): number {
+    return this.inner.rcode
+  }
+
+  get by(): string {
+    return this.inner.by
   }
 
   write(wire: Uint8Array, by: string): void {

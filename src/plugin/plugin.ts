@@ -68,10 +68,13 @@ export interface ResponseWriter {
   readonly local: Addr
   readonly remote: Addr
   /**
-   * Bytes of the reply as the client got them (EDNS mirrored, truncated to its size), 0 until
-   * then: what coredns_dns_response_size_bytes records. A wrapper reports its inner writer's.
+   * What went out to the client, for plugins that look at a query once it is done (status): the
+   * bytes as the client got them (EDNS mirrored, truncated to its size), the rcode sent and the
+   * plugin that wrote it; 0, -1 and '' until then. A wrapper reports its inner writer's.
    */
   readonly sent: number
+  readonly rcode: number
+  readonly by: string
   /**
    * Send finished wire bytes. `by` names the plugin that produced the answer (metrics, logs).
    * The server's writer patches the ID, mirrors EDNS and truncates; wrappers may look first.
