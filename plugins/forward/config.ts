@@ -15,7 +15,7 @@ export interface Upstream extends Endpoint {
   readonly serverName: string | undefined
 }
 
-/** A TO given by name, resolved to addresses when the server starts (resolve.ts). */
+/** A TO given by name, resolved to addresses when the configuration is loaded (resolve.ts). */
 export interface HostTo {
   readonly hostname: string
   readonly port: number

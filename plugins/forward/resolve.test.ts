@@ -82,8 +82,10 @@ test('an unresolvable hostname fails prepare with CoreDNS\'s message; unprepared
     const r = await serve(f)
     assert.equal(r.err?.rcode, Rcode.ServFail)
     assert.equal(r.err!.message, 'plugin/forward: upstream hostnames not resolved yet')
-    const refused = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${await closedPort()}\n}`)
-    await assert.rejects(refused.prepare(), /no addresses found for "nowhere\.example": .*ECONNREFUSED/)
+    const dead = await closedPort()
+    const refused = stanza(`forward . nowhere.example {\nresolver 127.0.0.1:${dead}\n}`)
+    await assert.rejects(refused.prepare(),
+      /no addresses found for "nowhere\.example": .*ECONNREFUSED/)
   })
 
 test('without resolver: the system resolver (/etc/hosts names localhost)', async () => {

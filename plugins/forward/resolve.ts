@@ -1,7 +1,8 @@
-// Hostname TOs resolved once, when the server starts (CoreDNS forward/resolve.go does it at
-// setup): through the `resolver` servers in order (A, then AAAA, over UDP, 2 s each; the first
-// server that gives addresses wins), or through the system's resolver (getaddrinfo: /etc/hosts,
-// then /etc/resolv.conf) without one. The addresses join the others in config order, deduplicated.
+// Hostname TOs resolved once, by Forward.prepare before the configuration serves (CoreDNS
+// forward/resolve.go does it at setup): through the `resolver` servers in order (A, then AAAA,
+// over UDP, 2 s each; the first server that gives addresses wins), or through the system's
+// resolver (getaddrinfo: /etc/hosts, then /etc/resolv.conf) without one. The addresses join the
+// others in config order, deduplicated.
 
 import { lookup } from 'node:dns/promises'
 import dnsPacket from 'dns-packet'

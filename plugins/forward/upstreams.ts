@@ -2,7 +2,7 @@
 // splitZone and classifyToAddrs): `IP[:PORT]`, `[IPv6]:PORT`, `dns://...`,
 // `tls://IP[%NAME][:PORT]`, `https://IP[:PORT]` (DNS over HTTPS), a resolv.conf-style file whose
 // nameservers are used on port 53, or a hostname (`NAME[:PORT]` with any of the schemes), which
-// is resolved when the server starts (resolve.ts).
+// is resolved when the configuration is loaded (resolve.ts).
 
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'

@@ -155,7 +155,8 @@ test('an unresolvable hostname fails the start with CoreDNS\'s message', async (
       /^plugin\/forward: failed to resolve "up\.example": no addresses found for "up\.example"$/m)
     return true
   })
-  assert.deepEqual(r.dns.queries.map((q) => [q.name, q.type]), [['up.example', 'A'], ['up.example', 'AAAA']])
+  assert.deepEqual(r.dns.queries.map((q) => [q.name, q.type]),
+    [['up.example', 'A'], ['up.example', 'AAAA']])
 })
 
 test('hostname through resolver; a reload it cannot resolve keeps the old configuration',
