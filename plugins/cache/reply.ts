@@ -1,7 +1,6 @@
 // What the cache reads from a reply's bytes, without decoding it: its response type (the shared
-// Typify plus the cache's own rules), the TTL to keep it for (dnsutil.MinimalTTL, plus RFC 2308's
-// SOA MINIMUM for negative answers) and whether its answer section resolves the question (for
-// serve_stale_policy prefer_positive).
+// Typify plus the cache's own rules), the TTL to keep it for (dnsutil.MinimalTTL) and whether its
+// answer section resolves the question (for serve_stale_policy prefer_positive).
 
 import { hasSoa, typifyLayout, type ResponseType } from '../../src/dns/response.ts'
 import { Type } from '../../src/plugin/rrtype.ts'
@@ -33,7 +32,12 @@ export function isCacheable(t: ResponseType): boolean {
   return t !== 'OTHERERROR' && t !== 'META' && t !== 'UPDATE'
 }
 
-/** The smallest TTL in the message in seconds, capped at 3600, 5 when there is nothing to read. */
+/**
+ * The smallest TTL in the message in seconds, capped at 3600, 5 when there is nothing to read.
+ * A negative answer too takes its records' TTLs and ignores the SOA MINIMUM field, as CoreDNS
+ * 1.14.7 does (RFC 2308 §5 takes the smaller of the two): an SOA with TTL 3600 and MINIMUM 300
+ * keeps an NXDOMAIN for the denial cap, 1800 s by default, in both.
+ */
 export function minimalTtl(buf: Uint8Array, l: Layout, t: ResponseType): number {
   if (t !== 'NOERROR' && t !== 'NXDOMAIN' && t !== 'NODATA') return MIN_TTL
   if (l.an + l.ns === 0 && (l.ar === 0 || (l.ar === 1 && l.opt >= 0))) return MIN_TTL
@@ -42,16 +46,6 @@ export function minimalTtl(buf: Uint8Array, l: Layout, t: ResponseType): number 
     if (i === l.opt) continue
     const ttl = u32(buf, l.ttls[i]!)
     if (ttl < min) min = ttl
-  }
-  if (t !== 'NOERROR') {
-    // RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM); MINIMUM ends the rdata.
-    for (let i = l.an; i < l.an + l.ns; i++) {
-      const end = l.starts[i + 1]!
-      if (rrType(buf, l, i) === Type.SOA && end - (l.ttls[i]! + 6) >= 22) {
-        const minimum = u32(buf, end - 4)
-        if (minimum < min) min = minimum
-      }
-    }
   }
   return min
 }
