@@ -207,6 +207,19 @@ test('a closed UDP port fails at once (ECONNREFUSED, as CoreDNS): the next upstr
     assert.match(alone.err!.message, /ECONNREFUSED/)
   })
 
+test('a source_address that cannot be bound fails at once over UDP and TCP, as CoreDNS', async (t) => {
+  fakeClock(t) // standing still: only the bind error can end these exchanges
+  const u = await upstream(a('192.0.2.9'))
+  for (const proto of ['', 'force_tcp']) {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: bind() fails with EADDRNOTAVAIL
+    const body = `forward . ${u.addr} {\nsource_address 192.0.2.1\n${proto}\n}`
+    const s = await withoutTimers(serve(build(body).h), `an unbindable source (${proto || 'udp'})`)
+    assert.equal(s.err?.rcode, Rcode.ServFail)
+    assert.match(s.err!.message, /EADDRNOTAVAIL/)
+  }
+  assert.equal(u.queries.length, 0)
+})
+
 test('TCP: a wrong ID or question is dropped, the right reply accepted', async () => {
   const u = await upstream((q) => [wrongId(q), wrongQuestion(q), answer(q, [rr(q, '192.0.2.4')])])
   const { h } = build(`forward . ${u.addr}`)

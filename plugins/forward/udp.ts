@@ -26,6 +26,8 @@ export class UdpConn {
   #waiter: Waiter | undefined
   #id = 0
   #timer: NodeJS.Timeout | undefined
+  /** An error before any query was sent: a source_address that cannot be bound fails at once. */
+  #early: Error | undefined
 
   constructor(ep: Endpoint, pool: UdpPool | undefined) {
     this.#ep = ep
@@ -42,6 +44,9 @@ export class UdpConn {
   }
 
   send(w: Waiter, timeoutMs: number): void {
+    const early = this.#early
+    // replies and errors arrive on a later turn, as for a socket that fails after sending
+    if (early !== undefined) return void process.nextTick(() => w.onError(early, false))
     const id = randomId()
     const q = Buffer.allocUnsafe(w.query.length)
     q.set(w.query)
@@ -87,6 +92,7 @@ export class UdpConn {
 
   #fail(err: Error): void {
     const w = this.#waiter
+    if (w === undefined) this.#early ??= err
     clearTimeout(this.#timer)
     this.#waiter = undefined
     this.close()
