@@ -120,8 +120,12 @@ export class Runner {
         if (key === this.#failed) return 'unchanged'
         this.#failed = key
       }
-      // CoreDNS's reload plugin's words; SIGUSR1's as caddy's restart logs them
-      logLine('ERROR', onlyIfChanged ? `${prefix}Corefile changed but reload failed: ${reason}` : `Restart failed: ${reason}`)
+      // CoreDNS's reload plugin's words; SIGUSR1's as caddy's restart and then CoreDNS log them
+      if (onlyIfChanged) logLine('ERROR', `${prefix}Corefile changed but reload failed: ${reason}`)
+      else {
+        logLine('ERROR', `Restart failed: ${reason}`)
+        logLine('ERROR', `SIGUSR1: starting with listener file descriptors: ${reason}`)
+      }
       return 'failed'
     }
     this.#failed = undefined

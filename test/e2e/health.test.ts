@@ -123,6 +123,11 @@ test('an HTTP port in use: fatal at start, only logged on reload', async () => {
       /\[ERROR\] Restart failed: cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
       5000,
     )
+    // and CoreDNS's own line after caddy's, with the same reason
+    await tsdns.waitForLine(
+      /\[ERROR\] SIGUSR1: starting with listener file descriptors: cannot listen on 127\.0\.0\.1:\d+ for HTTP/,
+      5000,
+    )
     assert.deepEqual(await get(rport, '/ready'), { status: 200, body: 'OK' }, 'the old ready port serves')
     assert.deepEqual(await get(hport, '/health'), { status: 200, body: 'OK' })
     assert.equal(
