@@ -44,7 +44,7 @@ const invalid: Array<[string, string, number, number, string]> = [
   ['dns64 64:ff9b::/24', 'COREFILE_VALUE', 2, 7, 'invalid prefix length'],
   ['dns64 nonsense', 'COREFILE_VALUE', 2, 7, 'invalid CIDR address'],
   ['dns64 {\n prefix\n}', 'COREFILE_ARGS', 3, 2, 'wrong argument count'],
-  ['dns64 {\n translate_all yes\n}', 'COREFILE_ARGS', 3, 16, 'wrong argument count'],
+  ['dns64 {\n translate_all yes\n}', 'COREFILE_UNKNOWN', 3, 16, "unknown property 'yes'"],
   ['dns64 {\n foo\n}', 'COREFILE_UNKNOWN', 3, 2, "unknown property 'foo'"],
 ]
 for (const [body, code, line, col, fragment] of invalid) {

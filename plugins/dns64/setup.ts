@@ -1,5 +1,5 @@
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, nextArgs, unknownProperty } from '../../src/corefile/args.ts'
+import { args, nextArgs, options, unknownProperty } from '../../src/corefile/args.ts'
 import { parseCidr } from '../../src/dns/cidr.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
@@ -37,7 +37,7 @@ export function parseDns64(stanzas: readonly Directive[]): Dns64Config {
   for (const d of stanzas) {
     const [p] = args(d, 0, 1, 'dns64')
     if (p !== undefined) cfg = { ...cfg, ...prefix(p) }
-    for (const opt of d.block ?? []) {
+    for (const opt of options(d.block)) {
       switch (opt.name.text) {
         case 'prefix': {
           const [t] = nextArgs(opt, 1, 'dns64') as [Token]

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, duration, nextArgs, unknownProperty } from '../../src/corefile/args.ts'
+import { args, duration, nextArgs, options, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
 import {
@@ -80,7 +80,7 @@ export function parseErrors(stanzas: readonly Directive[]): ErrorsConfig {
   }
   let stacktrace = false
   const consolidate: ConsolidateRule[] = []
-  for (const opt of d.block ?? []) {
+  for (const opt of options(d.block)) {
     switch (opt.name.text) {
       case 'stacktrace':
         nextArgs(opt, 0, 'errors')

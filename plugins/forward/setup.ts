@@ -8,7 +8,15 @@
 
 import { isIP } from 'node:net'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, duration, int, nextArgs, noArgs, unknownProperty } from '../../src/corefile/args.ts'
+import {
+  args,
+  duration,
+  int,
+  nextArgs,
+  noArgs,
+  options,
+  unknownProperty,
+} from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import type { Handler, SetupContext } from '../../src/plugin/plugin.ts'
@@ -209,9 +217,9 @@ function parseStanza(d: Directive, ctx: Pick<SetupContext, 'dir' | 'log'>): Forw
     failfastAllUnhealthy: false,
   }
   // the block first: a TO's own %NAME may not clash with tls_servername
-  for (const opt of d.block ?? []) option(opt, cfg, ctx.dir)
+  for (const opt of options(d.block)) option(opt, cfg, ctx.dir)
   if (cfg.maxAgeMs > 0 && cfg.maxAgeMs < cfg.expireMs) {
-    const t = d.block!.find((o) => o.name.text === 'max_age')!.args[0]!
+    const t = [...options(d.block)].find((o) => o.name.text === 'max_age')!.args[0]!
     throw invalid(t, `max_age (${t.text}) must be greater than or equal to expire`)
   }
   cfg.to = parseTos(d.name, tos, ctx.dir, cfg.tlsServerName)

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, duration, int, nextArgs, noArgs, rest } from '../../src/corefile/args.ts'
+import { args, duration, int, nextArgs, noArgs, options, rest } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin, type Plugin, type SetupContext } from '../../src/plugin/plugin.ts'
@@ -45,7 +45,7 @@ export function parseHostsDirective(
   let fall: Fall | undefined
   let fallUnsupported: Token | undefined
   const inline: string[] = []
-  for (const opt of d.block ?? []) {
+  for (const opt of options(d.block)) {
     switch (opt.name.text) {
       case 'fallthrough':
         fall = Fall.of(normalizeZones(rest(opt, NAME), NAME))

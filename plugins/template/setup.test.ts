@@ -142,8 +142,9 @@ test('mistakes are located errors', () => {
       { code: 'COREFILE_VALUE', line: 3, col: 8, msg: /unknown rcode 'BADVERS'/ },
     ],
     [
+      // the word after rcode's one argument is the next option, as in CoreDNS
       'template IN A {\n rcode NXDOMAIN SERVFAIL\n}',
-      { code: 'COREFILE_ARGS', line: 3, col: 17, msg: /after 'SERVFAIL'/ },
+      { code: 'COREFILE_UNKNOWN', line: 3, col: 17, msg: /unknown property 'SERVFAIL'/ },
     ],
     [
       'template IN A {\n ederror abc\n}',

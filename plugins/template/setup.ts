@@ -5,7 +5,7 @@
 
 import { RE2JS } from 're2js'
 import type { Directive, Token } from '../../src/corefile/ast.ts'
-import { args, nextArgs, rest, unknownProperty } from '../../src/corefile/args.ts'
+import { args, nextArgs, options, rest, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError, type CorefileErrorCode, type Located } from '../../src/corefile/errors.ts'
 import { normalizeZones } from '../../src/corefile/keys.ts'
 import { definePlugin } from '../../src/plugin/plugin.ts'
@@ -49,7 +49,7 @@ function parseRule(d: Directive, blockZones: readonly string[]): Rule {
   let rcode = 0
   let ede: Uint8Array | undefined
   let fall = Fall.never
-  for (const opt of d.block ?? []) {
+  for (const opt of options(d.block)) {
     switch (opt.name.text) {
       case 'match':
         for (const t of args(opt, 1, Infinity, NAME)) regexes.push(regex(t))

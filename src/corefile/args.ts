@@ -35,12 +35,37 @@ export function rest(d: Directive, plugin: string): readonly Token[] {
 /**
  * caddy's NextArg `n` times, as an option with a fixed count reads: a block's `}` after the
  * words only when one is missing (`{ max_fails }` reads '}'); else the block closes after it
- * (`{ max_concurrent 1000 }`). More words are refused (CoreDNS reads the next as an option name).
+ * (`{ max_concurrent 1000 }`). Words left over are where caddy's next NextBlock reads on: in a
+ * block walked with options(), they are the next option (`max_concurrent 1000 force_tcp` is two);
+ * elsewhere they are refused.
  */
 export function nextArgs(d: Directive, n: number, plugin: string): readonly Token[] {
   if (d.args.length === n) return d.args
   if (d.close && d.args.length === n - 1) return taken(d, [...d.args, d.close.token], plugin)
+  if (d.args.length > n && walked.has(d)) {
+    const [name, ...words] = d.args.slice(n)
+    leftovers.set(d, { ...d, name: name!, args: words })
+    return d.args.slice(0, n)
+  }
   throw argErr(d, lastToken(d), `expecting ${n}, got ${d.args.length}`, plugin)
+}
+
+/** Options yielded by options(), and the option their leftover words make (set by nextArgs). */
+const walked = new WeakSet<Directive>()
+const leftovers = new WeakMap<Directive, Directive>()
+
+/**
+ * A directive's block as caddy's NextBlock loop reads it: each line's option, then the words an
+ * option read with nextArgs left over, as the next option. Use it to walk a block whose options
+ * read with nextArgs.
+ */
+export function* options(block: readonly Directive[] | undefined): Generator<Directive> {
+  for (const line of block ?? []) {
+    for (let opt: Directive | undefined = line; opt !== undefined; opt = leftovers.get(opt)) {
+      walked.add(opt)
+      yield opt
+    }
+  }
 }
 
 function argErr(d: Directive, after: Token, counts: string, plugin: string): CorefileError {

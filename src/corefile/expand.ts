@@ -173,7 +173,7 @@ class Expander {
     const snippetKey = item.keys.find((k) => k.text.startsWith('(') && k.text.endsWith(')'))
     if (snippetKey) return this.declareSnippet(item, snippetKey)
     if (item.keys.length === 0) {
-      const at = item.keyLines[0]!.words[0]!
+      const at = item.keyLines[0]!.words[0] ?? item.block!.open
       this.warnings.push(
         new CorefileError('COREFILE_KEY', at, 'server block without keys is ignored'),
       )

@@ -35,22 +35,38 @@ export function formatCorefile(text: string, file = 'Corefile'): string {
       rows.push(...lineRows([item.line], 0))
       continue
     }
-    const keys = item.keyLines.flatMap((l) => l.words)
     const { block } = item
-    const row: Row = {
-      indent: 0,
-      text: words(keys) + (block ? ` ${written(block.open)}` : ''),
-      first: keys[0]!.line,
-      last: Math.max(keys.at(-1)!.endLine, block?.open.line ?? 0),
-      kind: 'server',
-    }
+    const [row, ...more] = keyRows(item.keyLines.flatMap((l) => l.words), block)
     // `} import x`: keys for caddy, so they stay on the `}` row
-    if (staysOnBraceRow(item.keyLines[0]!)) rows.push(joined(rows.pop()!, row, 'close'))
-    else rows.push(row)
+    if (staysOnBraceRow(item.keyLines[0]!)) rows.push(joined(rows.pop()!, row!, 'close'))
+    else rows.push(row!)
+    rows.push(...more)
     if (block) rows.push(...closed(block, lineRows(block.lines, 1), 0))
     else rows.push(...lineRows(item.body, 0), ...(item.close ? [close(item.close, 0)] : []))
   }
   return render(withComments(rows, parsed.comments))
+}
+
+/**
+ * A server block's keys and its `{`: one row, but a `}` key after a comma starts a row of its own
+ * (after words it would close nothing). A block without keys starts with its `{`.
+ */
+function keyRows(keys: readonly SourceToken[], block: Block | undefined): Row[] {
+  const groups: SourceToken[][] = []
+  for (const key of keys) {
+    const brace = key.text === '}' && !key.quoted
+    if (brace || groups.length === 0) groups.push([key])
+    else groups.at(-1)!.push(key)
+  }
+  if (block && groups.length === 0) groups.push([block.open])
+  else if (block) groups.at(-1)!.push(block.open)
+  return groups.map((tokens) => ({
+    indent: 0,
+    text: words(tokens),
+    first: tokens[0]!.line,
+    last: tokens.at(-1)!.endLine,
+    kind: 'server',
+  }))
 }
 
 function lineRows(lines: readonly Line[], indent: number): Row[] {

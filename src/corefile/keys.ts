@@ -145,8 +145,10 @@ export function zoneSyntaxWarnings(keys: readonly (readonly ListenKey[])[]): Cor
   for (const key of keys.flat()) {
     if (key.zone === '.' || /\.(in-addr|ip6)\.arpa\.$/.test(key.zone)) continue
     if (/^(?:[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+$/.test(key.zone)) continue
-    const brace = key.token.text.startsWith('{') || key.token.text.endsWith('}')
-      ? "; a '{' or '}' opens or closes a block only as a word of its own" : ''
+    const brace = key.token.text === '}'
+      ? "; a '}' where keys start is a key, as in CoreDNS (check for an extra '}')"
+      : key.token.text.startsWith('{') || key.token.text.endsWith('}')
+        ? "; a '{' or '}' opens or closes a block only as a word of its own" : ''
     const detail = `Domain ${JSON.stringify(key.zone)} does not follow RFC1035 preferred syntax${brace}`
     out.push(new CorefileError('COREFILE_KEY', key.token, detail))
   }

@@ -31,22 +31,18 @@ const long = `${Array(4).fill('a'.repeat(63)).join('.')}.abc`
 const INVALID: readonly InvalidCase[] = [
   // braces
   // caddy: "Unexpected '}' because no matching opening brace" (parse.go directive()); a directive's
-  // block on one line parses (test/oneline.test.ts has what each plugin then makes of it)
+  // block on one line parses (test/oneline.test.ts has what each plugin then makes of it), and a
+  // `}` where keys start is a key (test/fixtures/oneline/cases.ts WHOLE_CASES)
   { name: 'block on one line', input: '. { whoami }', code: 'COREFILE_SYNTAX', line: 1, col: 12, message: "unexpected '}' because no matching opening brace (a server block's '}' starts its line)" },
   { name: "'}' after a directive", input: '. {\n    whoami }\n}', code: 'COREFILE_SYNTAX', line: 2, col: 12, message: "unexpected '}' because no matching opening brace (a server block's '}' starts its line)" },
   { name: "'}' after a directive in a brace-less block", input: '.\n    whoami }', code: 'COREFILE_SYNTAX', line: 2, col: 12, message: "unexpected token '}', expecting a line break or '{' (no block is open for it to close)" },
   { name: "words after a one-line block's '}'", input: '. {\n    errors { stacktrace } x\n}', code: 'COREFILE_SYNTAX', line: 2, col: 27, message: "unexpected token 'x', expecting a line break (a block's '}' ends its line)" },
   { name: 'unclosed block', input: '. {\n    whoami\n', code: 'COREFILE_SYNTAX', line: 1, col: 3, message: "unexpected EOF, expecting '}' to close this '{'" },
   { name: 'unclosed outer block', input: '. {\n    cache {\n        success 10\n}\n', code: 'COREFILE_SYNTAX', line: 1, col: 3, message: "unexpected EOF, expecting '}'" },
-  { name: "stray '}'", input: '. {\n}\n}\n', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: "unexpected '}' because no matching opening brace" },
-  { name: "lone '}'", input: '}', code: 'COREFILE_SYNTAX', line: 1, col: 1, message: 'no matching opening brace' },
-  { name: "'}' after a brace-less block's '}'", input: 'example.org\nwhoami\n}\n}', code: 'COREFILE_SYNTAX', line: 4, col: 1, message: "unexpected '}' because no matching opening brace" },
-  { name: "'}' after keys", input: '. {\n    whoami\n} }', code: 'COREFILE_SYNTAX', line: 3, col: 3, message: "unexpected token '}', expecting a line break or a word" },
-  { name: "'{' after '}'", input: 'a {\n} {\n}', code: 'COREFILE_SYNTAX', line: 2, col: 3, message: "unexpected token '{', expecting a line break or a word" },
   { name: "'}' after a directive's '}'", input: '. {\n    cache {\n    } }\n}', code: 'COREFILE_SYNTAX', line: 3, col: 7, message: "unexpected '}' because no matching opening brace (a server block's '}' starts its line)" },
+  { name: "'} }' after a directive's block in a brace-less block", input: 'example.org\ncache {\n} }', code: 'COREFILE_SYNTAX', line: 3, col: 3, message: "unexpected '}' because no matching opening brace" },
   { name: "'{' after '{'", input: '. { {\n}\n}', code: 'COREFILE_SYNTAX', line: 1, col: 5, message: "unexpected token '{', expecting '}' or a word or a line break" },
   { name: "words after a directive's '}' in a brace-less block", input: 'example.org\ncache {\n} 30', code: 'COREFILE_SYNTAX', line: 3, col: 3, message: "unexpected token '30', expecting a line break" },
-  { name: "'}' after a comma", input: 'a.example,\n}', code: 'COREFILE_SYNTAX', line: 2, col: 1, message: "unexpected token '}', expecting another key after 'a.example,'" },
   { name: "directive '{' on the next line", input: '. {\n    forward . 1.1.1.1\n    {\n    }\n}', code: 'COREFILE_SYNTAX', line: 3, col: 5, message: "unexpected token '{', expecting '}' (a block opens on the same line as its directive)" },
   { name: "words after '}'", input: '. {\n    cache {\n    } 30\n}', code: 'COREFILE_SYNTAX', line: 3, col: 7, message: "unexpected token '30', expecting a line break" },
   // `b` is the first line of a's block, which the `}` closes: the server block stays open
@@ -55,8 +51,6 @@ const INVALID: readonly InvalidCase[] = [
   // keys
   { name: 'comma before the brace', input: 'a.example, {\n}', code: 'COREFILE_SYNTAX', line: 1, col: 12, message: "expecting another key after 'a.example,' (check for an extra comma)" },
   { name: 'comma at EOF', input: 'a.example,', code: 'COREFILE_SYNTAX', line: 1, col: 1, message: "unexpected EOF, expecting another key after 'a.example,'" },
-  { name: 'block without keys', input: '{\n    whoami\n}', code: 'COREFILE_SYNTAX', line: 1, col: 1, message: "unexpected token '{', expecting a server block key" },
-  { name: 'second brace line', input: 'a {\n}\n{\n}', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: 'expecting a server block key' },
   { name: 'brace line in a brace-less block', input: 'example.org\nwhoami\n{\n}', code: 'COREFILE_SYNTAX', line: 3, col: 1, message: "unexpected token '{', expecting a directive" },
   { name: "data after the last colon", input: '.: {\n}', code: 'COREFILE_KEY', line: 1, col: 1, message: 'expecting data after last colon: ".:"' },
   { name: 'empty label', input: 'a..b {\n}', code: 'COREFILE_KEY', line: 1, col: 1, message: 'zone is not a valid domain name: a..b' },
@@ -123,14 +117,14 @@ describe('invalid Corefiles', () => {
 
 describe('errors', () => {
   test('every syntax error is reported, in order', () => {
-    const text = '. {\n    whoami }\n    log\n}\n}\nb.example { log }\n'
+    const text = '. {\n    whoami }\n    log\n}\na, {\n}\nb.example { log }\n'
     const errors = errorsOf(() => load(text))
     assert.deepEqual(
       errors.map((e) => [e.line, e.col]),
       [
         [2, 12],
-        [5, 1],
-        [6, 17],
+        [5, 4],
+        [7, 17],
       ],
     )
   })
@@ -218,6 +212,23 @@ describe('loadCorefile', () => {
     assert.deepEqual(
       loaded.warnings.map((w) => [w.code, w.line, w.detail]),
       [['COREFILE_KEY', 1, 'server block without keys is ignored']],
+    )
+  })
+
+  test("a '{' where keys start opens a block without keys, dropped with a warning", () => {
+    const loaded = load('. {\n} {\n    whoami\n}\n')
+    assert.equal(summary(loaded.blocks), '. { }')
+    assert.deepEqual(
+      loaded.warnings.map((w) => [w.code, w.line, w.col, w.detail]),
+      [['COREFILE_KEY', 2, 3, 'server block without keys is ignored']],
+    )
+  })
+
+  test("a '}' where keys start is a key, as caddy reads it", () => {
+    const loaded = load('. {\n}\n} a.example {\n}\n')
+    assert.deepEqual(
+      loaded.blocks.map((b) => b.keys.map((k) => `${k.text}@${k.line}:${k.col}`)),
+      [['.@1:1'], ['}@3:1', 'a.example@3:3']],
     )
   })
 

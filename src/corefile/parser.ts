@@ -14,7 +14,8 @@
 // - after a top-level block's `}`, the rest of the line starts the next top-level line
 //   (`} example.org {`); after a directive's `}`, more words are an error (caddy adds them to that
 //   directive's tokens);
-// - a top-level `}` line ends a brace-less server block; anywhere else it closes nothing;
+// - a top-level `}` line ends a brace-less server block; in key position it is a key (caddy's
+//   addresses() takes any word: `}` alone serves the zone "}.");
 // - a server block's `{` may start the line after its keys; a directive's `{` must be on the
 //   directive's line.
 
@@ -59,7 +60,7 @@ export interface Line {
   readonly block?: Block
   /** The brace before the first word on its source line: `{ whoami`, `} example.org {`. */
   readonly follows?: SourceToken
-  /** A top-level `}` first on its line: it ends a brace-less server block, or closes nothing. */
+  /** A top-level `}` first on its line: it ends a brace-less server block, or it is a key. */
   readonly close?: SourceToken
   /** The `}` after this line's words that closes the block the line is in. */
   readonly closes?: SourceToken
@@ -108,7 +109,7 @@ class CorefileParser extends CstParser {
         { ALT: () => this.CONSUME(NewLine) },
         { ALT: () => this.SUBRULE(this.topLine) },
         { ALT: () => this.SUBRULE(this.bareBlock) },
-        // ends a brace-less server block, or closes nothing: `groupServerBlocks` tells which
+        // ends a brace-less server block, or is a key: `groupServerBlocks` tells which
         { ALT: () => this.SUBRULE(this.closeLine) },
       ]),
     )
@@ -139,10 +140,13 @@ class CorefileParser extends CstParser {
     this.SUBRULE(this.after)
   })
 
+  // caddy reads on after a block's `}` as at the start of a line: `} }`, `} {` too
   after = this.RULE('after', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.end) },
       { ALT: () => this.SUBRULE(this.topLine) },
+      { ALT: () => this.SUBRULE(this.bareBlock) },
+      { ALT: () => this.SUBRULE(this.closeLine) },
     ])
   })
 
@@ -233,7 +237,7 @@ export function afterClose(line: Line): CorefileError {
   return syntax(line.words[0]!, detail)
 }
 
-/** A top-level `}` that does not end a brace-less server block. */
+/** A `}` line in an imported file between directives (CoreDNS would end the server block there). */
 export function strayClose(close: SourceToken): CorefileError {
   return syntax(close, STRAY)
 }
@@ -341,34 +345,28 @@ function topNodes(doc: CstNode): { node: CstNode; follows: IToken | undefined }[
       out.push({ node, follows })
       const block = children(node, 'block')[0]
       follows = block ? closeOf(block) : terminals(node, 'RCurly')[0]
-      node = children(node, 'after').flatMap((a) => children(a, 'topLine'))[0]
+      node = children(node, 'after').flatMap((a) => [
+        ...children(a, 'topLine'),
+        ...children(a, 'bareBlock'),
+        ...children(a, 'closeLine'),
+      ])[0]
     }
     return out
   })
 }
 
-/** A top-level line; `block` builds its block (in full, or only its braces after errors). */
-function buildTop(
-  top: { node: CstNode; follows: IToken | undefined },
-  file: string,
-  block: (node: CstNode) => Block,
-): Line {
+/** A top-level line. */
+function buildTop(top: { node: CstNode; follows: IToken | undefined }, file: string): Line {
   const { node } = top
   const [close] = terminals(node, 'RCurly')
-  if (close) return { words: [], close: sourceToken(close, file) }
+  const follows = top.follows ? { follows: sourceToken(top.follows, file) } : {}
+  if (close) return { words: [], close: sourceToken(close, file), ...follows }
   const blockNode = children(node, 'block')[0]
   const line: Line = {
     words: terminals(node, 'Text').map((t) => sourceToken(t, file)),
-    ...(blockNode ? { block: block(blockNode) } : {}),
+    ...(blockNode ? { block: buildBlock(blockNode, file) } : {}),
   }
-  return top.follows ? { ...line, follows: sourceToken(top.follows, file) } : line
-}
-
-/** Only the braces of a block that may be incomplete: enough to tell which `}` closes nothing. */
-function bracesOnly(node: CstNode, file: string): Block {
-  const open = sourceToken(terminals(node, 'LCurly')[0]!, file)
-  const close = closeOf(node)
-  return { open, lines: [], close: close ? sourceToken(close, file) : open }
+  return { ...line, ...follows }
 }
 
 const STRAY = "unexpected '}' because no matching opening brace"
@@ -394,21 +392,17 @@ export function parseCorefile(text: string, file: string): ParsedFile {
   )
   const errors = [...lexed.errors, ...locate(parseErrors, tokens, file)]
   if (errors.length > 0) {
-    // which `}` closes nothing depends on the server blocks; grouped without env, as a hint
-    const shallow = topNodes(doc).map((top) => buildTop(top, file, (b) => bracesOnly(b, file)))
-    const grouped = groupServerBlocks(shallow, (t) => t.text).errors
-    const strays = grouped.filter((e) => e.detail === STRAY)
-    const all = firstPerLine([...errors, ...strays])
-    return { lines: [], comments: lexed.comments, errors: all, tokens: count }
+    return { lines: [], comments: lexed.comments, errors: firstPerLine(errors), tokens: count }
   }
-  const lines = topNodes(doc).map((top) => buildTop(top, file, (b) => buildBlock(b, file)))
+  const lines = topNodes(doc).map((top) => buildTop(top, file))
   return { lines, comments: lexed.comments, errors: [], tokens: count }
 }
 
 /**
  * A `}` after words inside a block closes that block, as caddy's parser counts braces: it becomes
- * a line break and a `}` first on its line, which the grammar knows. Outside any block it stays
- * an InlineRCurly, an error; right after `{` too, the empty block `{ }`.
+ * a line break and a `}` first on its line, which the grammar knows. A `}` right after a top-level
+ * `}` is read as one first on its line too (`} }`: a key for caddy). Any other `}` outside blocks
+ * stays an InlineRCurly, an error; right after `{` too, the empty block `{ }`.
  */
 function splitInlineCloses(tokens: IToken[]): IToken[] {
   const out: IToken[] = []
@@ -421,15 +415,22 @@ function splitInlineCloses(tokens: IToken[]): IToken[] {
       depth--
       if (previous?.tokenType !== LCurly) {
         const { line, col } = position(t)
-        const [start, end] = [t.startOffset, t.endOffset ?? t.startOffset]
-        out.push(createTokenInstance(NewLine, '', start, start, line, line, col, col))
-        out.push(createTokenInstance(RCurly, t.image, start, end, line, line, col, position(t).endCol))
+        out.push(createTokenInstance(NewLine, '', t.startOffset, t.startOffset, line, line, col, col))
+        out.push(asRCurly(t))
         continue
       }
+    } else if (t.tokenType === InlineRCurly && previous?.tokenType === RCurly) {
+      out.push(asRCurly(t))
+      continue
     }
     out.push(t)
   }
   return out
+}
+
+function asRCurly(t: IToken): IToken {
+  const { line, col, endCol, endOffset } = position(t)
+  return createTokenInstance(RCurly, t.image, t.startOffset, endOffset, line, line, col, endCol)
 }
 
 /** The `{` past MAX_NESTING: the parser (and every walk of its lines) recurses once a level. */
@@ -496,14 +497,11 @@ export function groupServerBlocks(
   const errors: CorefileError[] = []
   let i = 0
   while (i < lines.length) {
-    const line = lines[i]!
-    if (line.close) {
-      errors.push(strayClose(line.close))
-      i++
-      continue
-    }
+    const { line, spans } = keyLine(lines, i)
+    i += spans - 1
     if (line.words.length === 0) {
-      errors.push(syntax(line.block!.open, "unexpected token '{', expecting a server block key"))
+      // caddy's addresses() stops at `{` with no keys; the block is read, then dropped
+      items.push({ kind: 'server', keyLines: [line], keys: [], block: line.block, body: line.block!.lines })
       i++
       continue
     }
@@ -516,11 +514,12 @@ export function groupServerBlocks(
     const keyLines = [line]
     const keys = addKeys({ keys: [], more: false }, line, textOf)
     while (keys.more && !keyLines.at(-1)!.block) {
-      const next = lines[i + 1]
-      if (next === undefined || next.words.length === 0) break
+      if (i + 1 >= lines.length) break
+      const { line: next, spans } = keyLine(lines, i + 1)
+      if (next.words.length === 0) break
       keyLines.push(next)
       addKeys(keys, next, textOf)
-      i++
+      i += spans
     }
     const last = keyLines.at(-1)!
     const next = lines[i + 1]
@@ -532,9 +531,7 @@ export function groupServerBlocks(
       errors.push(
         block
           ? syntax(block.open, `unexpected token '{', ${expecting} (check for an extra comma)`)
-          : next?.close
-            ? syntax(next.close, `unexpected token '}', ${expecting}`)
-            : syntax(comma, `unexpected EOF, ${expecting}`),
+          : syntax(comma, `unexpected EOF, ${expecting}`),
       )
     }
     if (block) {
@@ -556,11 +553,35 @@ export function groupServerBlocks(
       }
       const body = rest.filter((l) => l.words.length > 0 && !followsClose(l))
       const close = end === -1 ? undefined : lines[end]!.close
+      // `cache {` then `} }`: caddy's directive() meets the second with no block open
+      if (close && followsClose(lines[end]!)) errors.push(syntax(close, STRAY))
       items.push({ kind: 'server', keyLines, keys: keys.keys, block, body, ...(close && { close }) })
       i = end === -1 ? lines.length : end + 1
     }
   }
   return { items, errors }
+}
+
+/**
+ * lines[i] as a line of keys, and how many lines it spans. A top-level `}` there is a key for
+ * caddy's addresses() like any word (CoreDNS then serves the zone "}."), and the words after it on
+ * its line are more keys: `}` alone, a `}` after the last block, `} example.org {`, `} }`.
+ */
+function keyLine(lines: readonly Line[], i: number): { line: Line; spans: number } {
+  if (!lines[i]!.close) return { line: lines[i]!, spans: 1 }
+  const words: SourceToken[] = []
+  let j = i
+  for (let close = lines[j]!.close; close; close = lines[j]!.close) {
+    words.push(close)
+    const next = lines[j + 1]
+    if (next?.follows?.line !== close.line || next.follows.col !== close.col) {
+      return { line: { words }, spans: j - i + 1 }
+    }
+    j++
+  }
+  const rest = lines[j]!
+  words.push(...rest.words)
+  return { line: rest.block ? { words, block: rest.block } : { words }, spans: j - i + 1 }
 }
 
 /** caddy's snippet: one key in parentheses; its tokens end where braces balance, `}` anywhere. */
