@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { answer, buildQuery, fakeUpstream, freePort, nxdomain, udpQuery } from '../helpers/index.ts'
 import { compareMetrics, compareReplies } from './compare.ts'
 import { corednsBin, startOrFail, stop, type Outcome } from './coredns.ts'
+import { tsdnsOnly } from './expected.ts'
 import { recordOneline } from './record-oneline.ts'
 import { rewrite, type Rewritten } from './rewrite.ts'
 import { allSources, type Source } from './sources.ts'
@@ -66,11 +67,18 @@ async function get(addr: string | undefined, path: string): Promise<string> {
   }
 }
 
-async function compareOne(
-  source: Source,
-  bin: string,
-  upstream: string,
-): Promise<{ queries: number; silent: number; diffs: string[] }> {
+interface Compared {
+  readonly queries: number
+  /** Queries neither server answered. */
+  readonly silent: number
+  readonly diffs: string[]
+  /** Why neither started: CoreDNS's error (the Corefile is wrong for both). */
+  readonly bothFail?: string
+  /** CoreDNS refused a tsdns-only feature: the README that says so. */
+  readonly tsdnsOnly?: string
+}
+
+async function compareOne(source: Source, bin: string, upstream: string): Promise<Compared> {
   const dir = mkdtempSync(join(tmpdir(), 'compat-'))
   const [a, b] = [
     await start([bin], /CoreDNS-/, source, upstream, dir),
@@ -80,11 +88,14 @@ async function compareOne(
   let queries = 0
   let silent = 0
   try {
+    const only = tsdnsOnly(source.text)
+    if (!a.outcome.started && b.outcome.started && only) return { queries, silent, diffs, tsdnsOnly: only }
+    if (!a.outcome.started && !b.outcome.started) return { queries, silent, diffs, bothFail: a.outcome.message }
     if (a.outcome.started !== b.outcome.started) {
       const say = (s: Side) => (s.outcome.started ? 'starts' : `fails: ${s.outcome.message}`)
       diffs.push(`exit: CoreDNS ${say(a)}; tsdns ${say(b)}`)
+      return { queries, silent, diffs }
     }
-    if (!a.outcome.started || !b.outcome.started) return { queries, silent, diffs }
     for (const q of queriesFor(source.text)) {
       const msg = buildQuery(q.name, q.type, { edns: true })
       // unconnected: a server that died meanwhile is a missing answer, not an ICMP error
@@ -119,20 +130,29 @@ async function main(): Promise<void> {
   )
   const sources = allSources().filter((s) => !only || only.test(s.name))
   let queries = 0
-  const all: [string, string[]][] = []
+  const all: [string, Compared][] = []
   for (const source of sources) {
     const r = await compareOne(source, bin, up.addr)
     queries += r.queries
-    all.push([source.name, r.diffs])
+    all.push([source.name, r])
     const unanswered = r.silent > 0 ? `, ${r.silent} unanswered by both` : ''
-    process.stdout.write(`${r.diffs.length === 0 ? 'same' : `${r.diffs.length} diff`}  ${source.name} (${r.queries} queries${unanswered})\n`)
+    const line =
+      r.tsdnsOnly ? `tsdns-only  ${source.name}: CoreDNS refuses it (${r.tsdnsOnly})`
+      : r.bothFail !== undefined ? `both fail  ${source.name}: ${r.bothFail}`
+      : `${r.diffs.length === 0 ? 'same' : `${r.diffs.length} diff`}  ${source.name} (${r.queries} queries${unanswered})`
+    process.stdout.write(`${line}\n`)
     for (const d of r.diffs) process.stdout.write(`      ${d}\n`)
   }
   await up.close()
-  const differing = all.filter(([, d]) => d.length > 0)
-  const count = differing.reduce((n, [, d]) => n + d.length, 0)
-  process.stdout.write(`\n${sources.length} Corefiles, ${queries} queries compared, ${count} differences in ${differing.length} Corefiles\n`)
-  for (const [name, d] of differing) process.stdout.write(`  ${name}: ${d.length}\n`)
+  const differing = all.filter(([, r]) => r.diffs.length > 0)
+  const count = differing.reduce((n, [, r]) => n + r.diffs.length, 0)
+  const both = all.filter(([, r]) => r.bothFail !== undefined).length
+  const expected = all.filter(([, r]) => r.tsdnsOnly).length
+  process.stdout.write(
+    `\n${sources.length} Corefiles (${both} fail in both, ${expected} tsdns-only), ${queries} queries compared, ` +
+      `${count} differences in ${differing.length} Corefiles\n`,
+  )
+  for (const [name, r] of differing) process.stdout.write(`  ${name}: ${r.diffs.length}\n`)
 }
 
 await main()

@@ -3,7 +3,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { ONELINE_CASES } from '../fixtures/oneline/cases.ts'
+import { ONELINE_CASES, WHOLE_CASES } from '../fixtures/oneline/cases.ts'
+import { onelineCorefile } from './record-oneline.ts'
 
 export interface Source {
   /** Where it comes from (path, README#n or case name). */
@@ -38,14 +39,18 @@ export function allSources(): Source[] {
     ...readmeBlocks(),
     ...Object.entries(ONELINE_CASES).map(([name, body]) => ({
       name: `oneline: ${name}`,
-      text: `.:53 {\n    ${body.replaceAll('\n', '\n    ')}\n}\n`,
+      text: onelineCorefile(body, 53),
       dir: ROOT,
     })),
+    ...Object.entries(WHOLE_CASES).map(([name, text]) => ({ name: `oneline: ${name}`, text, dir: ROOT })),
     ...Object.entries(ISSUE_15).map(([name, text]) => ({ name, text, dir: ROOT })),
   ]
 }
 
-/** The fenced code blocks (~~~ or ```) of plugins/NAME/README.md with a server block in them. */
+/**
+ * The `~~~ corefile` blocks of plugins/NAME/README.md: the examples, as in CoreDNS's READMEs.
+ * `~~~ txt` blocks are syntax summaries (`health [ADDRESS] {`), which no server is meant to start.
+ */
 function readmeBlocks(): Source[] {
   const out: Source[] = []
   for (const plugin of readdirSync(join(ROOT, 'plugins')).sort()) {
@@ -57,9 +62,7 @@ function readmeBlocks(): Source[] {
       continue
     }
     let n = 0
-    for (const [, body] of text.matchAll(/^(?:```|~~~)[^\n]*\n([^]*?)^(?:```|~~~)/gm)) {
-      // a Corefile has a server block: keys then `{` on a line that does not start with a space
-      if (!/^[^\s#][^\n]*\{\s*$/m.test(body!) || body!.includes('...')) continue // or a syntax
+    for (const [, body] of text.matchAll(/^(?:```|~~~) *corefile\s*\n([^]*?)^(?:```|~~~)/gm)) {
       out.push({ name: `${relative(ROOT, readme)}#${++n}`, text: body!.trim() + '\n', dir: join(ROOT, 'plugins', plugin) })
     }
   }
