@@ -19,7 +19,18 @@ function timeout(d: Directive): number {
   return ms
 }
 
-/** `timeouts { read D; write D; idle D; max_queries N }`, at least one of them. */
+/** CoreDNS's `maxtcpqueries N`: a positive cap, or -1 for none (0 here). */
+function maxTcpQueries(d: Directive): number {
+  const [t] = args(d, 1, 1, 'timeouts') as [Token]
+  const n = int(t, 'timeouts')
+  if (n === 0 || n < -1) {
+    const detail = `maxtcpqueries provided '${n}' needs to be -1 (unlimited) or a positive integer`
+    throw new CorefileError('COREFILE_VALUE', t, detail, 'timeouts')
+  }
+  return n === -1 ? 0 : n
+}
+
+/** `timeouts { read D; write D; idle D; maxtcpqueries N }`, at least one of them. */
 export function parseTimeouts(stanzas: readonly Directive[]): TcpOptions {
   let opts: TcpOptions = {}
   for (const d of stanzas) {
@@ -40,7 +51,11 @@ export function parseTimeouts(stanzas: readonly Directive[]): TcpOptions {
         case 'idle':
           opts = { ...opts, idleMs: timeout(opt) }
           break
+        case 'maxtcpqueries':
+          opts = { ...opts, maxQueries: maxTcpQueries(opt) }
+          break
         case 'max_queries': {
+          // tsdns's name from before CoreDNS had one: 0 is no cap
           const [n] = args(opt, 1, 1, 'timeouts') as [Token]
           opts = { ...opts, maxQueries: int(n, 'timeouts', { min: 0 }) }
           break

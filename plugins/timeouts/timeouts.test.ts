@@ -30,6 +30,9 @@ const valid: Array<[string, TcpOptions]> = [
     { readMs: 10_000, writeMs: 20_000, idleMs: 60_000 },
   ],
   ['timeouts {\n idle 24h\n max_queries 200\n}', { idleMs: 86_400_000, maxQueries: 200 }],
+  // CoreDNS 1.14's name: -1 is no cap
+  ['timeouts {\n maxtcpqueries 128\n}', { maxQueries: 128 }],
+  ['timeouts {\n maxtcpqueries -1\n}', { maxQueries: 0 }],
   ['timeouts {\n read 1s\n}\ntimeouts {\n read 2s\n write 3s\n}', { readMs: 2000, writeMs: 3000 }],
 ]
 for (const [body, want] of valid) {
@@ -47,6 +50,8 @@ const invalid: Array<[string, string, number, number, string]> = [
   ['timeouts {\n read\n}', 'COREFILE_ARGS', 3, 2, 'wrong argument count'],
   ['timeouts {\n read 1s 2s\n}', 'COREFILE_ARGS', 3, 10, 'wrong argument count'],
   ['timeouts {\n max_queries -1\n}', 'COREFILE_VALUE', 3, 14, 'out of range'],
+  ['timeouts {\n maxtcpqueries 0\n}', 'COREFILE_VALUE', 3, 16, "maxtcpqueries provided '0' needs to be -1"],
+  ['timeouts {\n maxtcpqueries -2\n}', 'COREFILE_VALUE', 3, 16, 'or a positive integer'],
   ['timeouts {\n linger 5s\n}', 'COREFILE_UNKNOWN', 3, 2, "unknown option: 'linger'"],
 ]
 for (const [body, code, line, col, fragment] of invalid) {
