@@ -39,23 +39,35 @@ export async function rewrite(source: string, ports: Ports): Promise<Rewritten> 
   if (parsed.errors.length > 0) return { text, metrics, health }
   const { items } = groupServerBlocks(parsed.lines, (t) => t.text)
   const edits: Edit[] = []
+  // each address a bind names gets its own loopback address: blocks told apart by bind stay apart
+  const binds = new Map<string, string>()
+  const loopback = (addr: string) => {
+    if (!binds.has(addr)) binds.set(addr, `127.0.0.${Math.min(binds.size + 1, 254)}`)
+    return binds.get(addr)!
+  }
   for (const item of items) {
     if (item.kind !== 'server') continue
     for (const { token } of item.keys) {
       const m = /^((?:[a-z0-9]+:\/\/)?[^:]*):(\d+)$/i.exec(token.text)
       if (m && !token.text.startsWith('(')) edits.push({ at: token, text: `${m[1]}:${ports.dns}` })
     }
-    for (const line of item.body) edits.push(...(await directiveEdits(line, ports, metrics, health)))
+    for (const line of item.body) edits.push(...(await directiveEdits(line, ports, metrics, health, loopback)))
   }
   return { text: applyEdits(text, edits), metrics, health }
 }
 
-async function directiveEdits(line: Line, ports: Ports, metrics: string[], health: string[]): Promise<Edit[]> {
+async function directiveEdits(
+  line: Line,
+  ports: Ports,
+  metrics: string[],
+  health: string[],
+  loopback: (addr: string) => string,
+): Promise<Edit[]> {
   const [name, ...args] = line.words
   if (!name) return []
   switch (name.text) {
     case 'bind':
-      return args.map((a, i) => ({ at: a, text: i === 0 ? '127.0.0.1' : '' }))
+      return args.map((a) => ({ at: a, text: loopback(a.text) }))
     case 'forward':
       return args.slice(1).map((a) => ({ at: a, text: ports.upstream }))
     default: {
