@@ -115,7 +115,7 @@ export function markdown(meta: Meta, rows: readonly Row[], mem: readonly MemoryR
       `core, and past its capacity a server only measures its queue). The Node ceiling ` +
       `answers every query with a fixed reply, whatever the workload. ${meta.rounds} rounds, ` +
       `servers taking turns; the table ` +
-      `keeps each server's best round (highest qps, lowest CPU per query, lowest p99): the ` +
+      `gives each figure's median over a server's rounds: the ` +
       `machine is shared with other work, which lowers and scatters throughput; CPU time per ` +
       `query (from /proc, flat out) is the steadier figure, and 10⁶ / it is the rate one ` +
       `whole core would give.`,

@@ -3,10 +3,10 @@
 // Servers under test run on CPU 0 (taskset); dnsperf and the upstream on CPU 1.
 //
 // The machine may be shared: every measurement is repeated in rounds, servers taking turns, and
-// the best round counts; CPU time per query is read from /proc as well, which other processes
+// each figure's median over the rounds is reported; CPU time per query is read from /proc as well, which other processes
 // disturb far less than throughput.
 //
-// Environment: BENCH_SECONDS (per measured phase, default 3), BENCH_ROUNDS (default 2),
+// Environment: BENCH_SECONDS (per measured phase, default 3), BENCH_ROUNDS (default 3),
 // BENCH_RATE (offered rate of the latency phase, default 20000; a quarter of it for the
 // workloads that forward), BENCH_ONLY (comma-separated
 // server or workload names, or "memory"), COREDNS_BIN (a CoreDNS binary: it runs too, with
@@ -33,7 +33,7 @@ import { type Workload, workloads } from './workloads.ts'
 
 const raw = join(root, 'bench/results/raw')
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3)
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 2)
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3)
 const rate = Number(process.env['BENCH_RATE'] ?? 20000)
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim().toLowerCase())
 const profile = process.env['BENCH_PROFILE'] === '1'
@@ -104,17 +104,16 @@ async function measure(spec: ServerSpec, w: Workload, env: Env): Promise<Row> {
 }
 
 /**
- * The least disturbed of a server's rounds: the highest throughput (with its loss), the lowest
- * CPU time per query, the latencies of the round with the lowest p99, the quickest start.
+ * A server's rounds as one row: the median of each figure over the rounds (issue 16: medians, not
+ * the best of different rounds). The median round by throughput gives sent and lost.
  */
-function best(tries: readonly Row[]): Row {
-  const fastest = tries.reduce((a, b) => (b.qps > a.qps ? b : a))
-  const calmest = tries.reduce((a, b) => (b.p99 < a.p99 ? b : a))
+function medianRow(tries: readonly Row[]): Row {
+  const of = (f: (r: Row) => number): number => median(tries.map(f))
+  const byQps = [...tries].sort((a, b) => a.qps - b.qps)[(tries.length - 1) >> 1]!
   return {
-    ...calmest,
-    qps: fastest.qps, sent: fastest.sent, lost: fastest.lost,
-    cpuUs: Math.min(...tries.map((t) => t.cpuUs)),
-    startMs: Math.min(...tries.map((t) => t.startMs)),
+    ...byQps,
+    qps: of((r) => r.qps), cpuUs: of((r) => r.cpuUs), p50: of((r) => r.p50),
+    p99: of((r) => r.p99), p999: of((r) => r.p999), startMs: of((r) => r.startMs),
   }
 }
 
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
             `p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} ms (lost ${r.rateLost})\n`)
         }
       }
-      for (const t of tries.values()) rows.push(best(t))
+      for (const t of tries.values()) rows.push(medianRow(t))
     }
     if (only === undefined || memoryOnly) {
       const big = servers.includes(ts) ? [
