@@ -9,7 +9,7 @@ import { matchZone } from '../../src/plugin/zones.ts'
 import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
 import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
 import { Entry, storedForm } from './entry.ts'
-import type { CacheCells } from './metrics.ts'
+import { type CacheCells, showEntries } from './metrics.ts'
 import { sameQuestion } from '../../src/dns/question.ts'
 import { answersQuestion, cacheType, isCacheable, isDenial, minimalTtl } from './reply.ts'
 
@@ -126,6 +126,8 @@ export class Cache {
   /** Stores `e` under `key` unless its cache is disabled for `name`. */
   store(e: Entry, name: string, key: string, m: CacheCells): void {
     const cfg = this.cfg
+    // CoreDNS sets both entries gauges at every store, so they show from the first one on.
+    if (m.entries.success.read === undefined) showEntries(m, this)
     if (e.denial) {
       if (matchZone(cfg.disable.denial, name) !== undefined) return
       this.#set(this.denial, key, e, m.evictions.denial)

@@ -12,7 +12,7 @@ import { definePlugin } from '../../src/plugin/plugin.ts'
 import { Cache } from './cache.ts'
 import { type CacheConfig, DEFAULTS, type ServeStale, type TtlPolicy } from './config.ts'
 import { CacheHandler } from './handler.ts'
-import { cacheCells } from './metrics.ts'
+import { cacheCells, showEntries } from './metrics.ts'
 
 const NAME = 'cache'
 const STALE_DEFAULT_MS = 3_600_000
@@ -189,8 +189,7 @@ export default definePlugin<CacheConfig>({
     const zones = cfg.zones.join(',')
     return (next, chain) => {
       const cells = cacheCells(chain.server, zones)
-      cells.entries.success.read = () => cache.success.size
-      cells.entries.denial.read = () => cache.denial.size
+      if (cells.entries.success.read !== undefined) showEntries(cells, cache)
       return new CacheHandler(cache, next, cells)
     }
   },

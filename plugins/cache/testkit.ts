@@ -115,12 +115,14 @@ export class Harness {
   readonly up: Upstream
   readonly h: CacheHandler
   readonly cells: CacheCells
+  /** The server label of its metrics. */
+  readonly server = `dns://test-${++servers}:53`
 
   constructor(corefile = 'cache', script: Script = address) {
     const cfg = parseCache([cacheDirective(corefile)], { zones: ['.'] })
     this.cache = new Cache(cfg, () => this.now)
     this.up = new Upstream(script)
-    this.cells = cacheCells(`dns://test-${++servers}:53`, cfg.zones.join(','))
+    this.cells = cacheCells(this.server, cfg.zones.join(','))
     this.h = new CacheHandler(this.cache, this.up, this.cells)
   }
 

@@ -13,3 +13,6 @@ export const reloadTimestamp = new GaugeFamily(
   'The timestamp of the last reload of hosts file.',
   [],
 )
+// Exported from the start (0), with or without *hosts* in the Corefile, as CoreDNS's unlabelled
+// gauge is.
+reloadTimestamp.child({})

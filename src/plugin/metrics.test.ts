@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CounterFamily, GaugeFamily, HistogramFamily, registry, TIME_BUCKETS } from './metrics.ts'
+import {
+  CounterFamily, familyNamed, GaugeFamily, HistogramFamily, registry, TIME_BUCKETS,
+} from './metrics.ts'
 
 test('children are plain cells read at scrape time, in Prometheus text format', async () => {
   const c = new CounterFamily('tsdns_test_requests_total', 'Requests.', ['server', 'zone'])
@@ -45,4 +47,34 @@ test('as the Go client: no HELP/TYPE for a family without samples, no blank line
   empty.child({ zone: '.' }).value = 2
   assert.match(await registry.metrics(), /^tsdns_test_unused_total\{zone="\."\} 2$/m)
   for (const f of ['tsdns_test_unused_total', 'tsdns_test_used_total']) registry.removeSingleMetric(f)
+})
+
+test('fromFirstUse: a child shows once counted or set, as a labelled CoreDNS vector', async () => {
+  const lazy = { fromFirstUse: true }
+  const c = new CounterFamily('tsdns_test_lazy_total', 'Lazy.', ['zone'], lazy)
+  const g = new GaugeFamily('tsdns_test_lazy_entries', 'Lazy gauge.', ['zone'], lazy)
+  const h = new HistogramFamily('tsdns_test_lazy_seconds', 'Lazy histogram.', ['zone'], [1], lazy)
+  const eager = new CounterFamily('tsdns_test_eager_total', 'Eager.', ['zone'])
+  const [cc, gc, hc] = [c.child({ zone: 'a.' }), g.child({ zone: 'a.' }), h.child({ zone: 'a.' })]
+  const [cb, gb] = [c.child({ zone: 'b.' }), g.child({ zone: 'b.' })]
+  eager.child({ zone: 'a.' })
+  let text = await registry.metrics()
+  assert.doesNotMatch(text, /tsdns_test_lazy/, 'nothing used yet')
+  assert.match(text, /^tsdns_test_eager_total\{zone="a\."\} 0$/m, 'an eager child shows at 0')
+  cc.value++
+  gc.read = () => 0
+  hc.observe(0.5)
+  gb.value = 3
+  text = await registry.metrics()
+  assert.match(text, /^tsdns_test_lazy_total\{zone="a\."\} 1$/m)
+  assert.doesNotMatch(text, /tsdns_test_lazy_total\{zone="b\."\}/, 'b. not counted yet')
+  assert.match(text, /^tsdns_test_lazy_entries\{zone="a\."\} 0$/m, 'a read makes a gauge shown')
+  assert.match(text, /^tsdns_test_lazy_entries\{zone="b\."\} 3$/m)
+  assert.match(text, /^tsdns_test_lazy_seconds_count\{zone="a\."\} 1$/m)
+  // status reads forward's families whole, used or not
+  const all = [...familyNamed('tsdns_test_lazy_total')!.eachChild()].flat()
+  assert.deepEqual(all.map((s) => [s.labels.zone, s.value]), [['a.', 1], ['b.', 0]])
+  assert.equal(cb.value, 0)
+  for (const f of ['tsdns_test_lazy_total', 'tsdns_test_lazy_entries', 'tsdns_test_lazy_seconds',
+    'tsdns_test_eager_total']) registry.removeSingleMetric(f)
 })

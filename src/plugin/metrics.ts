@@ -12,9 +12,13 @@ import { Exposition, ExpositionWriter, type Exposable, type Sample } from './exp
 const families: Family<string, unknown>[] = []
 let loaded: Registry | undefined
 
-/** A family by name, for a reader outside the plugin that owns it (status reads forward's). */
+/**
+ * A family by name, for a reader outside the plugin that owns it (status reads forward's): every
+ * child, also those the exposition leaves out until first use.
+ */
 export function familyNamed(name: string): { eachChild(): Generator<Sample[]> } | undefined {
-  return families.find((f) => f.name === name)
+  const f = families.find((f) => f.name === name)
+  return f && { eachChild: () => f.everyChild() }
 }
 
 /**
@@ -94,6 +98,16 @@ function withoutEmptyFamilies(text: string): string {
 
 type Labels<L extends string> = Readonly<Record<L, string>>
 
+export interface FamilyOptions {
+  /**
+   * Expose a child only once it has counted (counter, histogram) or been set (gauge: a non-zero
+   * value or a `read`), as CoreDNS shows a labelled vector's child only from its first
+   * WithLabelValues: tsdns binds its cells when a chain is built, CoreDNS on first use. Decided
+   * at scrape time, so the hot path stays a plain increment.
+   */
+  readonly fromFirstUse?: boolean
+}
+
 abstract class Family<L extends string, C> implements Exposable {
   readonly name: string
   readonly help: string
@@ -101,17 +115,21 @@ abstract class Family<L extends string, C> implements Exposable {
   abstract readonly type: 'counter' | 'gauge' | 'histogram'
   protected readonly children = new Map<string, { labels: Labels<L>; cell: C }>()
   readonly aggregator = 'sum' as const
+  readonly #fromFirstUse: boolean
 
-  constructor(name: string, help: string, labelNames: readonly L[]) {
+  constructor(name: string, help: string, labelNames: readonly L[], opts: FamilyOptions = {}) {
     this.name = name
     this.help = help
     this.labelNames = labelNames
+    this.#fromFirstUse = opts.fromFirstUse ?? false
     families.push(this)
     loaded?.registerMetric(this as never)
   }
 
   protected abstract create(): C
   protected abstract samples(labels: Labels<L>, cell: C): Sample[]
+  /** Whether the cell has been counted or set (for fromFirstUse). */
+  protected abstract used(cell: C): boolean
 
   /** The cell for one label set: call when building a chain, never per query. */
   child(labels: Labels<L>): C {
@@ -124,15 +142,22 @@ abstract class Family<L extends string, C> implements Exposable {
     return c.cell
   }
 
-  /** Samples child by child, for a writer that yields between them (exposition.ts). */
+  /** Samples child by child, as exposed, for a writer that yields between them (exposition.ts). */
   *eachChild(): Generator<Sample[]> {
+    for (const { labels, cell } of this.children.values()) {
+      if (!this.#fromFirstUse || this.used(cell)) yield this.samples(labels, cell)
+    }
+  }
+
+  /** Samples of every child, exposed or not yet. */
+  *everyChild(): Generator<Sample[]> {
     for (const { labels, cell } of this.children.values()) yield this.samples(labels, cell)
   }
 
   /** prom-client's Metric interface. */
   get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' } {
     const values: Sample[] = []
-    for (const { labels, cell } of this.children.values()) values.push(...this.samples(labels, cell))
+    for (const samples of this.eachChild()) values.push(...samples)
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' }
   }
 
@@ -153,6 +178,9 @@ export class CounterFamily<L extends string = never> extends Family<L, Cell> {
   protected samples(labels: Labels<L>, cell: Cell): Sample[] {
     return [{ value: cell.value, labels }]
   }
+  protected used(cell: Cell): boolean {
+    return cell.value !== 0
+  }
 }
 
 export interface GaugeCell {
@@ -168,6 +196,9 @@ export class GaugeFamily<L extends string = never> extends Family<L, GaugeCell> 
   }
   protected samples(labels: Labels<L>, cell: GaugeCell): Sample[] {
     return [{ value: cell.read ? cell.read() : cell.value, labels }]
+  }
+  protected used(cell: GaugeCell): boolean {
+    return cell.read !== undefined || cell.value !== 0
   }
 }
 
@@ -196,12 +227,18 @@ export class HistogramCell {
 export class HistogramFamily<L extends string = never> extends Family<L, HistogramCell> {
   readonly type = 'histogram'
   readonly buckets: readonly number[]
-  constructor(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]) {
-    super(name, help, labelNames)
+  constructor(
+    name: string, help: string, labelNames: readonly L[], buckets: readonly number[],
+    opts: FamilyOptions = {},
+  ) {
+    super(name, help, labelNames, opts)
     this.buckets = buckets
   }
   protected create(): HistogramCell {
     return new HistogramCell(this.buckets)
+  }
+  protected used(cell: HistogramCell): boolean {
+    return cell.count !== 0
   }
   protected samples(labels: Labels<L>, cell: HistogramCell): Sample[] {
     const out: Sample[] = []
