@@ -13,11 +13,14 @@ test('a broken Corefile: one failure counted and logged, however many checks see
     `${zone}:${port} {\n    bind 127.0.0.1\n    reload 2s 1s\n    prometheus 127.0.0.1:${mport}\n    whoami\n}\n`
   const tsdns = await startTsdns({ corefile: good('a.test') })
   t.after(() => tsdns.stop())
-  const failed = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
-    return Number(/^coredns_reload_failed_total (\d+)$/m.exec(text)?.[1])
-  }
+  const scrape = async () => (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
+  const failed = async () =>
+    Number(/^coredns_reload_failed_total (\d+)$/m.exec(await scrape())?.[1])
+  /** coredns_reload_version_info's checksum, '' when it is not exported. */
+  const versionRe = /^coredns_reload_version_info\{hash="sha512",value="(\w+)"\} 1$/m
+  const version = async () => versionRe.exec(await scrape())?.[1] ?? ''
   assert.equal(await failed(), 0)
+  assert.equal(await version(), '', 'as in CoreDNS, no version_info before a reload')
 
   // parses, but cannot start: an unknown directive
   writeFileSync(tsdns.confPath, good('b.test').replace('whoami', 'whoami\n    nosuchplugin'))
@@ -40,6 +43,8 @@ test('a broken Corefile: one failure counted and logged, however many checks see
   const running = () => tsdns.stdout().filter((l) => l.includes('Running configuration SHA512')).length
   for (let i = 0; i < 80 && running() < 2; i++) await sleep(100)
   assert.equal(running(), 2, 'the fixed Corefile was loaded')
+  const hashes = tsdns.stdout().map((l) => /Running configuration SHA512 = (\w+)/.exec(l)?.[1])
+  assert.equal(await version(), hashes.filter((h) => h !== undefined)[1], 'the reloaded one')
   // CoreDNS's (caddy's) lines around a reload, which scripts and tests wait on
   await tsdns.waitForLine(/^\[INFO\] Reloading complete$/, 8000)
   assert.ok(tsdns.stdout().includes('[INFO] Reloading'))

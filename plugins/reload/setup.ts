@@ -40,6 +40,15 @@ export function checkEvery(cfg: ReloadConfig, r: number): number {
   return cfg.intervalMs + (r - 0.5) * cfg.jitterMs
 }
 
+/**
+ * As CoreDNS, version_info names a configuration only once this plugin has reloaded to it: not
+ * at start, not after SIGUSR1 (CoreDNS sets it in its check loop, after the restart).
+ */
+function showVersion(hash: string): void {
+  versionInfo.reset()
+  versionInfo.child({ hash: 'sha512', value: hash }).value = 1
+}
+
 export default definePlugin<ReloadConfig>({
   name: 'reload',
   once: true,
@@ -49,15 +58,13 @@ export default definePlugin<ReloadConfig>({
     const state = ctx.shared('reload', () => ({ timer: undefined as NodeJS.Timeout | undefined }))
     ctx.onStartup(() => {
       if (state.timer) return
-      const hash = ctx.runtime.hash()
-      versionInfo.reset()
-      versionInfo.child({ hash: 'sha512', value: hash }).value = 1
-      ctx.log.info(`Running configuration SHA512 = ${hash}`)
+      ctx.log.info(`Running configuration SHA512 = ${ctx.runtime.hash()}`)
       const tick = () => {
         const wait = checkEvery(cfg, Math.random())
         state.timer = setTimeout(() => {
           void ctx.runtime.reloadIfChanged().then((outcome) => {
             if (outcome === 'failed') reloadFailed.value++
+            if (outcome === 'reloaded') showVersion(ctx.runtime.hash())
             if (outcome !== 'reloaded') tick() // else the new instance's own reload takes over
           })
         }, wait)
