@@ -21,13 +21,11 @@ function hold(): void {
   held++
 }
 
-/** The build's native helper, from src/cli (run as .ts) or dist/src/cli (built). */
+/** The build's native helper: two folders up from src/cli (run as .ts) and dist/cli (bundled). */
 function nativeHelper(): { unblockSigusr1(): boolean } | undefined {
-  for (const rel of ['../../build/Release/sigusr1.node', '../../../build/Release/sigusr1.node']) {
-    const url = new URL(rel, import.meta.url)
-    if (existsSync(url)) return createRequire(import.meta.url)(url.pathname) as ReturnType<typeof nativeHelper>
-  }
-  return undefined
+  const url = new URL('../../build/Release/sigusr1.node', import.meta.url)
+  if (!existsSync(url)) return undefined
+  return createRequire(import.meta.url)(url.pathname) as ReturnType<typeof nativeHelper>
 }
 
 /** Called first thing by main.ts. */

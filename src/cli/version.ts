@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 
-// From source the package root is ../../ of src/cli; after a build (dist/src/cli) one more up.
-const candidates = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url))
-const file = candidates.find((u) => existsSync(u))
+// The package root is two folders up from src/cli (run as .ts) and from dist/cli (bundled).
+const file = [new URL('../../package.json', import.meta.url)].find((u) => existsSync(u))
 export const version: string = file
   ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
   : 'unknown'
