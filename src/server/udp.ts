@@ -16,13 +16,18 @@ const RECV_BUFFER = 4 << 20
  */
 export const CLOSE_MAX_MS = 5000
 /** While closing, how often parked answers go out and the close checks whether it is done. */
-const FLUSH_MS = 2
+export const FLUSH_MS = 2
 /**
  * The close ends after this many rounds in a row with nothing in flight, nothing parked and no
  * datagram read. Rounds are timers, so a poll of the socket lies between two: the receive queue
  * was seen empty, not merely not looked at.
  */
 const QUIET_ROUNDS = 5
+/** The close's clock and rounds; a test moves them by hand. */
+export const closeClock = {
+  now: (): number => performance.now(),
+  round: (): Promise<unknown> => sleep(FLUSH_MS),
+}
 /** In-flight counts age by the second... */
 const SLOT_MS = 1000
 /** ...and are forgotten after 5 to 6 s: longer than a forwarded query may take (CLOSE_MAX_MS). */
@@ -115,10 +120,10 @@ export class UdpListener {
     let read = 0
     const onRead = (): void => void read++
     sock.on('message', onRead)
-    const end = performance.now() + CLOSE_MAX_MS
+    const end = closeClock.now() + CLOSE_MAX_MS
     let quiet = 0
-    while (quiet < QUIET_ROUNDS && performance.now() < end) {
-      await sleep(FLUSH_MS)
+    while (quiet < QUIET_ROUNDS && closeClock.now() < end) {
+      await closeClock.round()
       const busy = read > 0 || this.#parked.length > 0 || this.#inflight.count > 0
       quiet = busy ? 0 : quiet + 1
       read = 0
