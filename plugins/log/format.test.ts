@@ -96,7 +96,7 @@ test('metadata: {/log/type}, {/log/class}, {/log/plugin}; unknown labels are "-"
 
 test("metadata: other labels are what plugins published (metadata plugin); '' stays empty", () => {
   const req = request('example.org') as WireRequest
-  req.metadata = new Metadata(true)
+  req.metadata = new Metadata(true, {})
   publish(req, 'forward/upstream', '127.0.0.1:53')
   publish(req, 'view/name', () => 'internal')
   publish(req, 'test/empty', '')

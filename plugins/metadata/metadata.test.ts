@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { CorefileError } from '../../src/corefile/errors.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
-import { metadataValue, provide, publish } from '../../src/plugin/metadata.ts'
+import { collect, metadataValue, provide, publish } from '../../src/plugin/metadata.ts'
 import type { Handler, Request } from '../../src/plugin/plugin.ts'
 import { Recorder, request, testContext } from '../../test/dnstest.ts'
 import { metadataHandler } from './metadata.ts'
@@ -20,7 +20,7 @@ const publishing: Handler = {
 
 function serve(zones: readonly string[], name: string): Request {
   const r = request(name)
-  metadataHandler(zones, publishing).serveDNS(testContext, new Recorder(), r)
+  metadataHandler(zones, {}, publishing).serveDNS(testContext, new Recorder(), r)
   return r
 }
 
@@ -40,6 +40,24 @@ test('every query gets a fresh store; providers add labels only in the ZONES', (
   assert.equal(metadataValue(outside, 'forward/upstream'), '127.0.0.1:53')
   assert.equal(metadataValue(outside, 'view/name'), undefined)
   assert.notEqual(inside.metadata, outside.metadata)
+})
+
+test("the block's view filter collected: its store is kept; another block's is not", () => {
+  const block = {}
+  const r = request('www.example.org')
+  collect(r, ['example.org.'], block)
+  provide(r, 'view/name', 'v')
+  const mine = r.metadata
+  metadataHandler(['example.org.'], block, publishing).serveDNS(testContext, new Recorder(), r)
+  assert.equal(r.metadata, mine)
+  assert.equal(metadataValue(r, 'view/name'), 'internal') // the test handler's provide() replaced 'v'
+  assert.equal(metadataValue(r, 'forward/upstream'), '127.0.0.1:53')
+
+  collect(r, ['example.org.'], {}) // an earlier block's, whose view failed
+  metadataHandler(['example.net.'], block, publishing).serveDNS(testContext, new Recorder(), r)
+  assert.notEqual(r.metadata, mine)
+  assert.equal(r.metadata?.block, block)
+  assert.equal(metadataValue(r, 'view/name'), undefined) // www.example.org is not in example.net.
 })
 
 test('setup: the block zones by default, or the ones given; one line, nothing in a block', () => {

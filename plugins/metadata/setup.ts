@@ -21,7 +21,7 @@ export default definePlugin<readonly string[]>({
   name: 'metadata',
   once: true,
   parse: (stanzas, ctx) => parseMetadata(stanzas, ctx.zones),
-  setup(zones) {
-    return (next) => metadataHandler(zones, next)
+  setup(zones, ctx) {
+    return (next) => metadataHandler(zones, ctx.block, next)
   },
 })

@@ -1,13 +1,17 @@
 // view: the block serves a query only when its expressions hold (CoreDNS plugin/view). Blocks of
 // the same zone and port may then coexist; the server tries them in Corefile order and takes the
 // first whose view passes (src/server/server.ts). In the chain it only hands the query on.
+// With metadata in the block, the filter first collects the request's metadata and provides
+// `view/name`, as CoreDNS collects before filtering: its expressions can read metadata().
 
 import type { Directive, Token } from '../../src/corefile/ast.ts'
 import { args, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { compile, ExpressionError, type Program } from '../../src/plugin/expression/parse.ts'
 import { requestEnv, type RequestState } from '../../src/plugin/expression/request-env.ts'
-import { definePlugin, nextOrFailure, type ViewFilter } from '../../src/plugin/plugin.ts'
+import { collect, provide } from '../../src/plugin/metadata.ts'
+import { definePlugin, nextOrFailure, type SetupContext, type ViewFilter } from '../../src/plugin/plugin.ts'
+import { parseMetadata } from '../metadata/setup.ts'
 
 const NAME = 'view'
 
@@ -53,12 +57,30 @@ function tokenAt(opt: Directive, offset: number): Token {
   return opt.args.at(-1) ?? opt.name
 }
 
-/** CoreDNS View.Filter: true when every program yields true; an error or anything else is false. */
-function filter(cfg: ViewConfig): ViewFilter {
-  const programs = cfg.programs
+/** The block's metadata plugin, if it has one: its zones (parsed again, as it parsed them). */
+interface Collecting {
+  readonly zones: readonly string[]
+  readonly block: object
+}
+
+function collecting(ctx: SetupContext): Collecting | undefined {
+  const stanzas = ctx.block.directives.filter((d) => d.name.text === 'metadata')
+  return stanzas.length > 0 ? { zones: parseMetadata(stanzas, ctx.zones), block: ctx.block } : undefined
+}
+
+/**
+ * CoreDNS View.Filter: true when every program yields true; an error or anything else is false.
+ * Before them, metadata's Collect with view as its provider (view/metadata.go).
+ */
+function filter(cfg: ViewConfig, md: Collecting | undefined): ViewFilter {
+  const { name, programs } = cfg
   return {
-    name: cfg.name,
+    name,
     pass(r, w) {
+      if (md !== undefined) {
+        collect(r, md.zones, md.block)
+        provide(r, 'view/name', name)
+      }
       const state: RequestState = { r, w }
       for (const p of programs) {
         try {
@@ -77,7 +99,7 @@ export default definePlugin<ViewConfig>({
   once: true,
   parse: parseView,
   setup(cfg, ctx) {
-    ctx.viewFilter(filter(cfg))
+    ctx.viewFilter(filter(cfg, collecting(ctx)))
     return (next) => ({
       name: NAME,
       serveDNS: (c, w, r) => nextOrFailure(NAME, next, c, w, r),

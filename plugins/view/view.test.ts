@@ -9,7 +9,9 @@ import { Instance } from '../../src/server/instance.ts'
 import { ListenerPool } from '../../src/server/listeners.ts'
 import { answerData, buildQuery, decode, freePort, rcodeName, tcpQuery, udpQuery } from '../../test/helpers/index.ts'
 
-setLogSink(() => {})
+/** The log plugin's lines, for the metadata tests. */
+const logged: string[] = []
+setLogSink((line) => void logged.push(line))
 
 function build(text: string): Instance {
   const { blocks } = loadCorefile({ file: 'Corefile', text })
@@ -121,5 +123,45 @@ example.org:PORT {
     const only = await serve("example.org:PORT {\nview v {\nexpr proto() == 'tcp'\n}\nwhoami\n}\n")
     const refused = await udpQuery('127.0.0.1', only, buildQuery('example.org.'))
     assert.equal(refused && rcodeName(refused), 'REFUSED')
+  })
+})
+
+describe('with metadata: view/name, and metadata() in expressions (CoreDNS collects first)', () => {
+  // Each block logs its letter, the view/name label and the name: the same lines as CoreDNS
+  // 1.14.7 gives for this Corefile (run side by side)
+  const blocks = `.:PORT {
+  metadata example.org
+  view v1 {
+    expr name() == 'a.example.org.' || name() == 'b.'
+  }
+  log . "A {/view/name} {name}"
+  whoami
+}
+.:PORT {
+  metadata
+  view v2 {
+    expr metadata('view/name') == 'v2' && name() != 'c.' && metadata('nope/x') == ''
+  }
+  log . "B {/view/name} {name}"
+  whoami
+}
+.:PORT {
+  log . "C {/view/name} {name}"
+  whoami
+}
+`
+
+  test('the label is set in metadata zones; a failed view leaves it for a block without metadata', async () => {
+    const port = await serve(blocks)
+    logged.length = 0
+    for (const name of ['a.example.org.', 'b.', 'c.', 'd.']) {
+      assert.ok(await udpQuery('127.0.0.1', port, buildQuery(name)), name)
+    }
+    assert.deepEqual(logged, [
+      '[INFO] A v1 a.example.org.', // in metadata's zones
+      '[INFO] A - b.', // outside them: no provider runs
+      '[INFO] C v2 c.', // v2's filter collected, then failed: C has no metadata of its own
+      '[INFO] B v2 d.', // metadata('view/name') is the view's own name while it filters
+    ])
   })
 })

@@ -3,6 +3,13 @@
 // `{/forward/upstream}`). The store exists only while the metadata plugin serves the request:
 // without it, publishing costs one field read and nothing is kept, as CoreDNS's SetValueFunc is a
 // no-op on a context without metadata.
+//
+// CoreDNS collects (makes the store, runs the providers) before a block's view filter, so a view
+// expression reads `metadata('view/name')`; here the view filter collects for its block and the
+// block's metadata handler keeps that store instead of making another (collect(), ensureCollected()).
+
+import { WireRequest } from '../wire/request.ts'
+import { matchZone } from './zones.ts'
 
 /** A value, or a function computing it when it is read (CoreDNS metadata.Func). */
 export type MetadataValue = string | (() => string)
@@ -10,11 +17,28 @@ export type MetadataValue = string | (() => string)
 export class Metadata extends Map<string, MetadataValue> {
   /** The query is in the metadata plugin's zones: providers add their labels (provide()). */
   readonly providing: boolean
+  /** The server block whose metadata plugin the store belongs to (its ServerBlock). */
+  readonly block: object
 
-  constructor(providing: boolean) {
+  constructor(providing: boolean, block: object) {
     super()
     this.providing = providing
+    this.block = block
   }
+}
+
+/**
+ * CoreDNS Metadata.Collect: a fresh store on `r` for `block`, whose metadata plugin has `zones`.
+ * The store stays on the request when the block's view then fails: a later block without
+ * metadata reads it, as CoreDNS's context carries it on (checked against 1.14.7).
+ */
+export function collect(r: Carrier, zones: readonly string[], block: object): void {
+  if (r instanceof WireRequest) r.metadata = new Metadata(matchZone(zones, r.name) !== undefined, block)
+}
+
+/** The metadata handler's step: keep what the block's view filter collected, else collect. */
+export function ensureCollected(r: Carrier, zones: readonly string[], block: object): void {
+  if (r.metadata?.block !== block) collect(r, zones, block)
 }
 
 /** What carries a request's store: a Request (plugin.ts, which imports this module). */

@@ -3,6 +3,7 @@
 // builtins real conditions use. Shared by every plugin that compiles an expression.
 
 import { BlockList, isIP } from 'node:net'
+import { metadataValue } from '../metadata.ts'
 import type { Request, ResponseWriter } from '../plugin.ts'
 import { className, typeName } from '../rrtype.ts'
 import type { Env, Fn, Type, Value } from './parse.ts'
@@ -35,8 +36,8 @@ export const requestEnv: Env<RequestState> = {
   size: fn0('int', (s) => s.r.wire.length),
   type: fn0('string', (s) => typeName(s.r.type)),
   incidr: str2(incidr, 'bool'),
-  // tsdns has no metadata plugin: no label has a value
-  metadata: str1(() => ''),
+  // '' for a label nobody published, or without the metadata plugin, as CoreDNS's
+  metadata: { params: ['string'], result: 'string', call: (s, [l]) => metadataValue(s.r, l as string) ?? '' },
   // expr-lang builtins
   len: { params: ['any'], result: 'int', call: (_, [x]) => length(x!) },
   lower: str1((x) => x.toLowerCase()),
