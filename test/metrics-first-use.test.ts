@@ -39,8 +39,8 @@ after(async () => {
 })
 
 /** The coredns_ series as "family{label names}", once each, sorted. */
-async function families(): Promise<string[]> {
-  const text = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
+async function families(metricsPort = mport): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
   const seen = new Set<string>()
   for (const line of text.split('\n')) {
     const m = /^(coredns_\w+?)(?:_bucket|_sum|_count)?(?:\{(.*)\})? \S+$/.exec(line)
@@ -95,3 +95,16 @@ test('after a hosts answer, a miss, a hit and a block: the series those made', a
   ]
   assert.deepEqual(await families(), expected.sort())
 })
+
+test('without forward or hosts: their unlabelled series all the same, as CoreDNS registers at init',
+  async () => {
+    const [dns, metrics] = [await freePort('both'), await freePort('tcp')]
+    const alone = await startTsdns(
+      `.:${dns} {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}`)
+    try {
+      const onlyWithHosts = 'coredns_hosts_entries{hostsfile}'
+      assert.deepEqual(await families(metrics), AT_START.filter((f) => f !== onlyWithHosts))
+    } finally {
+      await alone.stop()
+    }
+  })

@@ -48,6 +48,11 @@ export const maxConcurrentRejects = new CounterFamily(
   [],
 )
 
+// Exported from the start (0), with or without *forward* in the Corefile, as CoreDNS's unlabelled
+// counters are.
+healthcheckBroken.child({})
+maxConcurrentRejects.child({})
+
 /** tsdns: reason is id, question or malformed (the kernel checks a UDP reply's source). */
 export const droppedReplies = new CounterFamily(
   'coredns_forward_dropped_replies_total',
