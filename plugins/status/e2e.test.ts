@@ -3,13 +3,13 @@
 
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
-import { makeTempDir, removeTempDir, TSDNS_MAIN } from '../../test/helpers/index.ts'
+import { drop, makeTempDir, removeTempDir, sleep, TSDNS_MAIN } from '../../test/helpers/index.ts'
 import type { StatusModel } from './model.ts'
-import { startStatusServer, workload, type StatusServer } from './testkit.ts'
+import { queryFrom, startStatusServer, workload, type StatusServer } from './testkit.ts'
 
 const run = promisify(execFile)
 let s: StatusServer
@@ -80,4 +80,62 @@ test('tsdns check warns when status is reachable from pods', async () => {
   } finally {
     removeTempDir(dir)
   }
+})
+
+/** /status.json of `addr` once `ok` holds for it; polled every 200 ms for at most `ms`. */
+async function modelWhen(addr: string, ok: (m: StatusModel) => boolean, ms: number): Promise<StatusModel> {
+  let m: StatusModel | undefined
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
+    m = (await (await fetch(`http://${addr}/status.json`)).json()) as StatusModel
+    if (ok(m)) return m
+  }
+  assert.fail(`not within ${ms} ms: ${JSON.stringify(m?.config.reloads ?? m)} ${JSON.stringify(m?.upstreams)}`)
+}
+
+describe('across reloads and upstream failures (a tsdns with the reload plugin)', () => {
+  let life: StatusServer
+  before(async () => {
+    life = await startStatusServer('reload 2s 1s')
+  })
+  after(() => life.stop())
+
+  /** The Corefile on disk with `from` replaced, for the reload plugin to find. */
+  const edit = (from: string, to: string): void => {
+    const text = readFileSync(life.tsdns.confPath, 'utf8')
+    assert.ok(text.includes(from), text)
+    writeFileSync(life.tsdns.confPath, text.replace(from, to))
+  }
+
+  test('a reload is listed with its new hash and Corefile, and the windows are kept', async () => {
+    const first = await modelWhen(life.addr, (m) => m.config.reloads.length > 0, 5000)
+    assert.deepEqual(first.config.reloads.map((r) => [r.event, r.hash]), [['started', first.config.hash]])
+    for (let i = 0; i < 3; i++) await queryFrom('127.0.0.2', life.dnsPort, 'www.example.com')
+
+    edit('cache 30', 'cache 60')
+    const m = await modelWhen(life.addr, (m) => m.config.reloads.length > 1, 20_000)
+    assert.deepEqual(m.config.reloads.map((r) => r.event), ['started', 'reloaded'])
+    assert.notEqual(m.config.hash, first.config.hash)
+    assert.equal(m.config.reloads[1]!.hash, m.config.hash)
+    assert.match(m.config.corefile, /cache 60/)
+    assert.equal(m.blocks[0]!.windows['1m'].queries, 3, 'the block keeps its windows across the reload')
+  })
+
+  test('a reload that fails is listed under the hash still serving', async () => {
+    const before = await modelWhen(life.addr, () => true, 1000)
+    edit('cache 60', 'cache 60\n    no_such_plugin')
+    // seen by the 10 s ticker, from coredns_reload_failed_total
+    const m = await modelWhen(life.addr, (m) => m.config.reloads.at(-1)?.event === 'reload failed', 30_000)
+    assert.equal(m.config.reloads.filter((r) => r.event === 'reloaded').length, 1)
+    assert.equal(m.config.reloads.at(-1)!.hash, before.config.hash)
+    assert.equal(m.config.hash, before.config.hash)
+    assert.match(m.config.corefile, /cache 60/, 'the Corefile shown is the one serving')
+  })
+
+  test('an upstream that stops answering is failing, with its failed probes', async () => {
+    life.upstream.setHandler(() => drop())
+    await queryFrom('127.0.0.2', life.dnsPort, 'down.example.com') // unanswered: probes start
+    const m = await modelWhen(life.addr, (m) => m.upstreams['1m'].some((u) => u.health === 'failing'), 20_000)
+    const up = m.upstreams['1m'].find((u) => u.to === life.upstream.addr)
+    assert.ok(up && up.health === 'failing' && up.failures > 0, JSON.stringify(m.upstreams))
+  })
 })

@@ -14,7 +14,8 @@ export interface StatusServer {
   stop(): Promise<void>
 }
 
-export async function startStatusServer(): Promise<StatusServer> {
+/** `extra`: more lines for the block (e.g. `reload 2s 1s`). */
+export async function startStatusServer(extra = ''): Promise<StatusServer> {
   const upstream = await fakeUpstream((q) =>
     q.name.endsWith('cluster.local') ? nxdomain(q) : answer(q, [`${q.name} 300 IN A 192.0.2.1`]))
   const dnsPort = await freePort('both')
@@ -24,6 +25,7 @@ export async function startStatusServer(): Promise<StatusServer> {
     status 127.0.0.1:${statusPort}
     cache 30
     forward . ${upstream.addr}
+    ${extra}
 }
 `)
   return {
