@@ -24,7 +24,8 @@ test('a broken Corefile: one failure counted and logged, however many checks see
 
   // parses, but cannot start: an unknown directive
   writeFileSync(tsdns.confPath, good('b.test').replace('whoami', 'whoami\n    nosuchplugin'))
-  await tsdns.waitForLine(/^\[ERROR\] plugin\/reload: Corefile changed but reload failed: .*unknown directive 'nosuchplugin'/, 8000)
+  await tsdns.waitForLine(/^\[ERROR\] Restart failed: .*unknown directive 'nosuchplugin'/, 8000)
+  await tsdns.waitForLine(/^\[ERROR\] plugin\/reload: Corefile changed but reload failed: starting with listener file descriptors: .*unknown directive 'nosuchplugin'/, 1000)
   await sleep(5500) // at least two more checks (every 1.5 to 2.5 s)
   assert.equal(await failed(), 1)
   const errors = () => tsdns.stdout().filter((l) => l.includes('reload failed'))

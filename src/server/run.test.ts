@@ -72,7 +72,10 @@ test('a reload whose new HTTP port is taken changes nothing: the old listeners a
   lines.length = 0
   assert.equal(await runner.reload(true), 'failed')
   assert.deepEqual(lines.filter((l) => l.startsWith('[ERROR]')).map((l) => l.replace(/\d+/g, 'N')),
-    ['[ERROR] plugin/reload: Corefile changed but reload failed: cannot listen on N.N.N.N:N for HTTP: listen EADDRINUSE: address already in use N.N.N.N:N'])
+    [
+      '[ERROR] Restart failed: cannot listen on N.N.N.N:N for HTTP: listen EADDRINUSE: address already in use N.N.N.N:N',
+      '[ERROR] plugin/reload: Corefile changed but reload failed: starting with listener file descriptors: cannot listen on N.N.N.N:N for HTTP: listen EADDRINUSE: address already in use N.N.N.N:N',
+    ])
   assert.equal(await scrape(m1), 200, 'the old metrics port still serves')
   await assert.rejects(udpQuery('127.0.0.1', extra, buildQuery('x.'), { timeoutMs: 1000 }),
     { code: 'ECONNREFUSED' }, 'the new DNS port was not left open')

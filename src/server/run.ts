@@ -40,8 +40,8 @@ export class Runner {
     return this.#current
   }
 
-  #build(blocks: readonly ServerBlock[], file: string): Instance {
-    return Instance.build(blocks, {
+  #build(blocks: readonly ServerBlock[], file: string): Promise<Instance> {
+    return Instance.load(blocks, {
       ...this.#opts,
       dir: dirname(file),
       runtime: {
@@ -54,7 +54,7 @@ export class Runner {
 
   async start(): Promise<Instance> {
     const { blocks, file } = this.#source.load()
-    const inst = this.#build(blocks, file)
+    const inst = await this.#build(blocks, file)
     await inst.prepare() // before binding, as CoreDNS sets plugins up before it listens
     await this.#pool.apply(inst.servers)
     this.#current = inst
@@ -106,7 +106,7 @@ export class Runner {
       }
       if (onlyIfChanged && hash === this.#failed) return 'unchanged'
       logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
-      next = this.#build(blocks, file)
+      next = await this.#build(blocks, file)
       await next.prepare()
       await this.#bind(next)
     } catch (err) {
@@ -120,12 +120,12 @@ export class Runner {
         if (key === this.#failed) return 'unchanged'
         this.#failed = key
       }
-      // CoreDNS's reload plugin's words; SIGUSR1's as caddy's restart and then CoreDNS log them
-      if (onlyIfChanged) logLine('ERROR', `${prefix}Corefile changed but reload failed: ${reason}`)
-      else {
-        logLine('ERROR', `Restart failed: ${reason}`)
-        logLine('ERROR', `SIGUSR1: starting with listener file descriptors: ${reason}`)
-      }
+      // As CoreDNS 1.14.7 logs them: caddy's restart, then the reload plugin or the SIGUSR1
+      // handler with the error as its restart wrapped it
+      logLine('ERROR', `Restart failed: ${reason}`)
+      const restart = `starting with listener file descriptors: ${reason}`
+      if (onlyIfChanged) logLine('ERROR', `${prefix}Corefile changed but reload failed: ${restart}`)
+      else logLine('ERROR', `SIGUSR1: ${restart}`)
       return 'failed'
     }
     this.#failed = undefined
