@@ -12,6 +12,9 @@ interface Suffix {
   readonly parent: boolean
 }
 
+/** Whether `client`'s waste already names `from` (BlockStats: the current slice's list). */
+export type Held = (client: string, from: string) => boolean
+
 export class SearchPath {
   readonly suffixes: readonly string[]
   readonly #list: readonly Suffix[]
@@ -33,15 +36,21 @@ export class SearchPath {
    * search list puts the pod's namespace, so it takes NAME.<namespace> with a dot in NAME (three
    * labels: `svc.ns` alone is a Service); below a suffix with another under it (cluster.local),
    * any NAME with a dot. SRV names (`_port._proto.…`) never count.
+   *
+   * Below the deepest suffix, three labels or more also read as a whole NAME expanded by the next
+   * entry (`api.github.com.svc.cluster.local`, after `api.github.com.<ns>.svc.cluster.local`):
+   * when `held(client, whole)` says the client's waste already names the whole, that is the name.
+   * It only names what counts anyway; two labels stay a Service.
    */
-  expandedFrom(name: string): string | undefined {
+  expandedFrom(name: string, client = '', held?: Held): string | undefined {
     for (const s of this.#list) {
       if (!name.endsWith(s.dotted)) continue
       const rest = name.slice(0, name.length - s.dotted.length)
       const last = rest.lastIndexOf('.')
       if (last < 0 || rest.startsWith('_')) return undefined
       if (s.parent) return rest
-      return rest.lastIndexOf('.', last - 1) >= 0 ? rest.slice(0, last) : undefined
+      if (rest.lastIndexOf('.', last - 1) < 0) return undefined
+      return held?.(client, rest) === true ? rest : rest.slice(0, last)
     }
     return undefined
   }

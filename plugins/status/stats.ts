@@ -6,7 +6,7 @@
 // 10-minute window the last 60 (lists: 9 merged minutes and the current one's slices).
 
 import { performance } from 'node:perf_hooks'
-import { SearchPath } from './searchpath.ts'
+import type { Held, SearchPath } from './searchpath.ts'
 import { Frozen, merge, TopK, type Merged, type Summary } from './topk.ts'
 
 /** Counters per list and per 10-second slice (the JSON says how approximate that makes them). */
@@ -101,6 +101,8 @@ export class BlockStats {
   #cur = 0
   #slice: Slice
   #lists: TopK[]
+  /** The search path's tie-break (searchpath.ts): bound once, not per query. */
+  readonly #held: Held = (client, from) => this.#lists[List.WasteNames]!.count(`${client} ${from}`) > 0
 
   constructor(server: string, zones: readonly string[], search: SearchPath, now = Date.now()) {
     this.server = server
@@ -148,7 +150,7 @@ export class BlockStats {
     else if (rcode === 3) {
       l[List.ClientNxdomain]!.add(client, w)
       l[List.NameNxdomain]!.add(name, w)
-      const from = this.search.expandedFrom(name)
+      const from = this.search.expandedFrom(name, client, this.#held)
       if (from !== undefined) {
         l[List.WasteClients]!.add(client, w)
         l[List.WasteNames]!.add(`${client} ${from}`, w)

@@ -64,8 +64,9 @@ test('a known workload: clients, names, rcodes, what the chain did, search-path 
   assert.equal(w.searchPath.wasted, 3)
   const waster = w.searchPath.clients[0]!
   assert.deepEqual([waster.client, waster.wasted, waster.queries, waster.share], ['10.0.0.9', 3, 4, 0.75])
-  // api.github.com.svc.cluster.local reads as api.github in namespace com: the name is a guess
-  assert.deepEqual(waster.names, ['api.github.com', 'api.github'])
+  // api.github.com.svc.cluster.local could be api.github in namespace com: the client's first
+  // expansion already named api.github.com, so that is the reading
+  assert.deepEqual(waster.names, ['api.github.com'])
   assert.match(waster.fix, /api\.github\.com\.\)|ndots: 2/)
   assert.ok(w.latency.p50Ms !== null && w.latency.p50Ms >= 0)
   assert.equal(b.windows['10m'].queries, 36)
