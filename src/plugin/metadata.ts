@@ -1,8 +1,8 @@
 // Per-request metadata (CoreDNS plugin/metadata): labels such as `forward/upstream` with a value
 // that plugins publish while the request goes down the chain and that others read (log's
-// `{/forward/upstream}`). The store exists only while the metadata plugin serves the request:
-// without it, publishing costs one field read and nothing is kept, as CoreDNS's SetValueFunc is a
-// no-op on a context without metadata.
+// `{/forward/upstream}`). The store exists only once a block with the metadata plugin took the
+// request: without it, publishing costs one field read and nothing is kept, as CoreDNS's
+// SetValueFunc is a no-op on a context without metadata.
 //
 // CoreDNS collects (makes the store, runs the providers) before a block's view filter, so a view
 // expression reads `metadata('view/name')`; here the view filter collects for its block and the
