@@ -40,8 +40,8 @@ export class Runner {
     return this.#current
   }
 
-  #build(blocks: readonly ServerBlock[], file: string): Promise<Instance> {
-    return Instance.load(blocks, {
+  #build(blocks: readonly ServerBlock[], file: string): Instance {
+    return Instance.build(blocks, {
       ...this.#opts,
       dir: dirname(file),
       runtime: {
@@ -54,7 +54,7 @@ export class Runner {
 
   async start(): Promise<Instance> {
     const { blocks, file } = this.#source.load()
-    const inst = await this.#build(blocks, file)
+    const inst = this.#build(blocks, file)
     await inst.prepare() // before binding, as CoreDNS sets plugins up before it listens
     await this.#pool.apply(inst.servers)
     this.#current = inst
@@ -106,7 +106,7 @@ export class Runner {
       }
       if (onlyIfChanged && hash === this.#failed) return 'unchanged'
       logLine('INFO', 'Reloading') // caddy's words, which reload scripts wait on with the next
-      next = await this.#build(blocks, file)
+      next = this.#build(blocks, file)
       await next.prepare()
       await this.#bind(next)
     } catch (err) {
