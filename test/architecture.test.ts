@@ -24,7 +24,7 @@ function sources(dir: string): string[] {
   return out
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\s*\(?\s*['"](\.[^'"]+)['"]/g
+const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|(?:import|require)\s*\(?\s*['"](\.[^'"]+)['"]/g
 
 /** The repository-relative files `file` imports by relative path (type-only imports included). */
 function imports(file: string): string[] {
@@ -101,12 +101,12 @@ test('no import cycles among src/ and plugins/', () => {
 const EXPORTED_VALUE =
   /^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:const|let|function\*?|class|enum)\s+([\w$]+)/gm
 /** `import D, { a, b as c } from '.'`, `import * as n from '.'`, `export { a } from '.'`,
- * `export * from '.'`, `import('.')`: default in 1, list in 2 or 4, module in 3, 5 or 6. */
+ * `export * from '.'`, `import('.')`, `require('.')`: default in 1, list in 2 or 4, module in 3, 5 or 6. */
 const USE = new RegExp(
   [
     String.raw`\bimport\s+(?:type\s+)?([\w$]+\s*,?\s*)?(\{[^}]*\}|\*\s+as\s+[\w$]+)?\s*from\s*['"](\.[^'"]+)['"]`,
     String.raw`\bexport\s+(?:type\s+)?(\{[^}]*\}|\*)\s*from\s*['"](\.[^'"]+)['"]`,
-    String.raw`\bimport\s*\(\s*['"](\.[^'"]+)['"]`,
+    String.raw`\b(?:import|require)\s*\(\s*['"](\.[^'"]+)['"]`,
   ].join('|'),
   'g',
 )
@@ -154,6 +154,6 @@ test('the checks see the imports they judge', () => {
   assert.ok(graph.get('plugins/order.ts')!.includes('plugins/cache/setup.ts'))
   assert.ok(graph.get('plugins/hosts/hosts.ts')!.includes('src/dns/answer.ts'))
   const used = importedNames()
-  assert.ok(used.get('plugins/cache/setup.ts')!.has('default'))
+  assert.ok(used.get('plugins/any/setup.ts')!.has('default'))
   assert.ok(used.get('src/plugin/rrtype.ts')!.has('Type'))
 })

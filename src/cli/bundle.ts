@@ -5,9 +5,11 @@
 // ms, RSS at start 89 -> 76 MiB (docs/sizing.md). Stack traces name minified functions unless
 // Node runs with --enable-source-maps (not by default: it keeps the maps in memory, 10-19 MiB).
 //
-// Two loaders written for unbundled runs are handed to esbuild instead:
+// Loaders written for unbundled runs are handed to esbuild instead:
 // - a literal `createRequire(import.meta.url)('pkg')` (prom-client, loaded on first use) becomes
 //   `require('pkg')`, which esbuild bundles and still evaluates only when first called;
+// - so does every `require('./x')` of a module declaring `const require = createRequire(...)`
+//   (plugins/order.ts: each plugin's setup.ts, evaluated when a Corefile first names it);
 // - corefile/chevrotain.ts imports chevrotain's one-file build by URL to skip its 200 modules at
 //   every unbundled start; here chevrotain is bundled and tree-shaken like any package.
 // Everything else that is loaded at run time by path (the native SIGUSR1 helper, package.json)
@@ -26,6 +28,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const outdir = process.argv[2] ?? join(root, 'dist')
 
 const LAZY_REQUIRE = /createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g
+const OWN_REQUIRE = /^const require = createRequire\(import\.meta\.url\)\n/m
 /** tsdns's own sources, not a dependency's. */
 const OWN_SOURCE = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(src|plugins)/.*\\.ts$`)
 
@@ -39,7 +42,7 @@ const unbundledLoaders: Plugin = {
     }))
     b.onLoad({ filter: OWN_SOURCE }, async ({ path }) => {
       const text = await readFile(path, 'utf8')
-      const contents = text.replace(LAZY_REQUIRE, 'require($1)')
+      const contents = text.replace(LAZY_REQUIRE, 'require($1)').replace(OWN_REQUIRE, '')
       return contents === text ? undefined : { contents, loader: 'ts' }
     })
   },

@@ -4,7 +4,7 @@
 import type { Directive, ServerBlock } from '../corefile/ast.ts'
 import { CorefileError, CorefileErrors } from '../corefile/errors.ts'
 import { listenKeys, type Transport } from '../corefile/keys.ts'
-import { isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
+import { definition, isCoreDnsDirective, plugins, rank, unsupportedReason } from '../../plugins/order.ts'
 import { logger } from '../plugin/log.ts'
 import type { Handler, Hook, Plugin, Runtime, SetupContext, TcpOptions, TlsServing, ViewFilter } from '../plugin/plugin.ts'
 import { DnsServer, type ServerObserver, type ServerOptions } from './server.ts'
@@ -168,7 +168,7 @@ function prepareBlock(
   })
   const parsed: Array<{ name: string; ctx: SetupContext; config: unknown }> = []
   for (const name of [...byName.keys()].sort((a, b) => rank(a) - rank(b))) {
-    const def = plugins.get(name)!
+    const def = definition(name)
     const stanzas = byName.get(name)!
     if (def.once && stanzas.length > 1) {
       errors.push(
@@ -188,7 +188,7 @@ function prepareBlock(
     const chain: Plugin[] = []
     const names: string[] = []
     for (const { name, ctx, config } of parsed) {
-      const link = plugins.get(name)!.setup(config, ctx)
+      const link = definition(name).setup(config, ctx)
       if (link) {
         chain.push(link)
         names.push(name)
