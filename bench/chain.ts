@@ -2,11 +2,13 @@
 // and driven through DnsServer.handle with a send that only counts. Cache hits and template
 // answers are synchronous, so a plain loop measures them. What `npm run bench` measures on top
 // of this is the kernel (two syscalls a query) and the event loop. The best of REPEATS runs is
-// shown: other processes only ever make a run slower.
+// shown: other processes only ever make a run slower. Beside the time, the bytes of JavaScript
+// heap each query allocates (garbage the young generation has to collect).
 // Usage: node bench/chain.ts [queries per workload, default 300000]   (add --cpu-prof to profile)
 
 import dgram from 'node:dgram'
 import { performance } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 import { parseConfig } from '../src/cli/config.ts'
 import type { Addr } from '../src/plugin/plugin.ts'
 import { Instance } from '../src/server/instance.ts'
@@ -60,6 +62,22 @@ function run(server: DnsServer, qs: readonly Buffer[], n: number): number {
   return ns
 }
 
+const BATCH = 1000
+
+/**
+ * Heap bytes allocated per query: the heap's growth over a batch of queries, the median of the
+ * batches of `n` (a batch in which a collection ran shrinks the heap: an outlier the median drops).
+ */
+function bytesPerQuery(server: DnsServer, qs: readonly Buffer[], n: number): number {
+  const perBatch: number[] = []
+  for (let done = 0; done < n; done += BATCH) {
+    const before = getHeapStatistics().used_heap_size
+    for (let i = 0; i < BATCH; i++) server.handle(qs[i % qs.length]!, 'udp', local, remote, send)
+    perBatch.push((getHeapStatistics().used_heap_size - before) / BATCH)
+  }
+  return perBatch.sort((a, b) => a - b)[perBatch.length >> 1]!
+}
+
 const up = await upstream()
 
 /** The bench Corefile built in process, its cache filled: every later query is a hit. */
@@ -93,8 +111,11 @@ for (const [name, qs] of workloads) {
     best = Math.min(best, run(plain.server, qs, N))
     bestStatus = Math.min(bestStatus, run(status.server, qs, N))
   }
-  process.stdout.write(`${name}: ${(best / 1000).toFixed(2)} µs a query; with status ` +
-    `${(bestStatus / 1000).toFixed(2)} µs (${(best / bestStatus).toFixed(3)}x the qps)\n`)
+  const bytes = bytesPerQuery(plain.server, qs, N)
+  const bytesStatus = bytesPerQuery(status.server, qs, N)
+  process.stdout.write(`${name}: ${(best / 1000).toFixed(2)} µs a query, ${bytes.toFixed(0)} bytes ` +
+    `allocated; with status ${(bestStatus / 1000).toFixed(2)} µs (${(best / bestStatus).toFixed(3)}x ` +
+    `the qps), ${bytesStatus.toFixed(0)} bytes\n`)
 }
 up.close()
 await plain.inst.shutdown()
