@@ -11,7 +11,8 @@ const OPCODE_MASK = 0x7800
 export class Entry {
   /** The reply without OPT; its question is the first client's (same length as any other's). */
   readonly wire: Uint8Array
-  readonly ttls: Uint16Array
+  /** Offsets of its TTLs: a plain array of small integers (~30 bytes, a Uint16Array ~90). */
+  readonly ttls: readonly number[]
   readonly questionEnd: number
   readonly denial: boolean
   /** Seconds the entry is fresh for: every TTL in a reply built from it counts down from this. */
@@ -32,7 +33,7 @@ export class Entry {
 
   constructor(
     wire: Uint8Array,
-    ttls: Uint16Array,
+    ttls: readonly number[],
     questionEnd: number,
     denial: boolean,
     origTtl: number,
@@ -71,7 +72,7 @@ export class Entry {
 export function storedForm(
   reply: Uint8Array,
   l: Layout,
-): { wire: Uint8Array; ttls: Uint16Array } | undefined {
+): { wire: Uint8Array; ttls: readonly number[] } | undefined {
   const records = l.starts.length - 1
   const additional = l.an + l.ns
   let kept = records
@@ -81,7 +82,7 @@ export function storedForm(
   const wire = new Uint8Array(end)
   wire.set(reply.subarray(0, end))
   if (kept < records) setU16(wire, 10, l.ar - (records - kept))
-  return { wire, ttls: Uint16Array.from(l.ttls.slice(0, kept)) }
+  return { wire, ttls: l.ttls.slice(0, kept) }
 }
 
 /**
