@@ -2,11 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { CorefileError } from '../../src/corefile/errors.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
-import { collect, metadataValue, provide, publish } from '../../src/plugin/metadata.ts'
+import { collect, metadataValue, parseMetadata, provide, publish } from '../../src/plugin/metadata.ts'
 import type { Handler, Request } from '../../src/plugin/plugin.ts'
 import { Recorder, request, testContext } from '../../test/dnstest.ts'
 import { metadataHandler } from './metadata.ts'
-import { parseMetadata } from './setup.ts'
 
 /** A next plugin that publishes and provides a label, as forward and view do. */
 const publishing: Handler = {

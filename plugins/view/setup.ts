@@ -9,9 +9,8 @@ import { args, unknownProperty } from '../../src/corefile/args.ts'
 import { CorefileError } from '../../src/corefile/errors.ts'
 import { compile, ExpressionError, type Program } from '../../src/plugin/expression/parse.ts'
 import { requestEnv, type RequestState } from '../../src/plugin/expression/request-env.ts'
-import { collect, provide } from '../../src/plugin/metadata.ts'
+import { collect, parseMetadata, provide } from '../../src/plugin/metadata.ts'
 import { definePlugin, nextOrFailure, type SetupContext, type ViewFilter } from '../../src/plugin/plugin.ts'
-import { parseMetadata } from '../metadata/setup.ts'
 
 const NAME = 'view'
 

@@ -8,7 +8,9 @@
 // expression reads `metadata('view/name')`; here the view filter collects for its block and the
 // block's metadata handler keeps that store instead of making another (collect(), ensureCollected()).
 
-import { WireRequest } from '../wire/request.ts'
+import type { Directive } from '../corefile/ast.ts'
+import { noBlock } from '../corefile/args.ts'
+import { normalizeZones } from '../corefile/keys.ts'
 import { matchZone } from './zones.ts'
 
 /** A value, or a function computing it when it is read (CoreDNS metadata.Func). */
@@ -28,12 +30,29 @@ export class Metadata extends Map<string, MetadataValue> {
 }
 
 /**
+ * `metadata [ZONES...]`: its zones, the block's by default; one stanza, nothing in a block
+ * (CoreDNS's setup reads one line and fails on any token after it). The view plugin reads the
+ * block's metadata line the same way.
+ */
+export function parseMetadata(
+  stanzas: readonly Directive[],
+  blockZones: readonly string[],
+): readonly string[] {
+  const d = stanzas[0]! // `once`: a second stanza is refused
+  // an empty block passes CoreDNS's check, a line in it does not
+  if (d.block !== undefined && d.block.length > 0) noBlock(d, 'metadata')
+  return d.args.length > 0 ? normalizeZones(d.args, 'metadata') : blockZones
+}
+
+/**
  * CoreDNS Metadata.Collect: a fresh store on `r` for `block`, whose metadata plugin has `zones`.
  * The store stays on the request when the block's view then fails: a later block without
  * metadata reads it, as CoreDNS's context carries it on (checked against 1.14.7).
  */
 export function collect(r: Carrier, zones: readonly string[], block: object): void {
-  if (r instanceof WireRequest) r.metadata = new Metadata(matchZone(zones, r.name) !== undefined, block)
+  // plugins read the field; only this module sets it (WireRequest declares it writable)
+  ;(r as { metadata: Metadata | undefined }).metadata =
+    new Metadata(matchZone(zones, r.name) !== undefined, block)
 }
 
 /** The metadata handler's step: keep what the block's view filter collected, else collect. */
@@ -43,6 +62,7 @@ export function ensureCollected(r: Carrier, zones: readonly string[], block: obj
 
 /** What carries a request's store: a Request (plugin.ts, which imports this module). */
 interface Carrier {
+  readonly name: string
   readonly metadata: Metadata | undefined
 }
 
