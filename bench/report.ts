@@ -43,6 +43,8 @@ export interface MemoryRow {
 const CEILING = 'node ceiling'
 const TSDNS = 'tsdns'
 const COREDNS = 'coredns'
+/** tsdns with the status plugin on, measured on cache hits only. */
+export const TSDNS_STATUS = 'tsdns + status'
 
 const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '-')
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-')
@@ -75,6 +77,13 @@ function targets(rows: readonly Row[], mem: readonly MemoryRow[]): Target[] {
   }
   ratio('the Node ceiling', 'cache hits', CEILING, 0.9)
   ratio('unbound', 'cache misses', 'unbound', 1.3)
+  const plain = find(rows, TSDNS, 'cache hits')
+  const status = find(rows, TSDNS_STATUS, 'cache hits')
+  if (plain !== undefined && status !== undefined) {
+    const qps = status.qps / plain.qps
+    out.push({ what: 'cache hits: tsdns with status ≥ 0.97x the qps without it', value: qps,
+      shown: `${f2(qps)}x (per core ${f2(plain.cpuUs / status.cpuUs)}x)`, ok: qps >= 0.97 })
+  }
   const hits = find(rows, TSDNS, 'cache hits')
   if (hits !== undefined) {
     const peer = find(rows, 'unbound', 'cache hits')

@@ -24,7 +24,7 @@ import { dnsperf, quantile } from './dnsperf.ts'
 import { buildAsImage, imageNodeFlags, root } from './image.ts'
 import { fillCache, median, pinUpstream } from './memory.ts'
 import { svg } from './plot.ts'
-import { type Meta, type MemoryRow, markdown, type Row } from './report.ts'
+import { type Meta, type MemoryRow, markdown, type Row, TSDNS_STATUS } from './report.ts'
 import {
   ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running, type ServerSpec, start,
   tsdns, unbound,
@@ -169,6 +169,8 @@ async function main(): Promise<void> {
   const corednsBin = process.env['COREDNS_BIN']
   const peers = corednsBin === undefined ? [] : [coredns(resolve(corednsBin))]
   const servers = pick([ceiling, dnsmasq, unbound, ...peers, ts])
+  // the status plugin's cost on the hit path, measured beside plain tsdns in the same rounds
+  const withStatus = servers.includes(ts) ? [tsdns(TSDNS_STATUS, undefined, image, true)] : []
   const memoryOnly = only !== undefined && only.includes('memory')
   const loads = pick(workloads, memoryOnly ? [] : [...workloads])
   const rows: Row[] = []
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
   try {
     for (const w of loads) {
       const able = servers.filter((s) => w.servers?.includes(s.name) ?? true)
+      if (w.name === 'cache hits') able.push(...withStatus)
       const tries = new Map<string, Row[]>(able.map((s) => [s.name, []]))
       for (let round = 1; round <= rounds; round++) {
         for (const spec of able) {

@@ -116,7 +116,7 @@ export const unbound: ServerSpec = {
  * answering a wildcard by template, as corefiles/custom-dns.Corefile does.
  */
 export function tsdnsCorefile(port: number, upstream: number, metrics: number,
-  capacity = 9984): string {
+  capacity = 9984, status?: number): string {
   const re = `^(?:[^.]+\\.)+${LOCAL_ZONE.replaceAll('.', '\\.')}\\.$`
   return `${WHOAMI_ZONE}:${port} {
     bind 127.0.0.1
@@ -138,22 +138,24 @@ ${LOCAL_ZONE}:${port} {
         denial ${capacity}
     }
     forward . 127.0.0.1:${upstream}
-    prometheus 127.0.0.1:${metrics}
+    prometheus 127.0.0.1:${metrics}${status === undefined ? '' : `\n    status 127.0.0.1:${status}`}
 }
 `
 }
 
 /**
  * tsdns run as the image runs it: its ENV, and `nodeFlags` the ENTRYPOINT's (image.ts) unless a
- * variant is measured.
+ * variant is measured; `status` adds the status plugin to the `.` block (issue 18's cost).
  */
-export function tsdns(name: string, capacity: number | undefined, nodeFlags: readonly string[]):
-  ServerSpec {
+export function tsdns(name: string, capacity: number | undefined, nodeFlags: readonly string[],
+  status = false): ServerSpec {
   return {
     name,
     async launch(port, env) {
       const conf = join(env.dir, `tsdns-${port}.Corefile`)
-      writeFileSync(conf, tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity))
+      const statusPort = status ? await freePort('tcp') : undefined
+      writeFileSync(conf,
+        tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity, statusPort))
       return { cmd: process.execPath, args: [...nodeFlags, env.tsdnsMain, '-conf', conf, '-quiet'],
         env: imageEnv(env.dir) }
     },
