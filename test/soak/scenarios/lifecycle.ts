@@ -301,7 +301,10 @@ export async function reloadBindFails(p: BindFailParams): Promise<Outcome> {
         }
       }, { durationMs: 15_000 })
     const failed = await metric(`127.0.0.1:${mport}`, 'coredns_reload_failed_total')
-    const restarts = t.stdout().filter((l) => l.includes('[ERROR] Restart failed: cannot listen')).length
+    // SIGUSR1's own line: the reload plugin's failure logs caddy's "Restart failed" too
+    const restarts = t.stdout()
+      .filter((l) => l.includes('[ERROR] SIGUSR1: starting with listener file descriptors: cannot listen'))
+      .length
     const health = await fetch(`http://127.0.0.1:${hport}/health`).then((r) => r.status, () => 0)
     out.set({ signals: p.signals, restartsFailed: restarts, reloadFailedTotal: failed,
       scrapesFailed, healthStatus: health })
