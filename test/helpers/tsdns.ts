@@ -14,10 +14,11 @@ import { makeTempDir, removeTempDir } from './tmp.ts'
 export const TSDNS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
 /**
- * The V8 heap flags of the image's ENTRYPOINT (manifests/Dockerfile; test/manifests.test.ts
- * checks they match): scenarios that bound memory measure tsdns as it is deployed.
+ * The V8 flags of the image's ENTRYPOINT (manifests/Dockerfile; test/manifests.test.ts checks
+ * they match): scenarios that bound memory measure tsdns as it is deployed.
  */
-export const IMAGE_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=10']
+export const IMAGE_HEAP_FLAGS: readonly string[] =
+  ['--max-semi-space-size=2', '--heap-growing-percent=10', '--no-concurrent-recompilation']
 
 export interface TsdnsOptions {
   /** Corefile text; written to <dir>/Corefile. */
