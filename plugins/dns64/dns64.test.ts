@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CorefileError } from '../../src/corefile/errors.ts'
+import { throwsLocated } from '../../test/helpers/located.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import { replyMsg } from '../../src/plugin/msg.ts'
 import type { Addr, Handler, Msg, RequestContext } from '../../src/plugin/plugin.ts'
@@ -49,12 +49,7 @@ const invalid: Array<[string, string, number, number, string]> = [
 ]
 for (const [body, code, line, col, fragment] of invalid) {
   test(`fails: ${body.replace(/\n/g, ' ')}`, () => {
-    assert.throws(() => parse(body), (err: unknown) => {
-      assert.ok(err instanceof CorefileError, String(err))
-      assert.deepEqual([err.code, err.line, err.col], [code, line, col], err.message)
-      assert.ok(err.detail.includes(fragment), err.detail)
-      return true
-    })
+    throwsLocated(() => parse(body), code, line, col, fragment)
   })
 }
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CorefileError } from '../../src/corefile/errors.ts'
+import { throwsLocated } from '../../test/helpers/located.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import { setLogSink } from '../../src/plugin/log.ts'
 import { Instance } from '../../src/server/instance.ts'
@@ -35,12 +35,7 @@ const invalid: Array<[string, string, number, number, string]> = [
 ]
 for (const [body, code, line, col, fragment] of invalid) {
   test(`fails: ${body.replace(/\n/g, ' ')}`, () => {
-    assert.throws(() => parse(body), (err: unknown) => {
-      assert.ok(err instanceof CorefileError, String(err))
-      assert.deepEqual([err.code, err.line, err.col], [code, line, col], err.message)
-      assert.ok(err.detail.includes(fragment), err.detail)
-      return true
-    })
+    throwsLocated(() => parse(body), code, line, col, fragment)
   })
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CorefileError } from '../../src/corefile/errors.ts'
+import { throwsLocated } from '../../test/helpers/located.ts'
 import { loadCorefile } from '../../src/corefile/load.ts'
 import { parseRewrite } from './setup.ts'
 
@@ -188,15 +188,6 @@ const invalid: Array<[string, string, number, number, string]> = [
 
 for (const [input, code, line, col, fragment] of invalid) {
   test(`fails: ${input.replace(/\n/g, ' ')}`, () => {
-    assert.throws(
-      () => parse(input),
-      (err: unknown) => {
-        assert.ok(err instanceof CorefileError, String(err))
-        assert.equal(err.plugin, 'rewrite')
-        assert.deepEqual([err.code, err.line, err.col], [code, line, col], err.message)
-        assert.ok(err.detail.includes(fragment), err.detail)
-        return true
-      },
-    )
+    assert.equal(throwsLocated(() => parse(input), code, line, col, fragment).plugin, 'rewrite')
   })
 }
