@@ -10,7 +10,8 @@
 //   FOOTPRINT_NAMES    RSS checkpoints, cumulative unique names (default 10000,100000)
 //   FOOTPRINT_FLAGS    ';'-separated node flag sets to compare (default: the image's ENTRYPOINT
 //                      flags); `image` stands for those, e.g. "image;image --optimize-for-size"
-//   FOOTPRINT_MAIN     ','-separated entry points to compare (default: `npm run build`'s)
+//   FOOTPRINT_MAIN     ','-separated entries to compare: snapshot blobs or scripts, e.g.
+//                      dist/cli/main.js (default: the blob `npm run build` makes, the image's)
 //   FOOTPRINT_CAPACITY cache capacity (success and denial) of the Corefile (default 9984, CoreDNS's)
 
 import { execFileSync } from 'node:child_process'

@@ -15,17 +15,17 @@ function runtime(): { op: string; args: string }[] {
   return [...st.at(-1)!.instructions]
 }
 
-/** The ENTRYPOINT's words: node, its flags, the entry point under /app. */
-function entrypoint(): string[] {
-  const entry = runtime().filter((i) => i.op === 'ENTRYPOINT').at(-1)
-  if (!entry) throw new Error('manifests/Dockerfile has no ENTRYPOINT')
-  return JSON.parse(entry.args) as string[]
+/** The ENTRYPOINT's words: node, its flags, the snapshot blob under /app it starts from, `--`. */
+function entrypoint(): { flags: string[]; entry: string } {
+  const ep = runtime().filter((i) => i.op === 'ENTRYPOINT').at(-1)
+  if (!ep) throw new Error('manifests/Dockerfile has no ENTRYPOINT')
+  const words = JSON.parse(ep.args) as string[]
+  const blob = words.indexOf('--snapshot-blob')
+  if (blob < 0) throw new Error('manifests/Dockerfile: the ENTRYPOINT names no --snapshot-blob')
+  return { flags: words.slice(1, blob), entry: words[blob + 1]! }
 }
 
-/**
- * The image's ENV (NODE_ENV, NODE_COMPILE_CACHE: Node's compile cache from the process start,
- * which covers the entry point too), with its /app paths under `dir`.
- */
+/** The image's ENV (NODE_ENV), with its /app paths under `dir`. */
 export function imageEnv(dir: string): Record<string, string> {
   const vars = runtime().filter((i) => i.op === 'ENV').map((i) => /^(\w+)=(\S+)$/.exec(i.args))
   return Object.fromEntries(vars.filter((m) => m !== null)
@@ -34,12 +34,13 @@ export function imageEnv(dir: string): Record<string, string> {
 
 /** The node flags the image starts tsdns with (--disable-sigusr1 among them). */
 export function imageNodeFlags(): string[] {
-  return entrypoint().slice(1, -1)
+  return entrypoint().flags
 }
 
 /**
  * Builds tsdns as the image's `npm run build` does, less its type check (a work tree in the middle
- * of an edit still measures), and returns the ENTRYPOINT's script in this checkout.
+ * of an edit still measures), and returns the ENTRYPOINT's snapshot blob in this checkout (made
+ * by this Node, as the image makes its own with the node it runs).
  */
 export function buildAsImage(): string {
   try {
@@ -48,7 +49,7 @@ export function buildAsImage(): string {
     const e = err as { stdout?: Buffer; stderr?: Buffer }
     throw new Error(`the bundle failed\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`)
   }
-  const main = join(root, entrypoint().at(-1)!.replace(/^\/app\//, ''))
+  const main = join(root, entrypoint().entry.replace(/^\/app\//, ''))
   if (!existsSync(main)) throw new Error(`the build produced no ${main}`)
   return main
 }

@@ -10,6 +10,7 @@ import { dnsmasqArgs } from '../test/helpers/dnsmasq.ts'
 import { freePort } from '../test/helpers/ports.ts'
 import { type Child, sleep, spawnChild } from '../test/helpers/proc.ts'
 import { buildQuery } from '../test/helpers/query.ts'
+import { entryArgs } from '../test/helpers/tsdns.ts'
 import { imageEnv } from './image.ts'
 
 /** The zone every server answers itself, and the answer. */
@@ -27,7 +28,7 @@ export interface Env {
   readonly dir: string
   /** The authoritative upstream on loopback. */
   readonly upstream: number
-  /** tsdns entry point (compiled JavaScript, as the image runs it). */
+  /** tsdns's entry (image.ts entryArgs): the snapshot blob the image starts from, or a script. */
   readonly tsdnsMain: string
   readonly ceilingMain: string
 }
@@ -156,7 +157,7 @@ export function tsdns(name: string, capacity: number | undefined, nodeFlags: rea
       const statusPort = status ? await freePort('tcp') : undefined
       writeFileSync(conf,
         tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity, statusPort))
-      return { cmd: process.execPath, args: [...nodeFlags, env.tsdnsMain, '-conf', conf, '-quiet'],
+      return { cmd: process.execPath, args: [...nodeFlags, ...entryArgs(env.tsdnsMain), '-conf', conf, '-quiet'],
         env: imageEnv(env.dir) }
     },
   }

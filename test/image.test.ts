@@ -24,10 +24,15 @@ function ignored(): RegExp[] {
     .map((l) => new RegExp(`^${l.slice(3).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`))
 }
 
-/** Each `&&`-separated command of a RUN that builds or checks (npm ci/run, test -f). */
-function commands(run: string): string[] {
+/**
+ * Each `&&`-separated command of a RUN that builds or checks (npm ci/run, test -f, the snapshot
+ * blob made by node), its /app paths in the stage's directory.
+ */
+function commands(run: string, here: string): string[] {
   return run.split('&&').map((c) => c.trim())
-    .filter((c) => /^npm (ci|run) /.test(c) || c.startsWith('test -f '))
+    .filter((c) => /^npm (ci|run) /.test(c) || c.startsWith('test -f ') ||
+      /^(NODE_NO_WARNINGS=1 )?node --snapshot-blob /.test(c))
+    .map((c) => c.replaceAll('/app/', `${here}/`))
 }
 
 test('the image builds from exactly what the Dockerfile copies, and its ENTRYPOINT answers', async (t) => {
@@ -54,7 +59,7 @@ test('the image builds from exactly what the Dockerfile copies, and its ENTRYPOI
             filter: (p) => from !== undefined || !skip.some((re) => re.test(basename(p))) })
         }
       } else if (op === 'RUN') {
-        for (const cmd of commands(args)) {
+        for (const cmd of commands(args, here)) {
           try {
             execFileSync('sh', ['-c', cmd], { cwd: here, stdio: 'pipe', timeout: 300_000 })
           } catch (err) {

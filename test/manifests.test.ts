@@ -505,33 +505,32 @@ test('Dockerfile: multi-stage on Node 24 slim, one bundled file without node_mod
   // on the command line (NODE_OPTIONS refuses one)
   const lean = IMAGE_HEAP_FLAGS
   assert.deepEqual(JSON.parse(entrypoint ?? 'null'),
-    ['node', '--disable-sigusr1', ...lean, `/app/${pkg.bin.tsdns}`])
+    ['node', '--disable-sigusr1', ...lean, '--snapshot-blob', '/app/dist/tsdns.blob', '--'])
   assert.match(runs(runtime), /install .*\biproute2\b.*\biptables\b/, 'ip and iptables for node setup')
 
-  // the entrypoint is the bin, what the build makes of src/cli/main.ts, and the build checks it
+  // the bin is what the build makes of src/cli/main.ts, the snapshot's entry what it makes of
+  // src/cli/snapshot.ts, and the build checks both
   assert.equal(pkg.bin.tsdns, 'dist/cli/main.js')
   assert.match(runs(build), /test -f dist\/cli\/main\.js/)
+  assert.match(runs(build), /test -f dist\/cli\/snapshot\.cjs/)
   assert.ok(existsSync(join(root, 'src/cli/main.ts')))
+  assert.ok(existsSync(join(root, 'src/cli/snapshot.ts')))
 })
 
-test('Dockerfile: a start at build time fills the compile cache the read-only image reads', () => {
+test('Dockerfile: the runtime stage makes the snapshot blob with its own node, before USER', () => {
   const runtime = stages(dockerfile).stages.at(-1)!
-  const env = runtime.instructions.filter((i) => i.op === 'ENV').map((i) => i.args)
-  const dir = env.map((e) => /^NODE_COMPILE_CACHE=(\S+)$/.exec(e)?.[1]).find(Boolean)
-  assert.ok(dir, 'NODE_COMPILE_CACHE names the cache')
   const at = (i: { op: string; args: string }) => runtime.instructions.indexOf(i)
-  const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)!
-  const mkdir = runtime.instructions.find((i) => i.op === 'RUN' && i.args.includes(dir))
-  assert.ok(mkdir && at(mkdir) < at(user), 'the directory is made before USER')
-  const [uid, gid] = user.args.split(':')
-  assert.equal(mkdir.args, `install -d -o ${uid} -g ${gid} ${dir}`, 'and owned by the USER')
-  // the warm-up runs as the USER, with the ENTRYPOINT's node flags (part of the cache's key)
   const entrypoint = JSON.parse(runtime.instructions.find((i) => i.op === 'ENTRYPOINT')!.args) as string[]
-  const warm = runtime.instructions.filter((i) => i.op === 'RUN' && at(i) > at(user))
-  assert.equal(warm.length, 1)
-  assert.ok(warm[0]!.args.includes(`${entrypoint.join(' ')} -conf `), 'the entrypoint serves once')
-  assert.match(warm[0]!.args, / -pidfile (\S+) & .*while \[ ! -e \1 \].*kill -TERM \$! && wait \$!/,
-    'stopped by TERM once every listener is up, failing the build if it failed')
+  const blob = entrypoint[entrypoint.indexOf('--snapshot-blob') + 1]
+  // a blob works only with the node that made it: the build stage's may be another release
+  const make = runtime.instructions.filter((i) => i.op === 'RUN' && i.args.includes('--build-snapshot'))
+  assert.equal(make.length, 1)
+  assert.match(make[0]!.args, new RegExp(`(^| )node --snapshot-blob ${blob} --build-snapshot /app/dist/cli/snapshot\\.cjs$`))
+  const copy = runtime.instructions.find((i) => i.op === 'COPY' && i.args === '--from=build /app/dist ./dist')!
+  const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)!
+  assert.ok(at(copy) < at(make[0]!) && at(make[0]!) < at(user), 'after dist arrives, as root: the user cannot change it')
+  // nothing else runs the entrypoint at build time any more (the compile cache it filled is gone)
+  assert.ok(!runtime.instructions.some((i) => i.op === 'ENV' && i.args.startsWith('NODE_COMPILE_CACHE=')))
 })
 
 test('every launcher starts Node with --disable-sigusr1: the bin, npm start, no manifest command', () => {

@@ -8,8 +8,6 @@ import { setImmediate as turn } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 
-const gzipAsync = promisify(gzip)
-
 /** One written exposition, and its gzip form made once, off the thread, for whoever asks first. */
 export class Exposition {
   readonly text: Buffer
@@ -20,7 +18,7 @@ export class Exposition {
   }
 
   gzipped(): Promise<Buffer> {
-    return (this.#gzipped ??= gzipAsync(this.text))
+    return (this.#gzipped ??= promisify(gzip)(this.text))
   }
 }
 

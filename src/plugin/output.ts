@@ -20,18 +20,21 @@ const shedLines = shedCounter('log_lines')
 type Stream = NodeJS.WritableStream & { readonly writableLength: number; readonly destroyed: boolean }
 
 class Output {
-  readonly #stream: Stream
+  readonly #open: () => Stream
+  #stream: Stream | undefined
   #dropped = 0
 
-  constructor(stream: Stream) {
-    this.#stream = stream
-    // the write's callback counts what failed; the listener only keeps the error from being fatal
-    stream.on('error', () => {})
+  /**
+   * The stream is taken on the first write, not when this module loads: a start from the V8
+   * snapshot (src/cli/snapshot.ts) gets a process.stdout of its own, not the one of the build.
+   */
+  constructor(open: () => Stream) {
+    this.#open = open
   }
 
   /** Writes `text` (`lines` newline-ended lines), or drops and counts them. */
   write(text: string, lines: number): void {
-    const s = this.#stream
+    const s = (this.#stream ??= this.#listen(this.#open()))
     if (s.destroyed || s.writableLength > BACKLOG_LIMIT) {
       this.#drop(lines)
       return
@@ -45,10 +48,16 @@ class Output {
     })
   }
 
+  #listen(stream: Stream): Stream {
+    // the write's callback counts what failed; the listener only keeps the error from being fatal
+    stream.on('error', () => {})
+    return stream
+  }
+
   #drop(lines: number): void {
     this.#dropped += lines
     shedLines.value += lines
   }
 }
 
-export const stdout = new Output(process.stdout)
+export const stdout = new Output(() => process.stdout)

@@ -16,7 +16,7 @@ export { answer, answerFrom, drop, fakeUpstream, formerr, nxdomain, refused, rep
   slow, spoofed, truncated, wrongId, wrongQuestion } from './fake-upstream.ts'
 export type { FakeAction, FakeHandler, FakeQuery, FakeUpstream, FakeUpstreamOptions, Proto,
   ReplyOptions } from './fake-upstream.ts'
-export { IMAGE_HEAP_FLAGS, startTsdns, TSDNS_MAIN } from './tsdns.ts'
+export { entryArgs, IMAGE_HEAP_FLAGS, startTsdns, TSDNS_MAIN } from './tsdns.ts'
 export type { Tsdns, TsdnsOptions } from './tsdns.ts'
 export { rr } from './rr.ts'
 export { generateCert } from './cert.ts'

@@ -33,7 +33,7 @@ export interface TsdnsOptions {
   readonly startTimeoutMs?: number
   /** Node options before the script, e.g. the image's V8 heap flags. */
   readonly nodeArgs?: readonly string[]
-  /** Script to run instead of src/cli/main.ts (for testing this helper). */
+  /** Script to run instead of src/cli/main.ts, or a snapshot blob (entryArgs). */
   readonly main?: string
 }
 
@@ -57,6 +57,14 @@ export interface Tsdns {
 
 const POLL_MS = 20
 
+/**
+ * The node arguments that start tsdns from `entry`: a script, or a V8 start-up snapshot blob
+ * (src/cli/snapshot.ts, what the image starts from), whose arguments follow a `--`.
+ */
+export function entryArgs(entry: string): string[] {
+  return entry.endsWith('.blob') ? ['--snapshot-blob', entry, '--'] : [entry]
+}
+
 /** Starts tsdns; a plain string is the Corefile. Stop it in an after()/t.after(). */
 export async function startTsdns(o: TsdnsOptions | string): Promise<Tsdns> {
   const opts: TsdnsOptions = typeof o === 'string' ? { corefile: o } : o
@@ -70,8 +78,8 @@ export async function startTsdns(o: TsdnsOptions | string): Promise<Tsdns> {
   }
   writeFileSync(confPath, opts.corefile)
   // As every launcher starts it (src/cli/signals.ts): no signal opens an inspector.
-  const args = ['--disable-sigusr1', ...(opts.nodeArgs ?? []), opts.main ?? TSDNS_MAIN, '-conf', confPath, '-pidfile',
-    pidPath, ...(opts.args ?? [])]
+  const args = ['--disable-sigusr1', ...(opts.nodeArgs ?? []), ...entryArgs(opts.main ?? TSDNS_MAIN),
+    '-conf', confPath, '-pidfile', pidPath, ...(opts.args ?? [])]
   const child = spawnChild('tsdns', process.execPath, args, {
     cwd: dir,
     env: { ...process.env, ...opts.env },

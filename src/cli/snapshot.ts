@@ -1,0 +1,28 @@
+// The image's entry point: the build runs this file once (`node --build-snapshot`, see
+// bundle.ts) and V8 keeps the heap it leaves, every module of tsdns loaded and evaluated, the
+// Corefile parser built, in dist/tsdns.blob. `node --snapshot-blob dist/tsdns.blob -- ARGS`
+// starts from that heap and calls the function below: no module is read, compiled or run again,
+// which is most of a start (docs/sizing.md, "Start").
+//
+// What runs while the snapshot is built must not take anything of the machine it runs on: no
+// socket, timer, signal handler, stream or environment variable is touched before the function
+// below (process.stdout is taken on first write, src/plugin/output.ts); `snapshot.test.ts` checks
+// that a start from the blob reads its own environment, clock and arguments.
+
+import 'fastify'
+import 'prom-client'
+import { startupSnapshot } from 'node:v8'
+import { plugins } from '../../plugins/order.ts'
+import { run } from './cli.ts'
+import { holdReloads } from './signals.ts'
+
+// What a start would otherwise evaluate on demand (order.ts, metrics.ts, http.ts), evaluated
+// here once: the modules of fastify and prom-client and every plugin's setup. Their objects stay
+// in the snapshot's heap whether a Corefile uses them or not: 1 MiB (docs/sizing.md).
+for (const setup of plugins.values()) setup()
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  holdReloads()
+  // a start from a snapshot has no script: the arguments follow node's own
+  run(process.argv.slice(1))
+})
