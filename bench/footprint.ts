@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const startMs = new Map<string, number[]>(variants.map((v) => [v.name, []]))
   const rss = new Map<string, number[][]>(variants.map((v) => [v.name, []]))
   try {
-    // one start each first: fills Node's compile cache, as the image's build does
+    // one start each first: a script's fills Node's compile cache (a blob needs none)
     for (const v of variants) await (await start(spec(v), env(v))).stop()
     for (let i = 0; i < starts; i++) {
       for (const v of variants) {

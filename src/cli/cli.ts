@@ -1,6 +1,7 @@
 // tsdns command line: CoreDNS's flags for serving, plus check / fmt / query for authors.
 
 import { plugins } from '../../plugins/order.ts'
+import { stdout } from '../plugin/output.ts'
 import { isNodeCacheMode, nodeCacheFlags, parseNodeCacheFlags } from '../nodecache/flags.ts'
 import { check } from './check.ts'
 import { FlagError, parseFlags } from './flags.ts'
@@ -96,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Runs the command and exits with its status. */
 export function run(argv: string[]): void {
+  stdout.take()
   main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {

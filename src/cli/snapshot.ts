@@ -10,15 +10,16 @@
 // that a start from the blob reads its own environment, clock and arguments.
 
 import 'fastify'
-import 'prom-client'
 import { startupSnapshot } from 'node:v8'
 import { plugins } from '../../plugins/order.ts'
 import { run } from './cli.ts'
 import { holdReloads } from './signals.ts'
 
-// What a start would otherwise evaluate on demand (order.ts, metrics.ts, http.ts), evaluated
-// here once: the modules of fastify and prom-client and every plugin's setup. Their objects stay
-// in the snapshot's heap whether a Corefile uses them or not: 1 MiB (docs/sizing.md).
+// What a start would otherwise evaluate on demand (order.ts, http.ts), evaluated here once:
+// fastify's modules and every plugin's setup. Their objects stay in the snapshot's heap whether a
+// Corefile uses them or not (~1 MiB). Not prom-client: its modules keep the process's start time
+// as they load (process_start_time_seconds would be the build's), so it loads on first use as
+// before (src/plugin/metrics.ts).
 for (const setup of plugins.values()) setup()
 
 startupSnapshot.setDeserializeMainFunction(() => {

@@ -25,16 +25,24 @@ class Output {
   #dropped = 0
 
   /**
-   * The stream is taken on the first write, not when this module loads: a start from the V8
-   * snapshot (src/cli/snapshot.ts) gets a process.stdout of its own, not the one of the build.
+   * The stream is taken by take(), not when this module loads: a start from the V8 snapshot
+   * (src/cli/snapshot.ts) gets a process.stdout of its own, not the one of the build.
    */
   constructor(open: () => Stream) {
     this.#open = open
   }
 
+  /**
+   * Takes the stream and makes its errors non-fatal, for every writer of it (the CLI writes
+   * its banner straight to process.stdout): the CLI calls this first thing.
+   */
+  take(): Stream {
+    return (this.#stream ??= this.#listen(this.#open()))
+  }
+
   /** Writes `text` (`lines` newline-ended lines), or drops and counts them. */
   write(text: string, lines: number): void {
-    const s = (this.#stream ??= this.#listen(this.#open()))
+    const s = this.take()
     if (s.destroyed || s.writableLength > BACKLOG_LIMIT) {
       this.#drop(lines)
       return
