@@ -26,7 +26,7 @@ import { fillCache, median, pinUpstream } from './memory.ts'
 import { svg } from './plot.ts'
 import { type Meta, type MemoryRow, markdown, type Row, TSDNS_STATUS } from './report.ts'
 import {
-  ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running, type ServerSpec, start,
+  buildCeiling, ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running, type ServerSpec, start,
   tsdns, unbound,
 } from './servers.ts'
 import { type Workload, workloads } from './workloads.ts'
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const dir = makeTempDir('bench')
   const up = await pinUpstream()
   const env: Env = {
-    dir, upstream: up.port, tsdnsMain, ceilingMain: join(root, 'bench/ceiling.ts'),
+    dir, upstream: up.port, tsdnsMain, ceilingMain: buildCeiling(dir),
   }
   const profDir = join(raw, 'profiles')
   const image = imageNodeFlags()
