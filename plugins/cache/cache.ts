@@ -16,6 +16,11 @@ import { answersQuestion, cacheType, isCacheable, isDenial, minimalTtl } from '.
 /** Stored reply bytes allowed per entry of capacity, on average: keeps memory bounded when a
  *  flood of unique names brings large (TCP-sized) answers. */
 const BYTES_PER_ENTRY = 4096
+/**
+ * The options of every LRU lookup, one object: without it lru-cache makes an empty one per call
+ * (two a query). It writes only `status` into it, which each call sets afresh.
+ */
+const GET: LRUCache.GetOptions<string, Entry, unknown> = {}
 
 /** CoreDNS's key: lowercased qname, qtype, qclass, DO and CD bits. */
 export function cacheKey(r: Request): string {
@@ -68,7 +73,7 @@ export class Cache {
    * never meet, as refreshes do not store failures and a positive store drops the denial.)
    */
   lookup(key: string, now: number, m: CacheCells): Entry | undefined {
-    const p = this.success.get(key)
+    const p = this.success.get(key, GET)
     if (this.cfg.preferPositive && p !== undefined) {
       const good = p.answers ? p : p.lkg
       if (good !== undefined && this.#servable(good, now)) {
@@ -76,7 +81,7 @@ export class Cache {
         return good
       }
     }
-    const n = this.denial.get(key)
+    const n = this.denial.get(key, GET)
     if (n !== undefined && this.#servable(n, now)) {
       m.hits.denial.value++
       return n
