@@ -5,15 +5,13 @@
 
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { buildQuery, freePort, makeTempDir, removeTempDir, sleep, startTsdns, udpQuery } from '../../test/helpers/index.ts'
 
 const root = join(import.meta.dirname, '../..')
-const pkg = JSON.parse(
-  execFileSync(process.execPath, ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: root, encoding: 'utf8' }),
-) as { version: string }
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
 
 test('a start from the snapshot blob serves with its own arguments, environment, stdout and clock', async (t) => {
   const dir = makeTempDir('tsdns-snapshot')

@@ -1,13 +1,14 @@
 // The image's entry point: the build runs this file once (`node --build-snapshot`, see
 // bundle.ts) and V8 keeps the heap it leaves, every module of tsdns loaded and evaluated, the
 // Corefile parser built, in dist/tsdns.blob. `node --snapshot-blob dist/tsdns.blob -- ARGS`
-// starts from that heap and calls the function below: no module is read, compiled or run again,
-// which is most of a start (docs/sizing.md, "Start").
+// starts from that heap and calls the function below: tsdns's modules are not read, compiled or
+// run again, which was most of a start (docs/sizing.md, "Start").
 //
-// What runs while the snapshot is built must not take anything of the machine it runs on: no
+// What runs while the snapshot is built must not take anything of the process it runs in: no
 // socket, timer, signal handler, stream or environment variable is touched before the function
-// below (process.stdout is taken on first write, src/plugin/output.ts); `snapshot.test.ts` checks
-// that a start from the blob reads its own environment, clock and arguments.
+// below (run() takes process.stdout, src/plugin/output.ts), and node:http is not loaded at all
+// (bundle.ts); `snapshot.test.ts` checks that a start from the blob reads its own environment,
+// clock, stdout and arguments.
 
 import 'fastify'
 import { startupSnapshot } from 'node:v8'
