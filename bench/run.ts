@@ -26,8 +26,8 @@ import { fillCache, median, pinUpstream } from './memory.ts'
 import { svg } from './plot.ts'
 import { type Meta, type MemoryRow, markdown, type Row, TSDNS_STATUS } from './report.ts'
 import {
-  buildCeiling, ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running, type ServerSpec, start,
-  tsdns, unbound,
+  buildCeiling, ceiling, coredns, cpuSeconds, dnsmasq, type Env, LOAD_CPU, rssMiB, type Running,
+  type ServerSpec, start, tsdns, unbound,
 } from './servers.ts'
 import { type Workload, workloads } from './workloads.ts'
 

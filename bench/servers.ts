@@ -6,11 +6,11 @@ import dgram from 'node:dgram'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { buildSync } from 'esbuild'
 import { dnsmasqArgs } from '../test/helpers/dnsmasq.ts'
 import { freePort } from '../test/helpers/ports.ts'
 import { type Child, sleep, spawnChild } from '../test/helpers/proc.ts'
 import { buildQuery } from '../test/helpers/query.ts'
-import { buildSync } from 'esbuild'
 import { entryArgs } from '../test/helpers/tsdns.ts'
 import { imageEnv } from './image.ts'
 
@@ -29,7 +29,7 @@ export interface Env {
   readonly dir: string
   /** The authoritative upstream on loopback. */
   readonly upstream: number
-  /** tsdns's entry (image.ts entryArgs): the snapshot blob the image starts from, or a script. */
+  /** tsdns's entry (entryArgs): the snapshot blob the image starts from, or a script. */
   readonly tsdnsMain: string
   readonly ceilingMain: string
 }

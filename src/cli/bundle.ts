@@ -142,5 +142,6 @@ await build({
 // The blob works only with the node that made it: this one here; the image makes its own with the
 // node it runs (manifests/Dockerfile). Node warns that some modules tsdns uses (dgram, module) are
 // "not yet fully verified" in a snapshot: snapshot.test.ts checks what tsdns needs of them.
-execFileSync(process.execPath, ['--snapshot-blob', join(outdir, 'tsdns.blob'), '--build-snapshot',
-  join(outdir, 'cli/snapshot.cjs')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } })
+execFileSync(process.execPath,
+  ['--snapshot-blob', join(outdir, 'tsdns.blob'), '--build-snapshot', join(outdir, 'cli/snapshot.cjs')],
+  { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } })
