@@ -8,16 +8,18 @@ function parse(body: string) {
   return parsePrometheus(blocks[0]!.directives.filter((d) => d.name.text === 'prometheus'))
 }
 
-const ok: [string, string][] = [
+const ok: [string, string, boolean?][] = [
   ['prometheus', 'localhost:9153'],
   ['prometheus localhost:9253', 'localhost:9253'],
   ['prometheus :9153', ':9153'],
   ['prometheus [::1]:9153', '[::1]:9153'],
   ['prometheus 169.254.20.10:9253', '169.254.20.10:9253'],
-  ['prometheus {\n runtime_metrics\n}', 'localhost:9153'],
+  ['prometheus {\n runtime_metrics\n}', 'localhost:9153', true],
+  ['prometheus :9253 {\n runtime_metrics\n}', ':9253', true],
 ]
-for (const [input, address] of ok) {
-  test(`parses: ${input.replace(/\n/g, ' ')}`, () => assert.deepEqual(parse(input), { address }))
+for (const [input, address, runtimeMetrics = false] of ok) {
+  test(`parses: ${input.replace(/\n/g, ' ')}`, () =>
+    assert.deepEqual(parse(input), { address, runtimeMetrics }))
 }
 
 // fails

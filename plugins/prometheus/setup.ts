@@ -12,6 +12,8 @@ import { pluginEnabled } from './metrics.ts'
 
 export interface PrometheusConfig {
   readonly address: string
+  /** Adds nodejs_gc_duration_seconds, for the life of the process (README). */
+  readonly runtimeMetrics: boolean
 }
 
 const DEFAULT_ADDRESS = 'localhost:9153'
@@ -19,10 +21,12 @@ const DEFAULT_ADDRESS = 'localhost:9153'
 export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig {
   const d = stanzas[0]!
   const [addr] = args(d, 0, 1, 'prometheus')
+  let runtimeMetrics = false
   for (const opt of d.block ?? []) {
     switch (opt.name.text) {
-      case 'runtime_metrics': // Go's runtime/metrics: Node's runtime metrics are always exported
+      case 'runtime_metrics':
         noArgs(opt, 'prometheus')
+        runtimeMetrics = true
         break
       case 'tls':
         throw new CorefileError(
@@ -35,7 +39,7 @@ export function parsePrometheus(stanzas: readonly Directive[]): PrometheusConfig
         throw unknownProperty(opt, 'prometheus')
     }
   }
-  return { address: addr ? httpAddress(addr, 'prometheus') : DEFAULT_ADDRESS }
+  return { address: addr ? httpAddress(addr, 'prometheus') : DEFAULT_ADDRESS, runtimeMetrics }
 }
 
 async function scrape(): Promise<HttpReply> {
@@ -73,6 +77,7 @@ export default definePlugin<PrometheusConfig>({
   parse: parsePrometheus,
   setup(cfg, ctx) {
     httpEndpoints(ctx).route(cfg.address, '/metrics', scrape)
+    if (cfg.runtimeMetrics) ctx.onStartup(registry.observeGc)
     const enabled = enabledList(ctx)
     return (next, chain) => {
       for (const zone of chain.zones) {

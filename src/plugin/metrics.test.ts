@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { test } from 'node:test'
 import {
   CounterFamily, familyNamed, GaugeFamily, HistogramFamily, registry, TIME_BUCKETS,
@@ -77,4 +78,22 @@ test('fromFirstUse: a child shows once counted or set, as a labelled CoreDNS vec
   assert.equal(cb.value, 0)
   for (const f of ['tsdns_test_lazy_total', 'tsdns_test_lazy_entries', 'tsdns_test_lazy_seconds',
     'tsdns_test_eager_total']) registry.removeSingleMetric(f)
+})
+
+test('runtime families: collectDefaultMetrics\'s but its GC histogram, until observeGc', () => {
+  type Client = typeof import('prom-client')
+  const client = createRequire(import.meta.url)('prom-client') as Client
+  const theirs = new client.Registry()
+  client.collectDefaultMetrics({ register: theirs })
+  const names = (ms: { name: string }[]) => ms.map((m) => m.name)
+  const ours = new Set(names(registry.getMetricsAsArray()))
+  const GC = 'nodejs_gc_duration_seconds'
+  const missing = names(theirs.getMetricsAsArray())
+    .filter((n) => n !== GC && !ours.has(n))
+    .filter((n) => !/^nodejs_active_\w+_total$/.test(n)) // left out on purpose (metrics.ts)
+  assert.deepEqual(missing, [], 'a default collector tsdns does not load')
+  assert.ok(!ours.has(GC))
+  registry.observeGc()
+  registry.observeGc() // a latch: once
+  assert.deepEqual(names(registry.getMetricsAsArray()).filter((n) => n === GC), [GC])
 })

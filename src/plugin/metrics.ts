@@ -8,6 +8,8 @@ import { createRequire } from 'node:module'
 import type { Registry } from 'prom-client'
 import { Exposition, ExpositionWriter, type Exposable, type Sample } from './exposition.ts'
 
+const require = createRequire(import.meta.url)
+
 /** Every family, in order of creation: the registry takes them over when prom-client loads. */
 const families: Family<string, unknown>[] = []
 let loaded: Registry | undefined
@@ -21,17 +23,43 @@ export function familyNamed(name: string): { eachChild(): Generator<Sample[]> } 
   return f && { eachChild: () => f.everyChild() }
 }
 
+/** A prom-client default collector: registers its families, starts its sampling. */
+type Collector = (register: Registry, config: { eventLoopMonitoringPrecision: number }) => void
+const COLLECTOR_CONFIG = { eventLoopMonitoringPrecision: 10 } // collectDefaultMetrics's default
+
+/**
+ * process_* (and nodejs_*, in place of Go's go_*) as the Go client's default registry has them:
+ * prom-client's collectDefaultMetrics but its GC histogram (metrics.test.ts holds the
+ * two lists together). Required one by one, as prom-client lays them out (its package has no
+ * exports map), because collectDefaultMetrics has no way to leave one out.
+ */
+function defaultCollectors(): Collector[] {
+  return [
+    require('prom-client/lib/metrics/processCpuTotal'),
+    require('prom-client/lib/metrics/processStartTime'),
+    require('prom-client/lib/metrics/osMemoryHeap'),
+    require('prom-client/lib/metrics/processOpenFileDescriptors'),
+    require('prom-client/lib/metrics/processMaxFileDescriptors'),
+    require('prom-client/lib/metrics/eventLoopLag'),
+    require('prom-client/lib/metrics/processResources'),
+    require('prom-client/lib/metrics/processHandles'),
+    require('prom-client/lib/metrics/processRequests'),
+    require('prom-client/lib/metrics/heapSizeAndUsed'),
+    require('prom-client/lib/metrics/heapSpacesSizeAndUsed'),
+    require('prom-client/lib/metrics/version'),
+  ]
+}
+
 /**
  * prom-client (some 90 modules, 25-40 ms) is not loaded with tsdns but on first use, so that DNS
  * answers first: the prometheus plugin asks for it when its configuration starts.
  */
 function prom(): Registry {
   if (loaded !== undefined) return loaded
-  const client = createRequire(import.meta.url)('prom-client') as typeof import('prom-client')
+  const client = require('prom-client') as typeof import('prom-client')
   const r = (loaded = new client.Registry())
   for (const f of families) r.registerMetric(f as never)
-  // process_* (and nodejs_*, in place of Go's go_*) as the Go client's default registry has.
-  client.collectDefaultMetrics({ register: r })
+  for (const collect of defaultCollectors()) collect(r, COLLECTOR_CONFIG)
   // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
   // rejects them); their per-type siblings (nodejs_active_handles{type}, ...) carry the same counts.
   for (const name of [
@@ -44,10 +72,28 @@ function prom(): Registry {
   return r
 }
 
+let gcObserved = false
+
+/**
+ * nodejs_gc_duration_seconds, only where a Corefile asks for runtime_metrics, and from then on for
+ * the life of the process (CoreDNS latches runtime_metrics the same way). Its source, a
+ * PerformanceObserver of GC entries, is what costs: Node builds each entry with deprecated
+ * accessors whose set-up allocates ~4.4 KB of hidden classes in the old generation, at every
+ * scavenge. Under load that is all the old generation grows by, so a Mark-Compact, a pause of
+ * milliseconds, comes every few seconds for the sake of the metric (docs/sizing.md, "Tails").
+ */
+function observeGc(): void {
+  if (gcObserved) return
+  gcObserved = true
+  ;(require('prom-client/lib/metrics/gc') as Collector)(prom(), COLLECTOR_CONFIG)
+}
+
 /** The project registry: what tsdns uses of prom-client's Registry, loading it on first use. */
 export const registry = {
   /** Loads prom-client now (runtime metrics count from then on). */
   load: (): void => void prom(),
+  /** Loads prom-client and exports GC durations from now on (prometheus runtime_metrics). */
+  observeGc,
   get contentType(): string {
     return prom().contentType
   },
