@@ -18,7 +18,8 @@ export const TSDNS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.
  * they match): scenarios that bound memory measure tsdns as it is deployed.
  */
 export const IMAGE_HEAP_FLAGS: readonly string[] =
-  ['--max-semi-space-size=2', '--heap-growing-percent=10', '--no-concurrent-recompilation']
+  ['--max-semi-space-size=2', '--heap-growing-percent=10', '--no-concurrent-recompilation',
+    '--no-concurrent-sweeping']
 
 export interface TsdnsOptions {
   /** Corefile text; written to <dir>/Corefile. */
