@@ -27,10 +27,21 @@ async function gcCounts(port: number, mport: number): Promise<Map<string, number
   return counts
 }
 
-test('without runtime_metrics: no GC durations', async (t) => {
+test('without runtime_metrics: no GC durations, collections or not', async (t) => {
   const [port, mport] = [await freePort('both'), await freePort('tcp')]
-  const tsdns = await startTsdns(corefile(port, mport, false))
+  // --trace-gc: V8 logs each collection to stdout, so the test knows some ran while it scraped
+  const tsdns = await startTsdns({
+    corefile: corefile(port, mport, false),
+    nodeArgs: ['--max-semi-space-size=1', '--trace-gc'],
+  })
   t.after(() => tsdns.stop())
+  const scavenges = () => tsdns.stdout().filter((l) => l.includes('Scavenge')).length
+  await gcCounts(port, mport) // prom-client loaded: from here on the histogram would count
+  const before = scavenges()
+  for (let i = 0; i < 100 && scavenges() < before + 2; i++) {
+    assert.deepEqual([...await gcCounts(port, mport)], [])
+  }
+  assert.ok(scavenges() >= before + 2, `collections ran: ${scavenges() - before}`)
   assert.deepEqual([...await gcCounts(port, mport)], [])
 })
 
