@@ -170,8 +170,11 @@ export function tsdns(name: string, capacity: number | undefined, nodeFlags: rea
       const statusPort = status ? await freePort('tcp') : undefined
       writeFileSync(conf,
         tsdnsCorefile(port, env.upstream, await freePort('tcp'), capacity, statusPort))
-      return { cmd: process.execPath, args: [...nodeFlags, ...entryArgs(env.tsdnsMain), '-conf', conf, '-quiet'],
-        env: imageEnv(env.dir) }
+      return {
+        cmd: process.execPath,
+        args: [...nodeFlags, ...entryArgs(env.tsdnsMain), '-conf', conf, '-quiet'],
+        env: imageEnv(env.dir),
+      }
     },
   }
 }
