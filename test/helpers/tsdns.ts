@@ -19,7 +19,7 @@ export const TSDNS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.
  */
 export const IMAGE_HEAP_FLAGS: readonly string[] =
   ['--max-semi-space-size=2', '--heap-growing-percent=10', '--no-concurrent-recompilation',
-    '--no-concurrent-sweeping']
+    '--no-concurrent-sweeping', '--no-maglev']
 
 export interface TsdnsOptions {
   /** Corefile text; written to <dir>/Corefile. */
