@@ -31,7 +31,7 @@ function ignored(): RegExp[] {
 function commands(run: string, here: string): string[] {
   return run.split('&&').map((c) => c.trim())
     .filter((c) => /^npm (ci|run) /.test(c) || c.startsWith('test -f ') ||
-      /^(NODE_NO_WARNINGS=1 )?node (--stress-flush-code )?--snapshot-blob /.test(c))
+      /^(NODE_NO_WARNINGS=1 )?node (--\S+ )*--snapshot-blob /.test(c))
     .map((c) => c.replaceAll('/app/', `${here}/`))
 }
 

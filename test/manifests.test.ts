@@ -525,7 +525,12 @@ test('Dockerfile: the runtime stage makes the snapshot blob with its own node, b
   // a blob works only with the node that made it: the build stage's may be another release
   const make = runtime.instructions.filter((i) => i.op === 'RUN' && i.args.includes('--build-snapshot'))
   assert.equal(make.length, 1)
-  assert.match(make[0]!.args, new RegExp(`(^| )node --stress-flush-code --snapshot-blob ${blob} --build-snapshot /app/dist/cli/snapshot\\.cjs$`))
+  // made with the flags `npm run build` uses (bundle.ts), which the bench and the tests start from
+  const bundle = readFileSync(join(root, 'src/cli/bundle.ts'), 'utf8')
+  const flags = /^const SNAPSHOT_FLAGS = \[(.*)\]$/m.exec(bundle)?.[1]?.split(', ').map((f) => f.slice(1, -1))
+  assert.ok(flags && flags.length > 0, 'bundle.ts names its SNAPSHOT_FLAGS')
+  assert.match(make[0]!.args,
+    new RegExp(`(^| )node ${flags.join(' ')} --snapshot-blob ${blob} --build-snapshot /app/dist/cli/snapshot\\.cjs$`))
   const copy = runtime.instructions.find((i) => i.op === 'COPY' && i.args === '--from=build /app/dist ./dist')!
   const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)!
   assert.ok(at(copy) < at(make[0]!) && at(make[0]!) < at(user), 'after dist arrives, as root: the user cannot change it')

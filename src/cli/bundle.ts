@@ -30,6 +30,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type BuildOptions, type Plugin } from 'esbuild'
 
+/**
+ * The node flags the blob is made with, here and in the Dockerfile's RUN (manifests.test.ts holds
+ * the two together). --stress-flush-code: the blob keeps no bytecode of what ran only while it
+ * was made (the modules' set-up, the Corefile parser's construction); a start compiles again what
+ * it runs of it. 12.4 -> 10.5 MB of blob, 2-4 MiB less RSS, the same start (docs/sizing.md).
+ */
+const SNAPSHOT_FLAGS = ['--stress-flush-code']
+
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const outdir = process.argv[2] ?? join(root, 'dist')
 
@@ -142,9 +150,6 @@ await build({
 // The blob works only with the node that made it: this one here; the image makes its own with the
 // node it runs (manifests/Dockerfile). Node warns that some modules tsdns uses (dgram, module) are
 // "not yet fully verified" in a snapshot: snapshot.test.ts checks what tsdns needs of them.
-// --stress-flush-code, as the Dockerfile: the blob keeps no bytecode of what ran only while it
-// was made (the modules' set-up, the Corefile parser's construction); a start compiles again
-// what it runs of it. 12.4 -> 10.5 MB of blob, 2-4 MiB less RSS, the same start.
 execFileSync(process.execPath,
-  ['--stress-flush-code', '--snapshot-blob', join(outdir, 'tsdns.blob'), '--build-snapshot', join(outdir, 'cli/snapshot.cjs')],
+  [...SNAPSHOT_FLAGS, '--snapshot-blob', join(outdir, 'tsdns.blob'), '--build-snapshot', join(outdir, 'cli/snapshot.cjs')],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } })
