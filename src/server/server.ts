@@ -69,6 +69,12 @@ export class DnsServer {
   /** What the TCP listener applies to each new connection. */
   readonly tcp: Required<TcpOptions>
   readonly #zones = new Map<string, Route>()
+  /**
+   * The dots in each zone's name but the root's, deepest first: route() looks a name's
+   * suffixes up only at those depths (a pod's search-path name has 6-8 labels, a node-local
+   * Corefile's zones 2 at most).
+   */
+  #depths: number[] = []
   readonly #allowOtherClasses: boolean
   readonly #observer: ServerObserver | undefined
 
@@ -97,7 +103,11 @@ export class DnsServer {
     }
     const route: Route = { zone, handler, ctx, view, alt: undefined }
     let last = this.#zones.get(zone)
-    if (last === undefined) return void this.#zones.set(zone, route)
+    if (last === undefined) {
+      const d = dots(zone)
+      if (zone !== '.' && !this.#depths.includes(d)) this.#depths = [...this.#depths, d].sort((a, b) => b - a)
+      return void this.#zones.set(zone, route)
+    }
     while (last.alt !== undefined) last = last.alt
     last.alt = route
   }
@@ -147,17 +157,18 @@ export class DnsServer {
    */
   route(name: string, type: number, w?: ServerWriter): Route | undefined {
     let ds: Route | undefined
+    // the candidates are the name and what follows each of its dots but the last; the root
+    // is one only for the name '.'
+    let depth = dots(name)
     let off = 0
-    for (;;) {
-      const zone = off === 0 ? name : name.slice(off)
-      const r = pick(this.#zones.get(zone), w, false)
+    for (const d of name === '.' ? ROOT_DEPTH : this.#depths) {
+      if (d > depth) continue
+      for (; depth > d; depth--) off = name.indexOf('.', off) + 1
+      const r = pick(this.#zones.get(off === 0 ? name : name.slice(off)), w, false)
       if (r !== undefined) {
         if (type !== Type.DS || r.handler === undefined) return r
         ds = r
       }
-      const dot = name.indexOf('.', off)
-      if (dot < 0 || dot === name.length - 1) break
-      off = dot + 1
     }
     return ds ?? pick(this.#zones.get('.'), w, true)
   }
@@ -219,6 +230,14 @@ export class DnsServer {
     const { wire } = await this.exchange(query)
     return dnsPacket.decode(Buffer.from(wire.buffer, wire.byteOffset, wire.length))
   }
+}
+
+const ROOT_DEPTH = [1]
+
+function dots(name: string): number {
+  let n = 0
+  for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) n++
+  return n
 }
 
 /**
