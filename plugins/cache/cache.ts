@@ -5,6 +5,7 @@
 import { LRUCache } from 'lru-cache'
 import type { Request } from '../../src/plugin/plugin.ts'
 import type { Cell } from '../../src/plugin/metrics.ts'
+import { Class } from '../../src/plugin/rrtype.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
 import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
 import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
@@ -22,9 +23,15 @@ const BYTES_PER_ENTRY = 4096
  */
 const GET: LRUCache.GetOptions<string, Entry, unknown> = {}
 
+/** The keys' endings of class IN, by type (below 256) and DO/CD bits: made once, not a query. */
+const IN_ENDINGS: (string | undefined)[] = []
+
 /** CoreDNS's key: lowercased qname, qtype, qclass, DO and CD bits. */
 export function cacheKey(r: Request): string {
-  return r.name + String.fromCharCode(0, r.type, r.class, (r.do ? 1 : 0) | (r.cd ? 2 : 0))
+  const bits = (r.do ? 1 : 0) | (r.cd ? 2 : 0)
+  if (r.class !== Class.IN || r.type > 0xff) return r.name + String.fromCharCode(0, r.type, r.class, bits)
+  const i = (r.type << 2) | bits
+  return r.name + (IN_ENDINGS[i] ??= String.fromCharCode(0, r.type, Class.IN, bits))
 }
 
 function clamp(ttl: number, p: TtlPolicy): number {

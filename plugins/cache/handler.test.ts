@@ -6,6 +6,7 @@ import type { Request } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { parseQuery, WireRequest } from '../../src/wire/request.ts'
 import { Recorder, request, testContext } from '../../test/dnstest.ts'
+import { cacheKey } from './cache.ts'
 import { CacheHandler } from './handler.ts'
 import { compressedA, flagsOf, Harness, reply, SOA } from './testkit.ts'
 
@@ -314,4 +315,23 @@ test('without a next plugin a miss is a SERVFAIL error', BOUNDED, () => {
     () => lonely.serveDNS(testContext, new Recorder(), request('x.example.org')),
     /plugin\/cache: no next plugin found/,
   )
+})
+
+test('cacheKey: name, type, class, DO and CD all tell keys apart, beyond one byte too', () => {
+  const cases: [string, string, { do?: boolean; cd?: boolean; class?: string }][] = [
+    ['a.example.org', 'A', {}], ['A.Example.ORG', 'A', {}], ['a.example.org', 'AAAA', {}],
+    ['a.example.org', 'A', { do: true }], ['a.example.org', 'A', { cd: true }],
+    ['a.example.org', 'A', { do: true, cd: true }], ['a.example.org', 'CAA', {}],
+    ['a.example.org', 'CAA', { do: true }], ['a.example.org', 'TXT', { class: 'CH' }],
+    ['a.example.org', 'A', { class: 'CH' }],
+  ]
+  const keys = cases.map(([name, type, opts]) => cacheKey(request(name, type, opts)))
+  // the first two differ only in case: one key; every other case a key of its own
+  assert.equal(keys[0], keys[1])
+  assert.equal(new Set(keys).size, cases.length - 1)
+  for (const [i, [, type, opts]] of cases.entries()) {
+    const r = request(cases[i]![0], type, opts)
+    const bits = (opts.do ? 1 : 0) | (opts.cd ? 2 : 0)
+    assert.equal(keys[i], `a.example.org.\0${String.fromCharCode(r.type, r.class, bits)}`)
+  }
 })

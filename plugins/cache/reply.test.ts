@@ -83,10 +83,18 @@ test('minimalTtl: smallest TTL, at most 3600; 5 for nothing; no SOA MINIMUM for 
 
 test('storedForm: OPT removed when last; a reply with OPT elsewhere is not stored', () => {
   const last = wire({ answers: [A], additionals: [GLUE, opt()] })
+  const sent = Buffer.from(last)
   const s = storedForm(last, layout(last))!
   assert.equal(s.wire.length, last.length - 11)
   assert.deepEqual(dnsPacket.decode(Buffer.from(s.wire, 'latin1')).additionals?.map((a) => a.type), ['A'])
   assert.equal(s.ttls.length, 2)
+  assert.deepEqual(Buffer.from(last), sent, 'the reply going on to the client keeps its OPT and ARCOUNT')
+  // the same from a Uint8Array that is not a Buffer (a plugin's reply), at an offset in its buffer
+  const plain = new Uint8Array(last.length + 3)
+  plain.set(last, 3)
+  const fromPlain = storedForm(plain.subarray(3), layout(plain.subarray(3)))!
+  assert.equal(fromPlain.wire, s.wire)
+  assert.deepEqual([...plain.subarray(3)], [...sent])
   const middle = wire({ answers: [A], additionals: [opt(), GLUE] })
   assert.equal(storedForm(middle, layout(middle)), undefined)
 })

@@ -6,6 +6,8 @@ import { skipName, WireError } from './name.ts'
 import { Type } from '../plugin/rrtype.ts'
 
 export const HEADER = 12
+/** The smallest resource record: the root name (one byte), type, class, TTL, rdata length. */
+const MIN_RR = 11
 
 export const Flag = {
   QR: 0x8000,
@@ -70,19 +72,23 @@ export function layout(buf: Uint8Array): Layout {
   }
   const questionEnd = off
   const total = an + ns + ar
-  const starts: number[] = []
-  const ttls: number[] = []
+  // The arrays are made at their final size: grown by push, each started at 17 slots (~300
+  // bytes a forwarded reply). The counts are checked against the bytes first, so a header
+  // claiming 65,535 records costs no more than the records it carries.
+  if (total * MIN_RR > buf.length - off) throw new WireError('record header overflows message')
+  const starts = new Array<number>(total + 1)
+  const ttls = new Array<number>(total)
   let opt = -1
   for (let i = 0; i < total; i++) {
-    starts.push(off)
+    starts[i] = off
     off = skipName(buf, off)
     if (off + 10 > buf.length) throw new WireError('record header overflows message')
     if (i >= an + ns && u16(buf, off) === Type.OPT) opt = i
-    ttls.push(off + 4)
+    ttls[i] = off + 4
     off += 10 + u16(buf, off + 8)
     if (off > buf.length) throw new WireError('rdata overflows message')
   }
-  starts.push(off)
+  starts[total] = off
   return { questionEnd, an, ns, ar, starts, ttls, opt }
 }
 
