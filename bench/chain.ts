@@ -1,12 +1,14 @@
-// The JavaScript cost of one query, without sockets: the bench Corefile's chains built in process
-// and driven through DnsServer.handle with a send that only counts. Cache hits and template
-// answers are synchronous, so a plain loop measures them. What `npm run bench` measures on top
-// of this is the kernel (two syscalls a query) and the event loop. The best of REPEATS runs is
-// shown: other processes only ever make a run slower. Beside the time, the bytes of JavaScript
-// heap each query allocates (garbage the young generation has to collect).
+// The JavaScript cost of one query, without the listener's socket: the bench Corefile's chains
+// built in process and driven through DnsServer.handle with a send that only counts. Cache hits
+// and template answers are synchronous, so a plain loop measures them. What `npm run bench`
+// measures on top of this is the kernel (two syscalls a query) and the event loop. The best of
+// REPEATS runs is shown: other processes only ever make a run slower. Beside the time, the bytes
+// of JavaScript heap each query allocates (garbage the young generation has to collect).
+// A cache miss goes out to the upstream (a child process, so that its own garbage is not
+// counted) through forward's sockets: its CPU time includes theirs.
 // Usage: node bench/chain.ts [queries per workload, default 300000]   (add --cpu-prof to profile)
 
-import dgram from 'node:dgram'
+import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import { parseConfig } from '../src/cli/config.ts'
@@ -20,20 +22,29 @@ const N = Number(process.argv[2] ?? 300_000)
 const PORT = 53
 const NAMES = 1000
 const REPEATS = 5
+/** Misses: unique names, this many in flight (a busy node's share of a flood). */
+const MISSES = Math.max(20_000, Math.floor(N / 5))
+const IN_FLIGHT = 32
 
-/** A loopback upstream answering every A query with one record (to fill the cache). */
+/** A loopback upstream answering every A query with one record, in a process of its own. */
+const UPSTREAM = `const s = require('node:dgram').createSocket('udp4')
+const a = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 0, 0, 1])
+s.on('message', (q, from) => {
+  const r = Buffer.concat([q, a])
+  r[2] = 0x81
+  r[3] = 0x80
+  r.writeUInt16BE(1, 6)
+  s.send(r, from.port, from.address)
+})
+s.bind(0, '127.0.0.1', () => console.log(s.address().port))`
+
 async function upstream(): Promise<{ port: number; close(): void }> {
-  const sock = dgram.createSocket('udp4')
-  sock.on('message', (q, rinfo) => {
-    const a = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 0, 0, 1])
-    const r = Buffer.concat([q, a])
-    r[2] = 0x81
-    r[3] = 0x80
-    r.writeUInt16BE(1, 6)
-    sock.send(r, rinfo.port, rinfo.address)
+  const child = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())))
   })
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve))
-  return { port: sock.address().port, close: () => sock.close() }
+  return { port, close: () => child.kill() }
 }
 
 const local: Addr = { address: '127.0.0.1', port: PORT, family: 4 }
@@ -78,6 +89,32 @@ function bytesPerQuery(server: DnsServer, qs: readonly Buffer[], n: number): num
   return perBatch.sort((a, b) => a - b)[perBatch.length >> 1]!
 }
 
+/**
+ * `n` unique names from `next` on, IN_FLIGHT at a time; resolves to the heap bytes each miss
+ * allocated (the median over batches of 100, as above) and its CPU time in µs.
+ */
+async function misses(server: DnsServer, next: number, n: number): Promise<{ bytes: number; us: number }> {
+  const perBatch: number[] = []
+  const cpu = process.cpuUsage()
+  for (let done = 0; done < n; done += 100) {
+    const qs = Array.from({ length: 100 }, (_, i) => buildQuery(`m${next + done + i}.bench`, 'A', { id: i }))
+    const before = getHeapStatistics().used_heap_size
+    await new Promise<void>((resolve) => {
+      let started = 0
+      let settled = 0
+      const one = (): void => {
+        if (++settled === qs.length) resolve()
+        else if (started < qs.length) ask()
+      }
+      const ask = (): void => void server.handle(qs[started++]!, 'udp', local, remote, send, undefined, one)
+      for (let i = 0; i < IN_FLIGHT; i++) ask()
+    })
+    perBatch.push((getHeapStatistics().used_heap_size - before) / 100)
+  }
+  const used = process.cpuUsage(cpu)
+  return { bytes: perBatch.sort((a, b) => a - b)[perBatch.length >> 1]!, us: (used.user + used.system) / n }
+}
+
 const up = await upstream()
 
 /** The bench Corefile built in process, its cache filled: every later query is a hit. */
@@ -117,6 +154,11 @@ for (const [name, qs] of workloads) {
     `allocated; with status ${(bestStatus / 1000).toFixed(2)} µs (${(best / bestStatus).toFixed(3)}x ` +
     `the qps), ${bytesStatus.toFixed(0)} bytes\n`)
 }
+// warm up on names of their own, then fill a cache of 10k entries past capacity: evictions count
+await misses(plain.server, 0, 20_000)
+const miss = await misses(plain.server, 20_000, MISSES)
+process.stdout.write(`cache miss: ${miss.us.toFixed(1)} µs CPU a query (upstream sockets included), ` +
+  `${miss.bytes.toFixed(0)} bytes allocated\n`)
 up.close()
 await plain.inst.shutdown()
 await status.inst.shutdown()
