@@ -1,6 +1,7 @@
 // The cache of one server block (CoreDNS plugin/cache/cache.go): a success and a denial store of
 // wire entries, shared by every address the block listens on; lookups in CoreDNS's order; and
-// the admission of replies written by the plugins behind it.
+// the admission of replies written by the plugins behind it. The stores are LRUs of slot numbers
+// in one table of entries (table.ts).
 
 import { LRUCache } from 'lru-cache'
 import type { Request } from '../../src/plugin/plugin.ts'
@@ -10,6 +11,7 @@ import { matchZone } from '../../src/plugin/zones.ts'
 import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
 import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
 import { Entry, storedForm } from './entry.ts'
+import { EntryTable } from './table.ts'
 import { type CacheCells, showEntries } from './metrics.ts'
 import { sameQuestion } from '../../src/dns/question.ts'
 import { answersQuestion, cacheType, isCacheable, isDenial, minimalTtl } from './reply.ts'
@@ -21,7 +23,7 @@ const BYTES_PER_ENTRY = 4096
  * The options of every LRU lookup, one object: without it lru-cache makes an empty one per call
  * (two a query). It writes only `status` into it, which each call sets afresh.
  */
-const GET: LRUCache.GetOptions<string, Entry, unknown> = {}
+const GET: LRUCache.GetOptions<string, number, unknown> = {}
 
 /** The keys' endings of class IN, by type (below 256) and DO/CD bits: made once, not a query. */
 const IN_ENDINGS: (string | undefined)[] = []
@@ -41,8 +43,9 @@ function clamp(ttl: number, p: TtlPolicy): number {
 export class Cache {
   readonly cfg: CacheConfig
   readonly now: () => number
-  readonly success: LRUCache<string, Entry>
-  readonly denial: LRUCache<string, Entry>
+  readonly table = new EntryTable()
+  readonly success: LRUCache<string, number>
+  readonly denial: LRUCache<string, number>
   readonly #staleSec: number
   /** The evictions cell of the server whose reply is being stored (stores are synchronous). */
   #evicted: Cell | undefined
@@ -55,35 +58,36 @@ export class Cache {
     this.#staleSec = cfg.serveStale?.upToSec ?? 0
   }
 
-  #store(p: TtlPolicy): LRUCache<string, Entry> {
+  #store(p: TtlPolicy): LRUCache<string, number> {
     const max = effectiveCapacity(p.capacity)
-    return new LRUCache<string, Entry>({
+    return new LRUCache<string, number>({
       max,
       maxSize: max * BYTES_PER_ENTRY,
-      sizeCalculation: (e) => e.wire.length + (e.lkg?.wire.length ?? 0),
-      dispose: (_e, _k, reason) => {
+      sizeCalculation: (slot) => this.table.size(slot),
+      dispose: (slot, _k, reason) => {
         if (reason === 'evict' && this.#evicted) this.#evicted.value++
+        this.table.release(slot)
       },
     })
   }
 
   /** Fresh, or within the serve_stale window. */
-  #servable(e: Entry, now: number): boolean {
-    const ttl = e.ttl(now)
+  #servable(slot: number, now: number): boolean {
+    const ttl = this.table.ttl(slot, now)
     return ttl > 0 || (this.#staleSec > 0 && -ttl < this.#staleSec)
   }
 
   /**
-   * The entry to answer from, counting the hit. Denials come first (RFC 2308); with
+   * The slot to answer from, or -1, counting the hit. Denials come first (RFC 2308); with
    * prefer_positive an answering positive entry (or the last one, kept beside a non-answering
    * successor) wins. (CoreDNS also lets a servable positive beat a cached SERVFAIL: here the two
    * never meet, as refreshes do not store failures and a positive store drops the denial.)
    */
-  lookup(key: string, now: number, m: CacheCells): Entry | undefined {
+  lookup(key: string, now: number, m: CacheCells): number {
     const p = this.success.get(key, GET)
     if (this.cfg.preferPositive && p !== undefined) {
-      const good = p.answers ? p : p.lkg
-      if (good !== undefined && this.#servable(good, now)) {
+      const good = this.table.answers(p) ? p : this.table.lkg(p)
+      if (good >= 0 && this.#servable(good, now)) {
         m.hits.success.value++
         return good
       }
@@ -97,7 +101,7 @@ export class Cache {
       m.hits.success.value++
       return p
     }
-    return undefined
+    return -1
   }
 
   /**
@@ -132,33 +136,39 @@ export class Cache {
     const stored = storedForm(wire, l)
     if (stored === undefined) return undefined
     const answers = cfg.preferPositive && !denial && answersQuestion(wire, l, r.name, r.type)
-    return new Entry(stored.wire, stored.ttls, l.questionEnd, denial, ttl, now, answers)
+    return new Entry(stored, denial, ttl, now, answers)
   }
 
-  /** Stores `e` under `key` unless its cache is disabled for `name`. */
+  /** Stores `e` under `key` unless its cache is disabled for `name` (e.slot stays -1 then). */
   store(e: Entry, name: string, key: string, m: CacheCells): void {
     const cfg = this.cfg
     // CoreDNS sets both entries gauges at every store, so they show from the first one on.
     if (m.entries.success.read === undefined) showEntries(m, this)
     if (e.denial) {
       if (matchZone(cfg.disable.denial, name) !== undefined) return
-      this.#set(this.denial, key, e, m.evictions.denial)
+      this.#set(this.denial, key, this.table.add(e), m.evictions.denial)
       return
     }
     if (matchZone(cfg.disable.success, name) !== undefined) return
+    const slot = this.table.add(e)
     if (cfg.preferPositive && !e.answers) {
       const old = this.success.peek(key)
-      const lkg = old?.answers ? old : old?.lkg
-      if (lkg !== undefined && this.#servable(lkg, e.stored)) e.lkg = lkg
+      const lkg = old === undefined ? -1 : this.table.answers(old) ? old : this.table.lkg(old)
+      if (lkg >= 0 && this.#servable(lkg, e.stored)) this.table.keepLkg(slot, lkg)
     }
-    this.#set(this.success, key, e, m.evictions.success)
+    this.#set(this.success, key, slot, m.evictions.success)
     // A positive answer supersedes an older denial (CoreDNS: on refresh).
     this.denial.delete(key)
   }
 
-  #set(store: LRUCache<string, Entry>, key: string, e: Entry, evicted: Cell): void {
+  /**
+   * lru-cache refuses an entry larger than a store's whole byte bound, which would leave its
+   * slot held for ever; one (a message and its TTL offsets, under 80 KB) never is (a store holds
+   * at least 1,024 x 4 KiB).
+   */
+  #set(store: LRUCache<string, number>, key: string, slot: number, evicted: Cell): void {
     this.#evicted = evicted
-    store.set(key, e)
+    store.set(key, slot)
     this.#evicted = undefined
   }
 }

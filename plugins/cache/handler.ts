@@ -59,14 +59,15 @@ export class CacheHandler implements Handler {
     const now = c.now()
     m.requests.value++
     const e = c.lookup(key, now, m)
-    if (e === undefined) {
+    if (e < 0) {
       m.misses.value++
       const cw = new CachingWriter(c, m, w, r, key)
       return nextOrFailure(NAME, this.#next, ctx, cw, upstreamQuery(r, r.proto))
     }
-    const ttl = e.ttl(now)
+    const t = c.table
+    const ttl = t.ttl(e, now)
     if (ttl < 0) return this.#stale(ctx, w, r, key, e, now)
-    w.write(render(e, r, c.cfg.keepTtl ? e.origTtl : ttl), NAME)
+    w.write(render(t.wire(e), r, c.cfg.keepTtl ? t.origTtl(e) : ttl), NAME)
     if (this.#shouldPrefetch(e, now, ttl)) this.#prefetch(ctx, w, r, key, e, now)
     return Rcode.NoError
   }
@@ -77,35 +78,32 @@ export class CacheHandler implements Handler {
   }
 
   /** CoreDNS shouldPrefetch: counts the hit, then AMOUNT hits and PERCENTAGE of the TTL left. */
-  #shouldPrefetch(e: Entry, now: number, ttl: number): boolean {
+  #shouldPrefetch(e: number, now: number, ttl: number): boolean {
     const p = this.#cache.cfg.prefetch
     if (p.amount <= 0) return false
-    e.hits = e.last < now - p.windowMs ? 1 : e.hits + 1
-    e.last = now
-    const threshold = Math.ceil((p.percentage / 100) * e.origTtl)
-    return e.hits >= p.amount && ttl <= threshold && e.canRefresh(now)
+    const t = this.#cache.table
+    const hits = t.last(e) < now - p.windowMs ? 1 : t.hits(e) + 1
+    t.setFreq(e, hits, now)
+    const threshold = Math.ceil((p.percentage / 100) * t.origTtl(e))
+    return hits >= p.amount && ttl <= threshold && t.canRefresh(e, now)
   }
 
   /** A background refresh (prefetch, or serve_stale immediate); the new entry keeps the hits. */
   #prefetch(
-    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, now: number,
   ): void {
     this.#m.prefetches.value++
-    void this.#refresh(ctx, w, r, key, e).then((fresh) => {
-      if (fresh === undefined) return
-      fresh.hits = e.hits
-      fresh.last = now
-    })
+    void this.#refresh(ctx, w, r, key, e, now)
   }
 
   /** serve_stale: the entry expired less than DURATION ago. */
   #stale(
-    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, now: number,
   ): HandlerResult {
     const s = this.#cache.cfg.serveStale!
     if (s.verify) return this.#verify(ctx, w, r, key, e, now)
-    this.#answerStale(w, r, e)
-    if (e.canRefresh(now)) this.#prefetch(ctx, w, r, key, e, now)
+    this.#answerStale(w, r, this.#cache.table.wire(e))
+    if (this.#cache.table.canRefresh(e, now)) this.#prefetch(ctx, w, r, key, e, now)
     return Rcode.NoError
   }
 
@@ -113,48 +111,56 @@ export class CacheHandler implements Handler {
    * verify: ask the next plugin first (or join the refresh in flight) and answer with what it
    * brought when that is a usable NOERROR/NXDOMAIN; stale otherwise, on timeout, or while a
    * failed refresh waits out FAILURE_RECHECK. prefer_positive keeps an answering stale entry
-   * over a fresh reply that does not answer.
+   * over a fresh reply that does not answer. What the stale entry says is read before the wait:
+   * its slot may hold another name's by the end of it.
    */
   async #verify(
-    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry, now: number,
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, now: number,
   ): Promise<number> {
     const c = this.#cache
-    let pending = e.refreshing
-    if (pending === undefined && now >= e.retryAfter) pending = this.#refresh(ctx, w, r, key, e)
+    const t = c.table
+    const stale = t.wire(e)
+    const answers = t.answers(e)
+    let pending = t.refreshing(e)
+    if (pending === undefined && now >= t.retryAfter(e)) pending = this.#refresh(ctx, w, r, key, e)
     const fresh = pending && (await bounded(pending, c.cfg.serveStale!.verifyTimeoutMs))
-    if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !e.answers)) {
+    if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !answers)) {
       const ttl = c.cfg.keepTtl ? fresh.origTtl : Math.max(0, fresh.ttl(c.now()))
       // CoreDNS hands the verified reply on as the upstream wrote it: its own AA bit
-      w.write(render(fresh, r, ttl, true), NAME)
+      w.write(render(fresh.wire, r, ttl, true), NAME)
       return Rcode.NoError
     }
-    this.#answerStale(w, r, e)
+    this.#answerStale(w, r, stale)
     return Rcode.NoError
   }
 
-  #answerStale(w: ResponseWriter, r: Request, e: Entry): void {
+  #answerStale(w: ResponseWriter, r: Request, stale: string): void {
     this.#m.servedStale.value++
-    w.write(render(e, r, this.#cache.cfg.serveStale!.responseTtl), NAME)
+    w.write(render(stale, r, this.#cache.cfg.serveStale!.responseTtl), NAME)
   }
 
   /**
-   * Runs the query through the next plugin for `e`, storing a usable reply. Resolves to the new
-   * entry, or undefined when the refresh failed (which starts FAILURE_RECHECK). Never rejects.
+   * Runs the query through the next plugin for entry `e`, storing a usable reply; with
+   * `keepHits` (a prefetch's time) the new entry takes over e's hits, last seen then. Resolves
+   * to the new entry, or undefined when the refresh failed (which starts FAILURE_RECHECK).
+   * Never rejects.
    */
   #refresh(
-    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: Entry,
+    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, keepHits?: number,
   ): Promise<Entry | undefined> {
     const c = this.#cache
-    const rw = new RefreshWriter(c, this.#m, w, r, key)
+    const t = c.table
+    const gen = t.gen(e)
+    const rw = new RefreshWriter(c, this.#m, w, r, key, { slot: e, gen, keepHits })
     // Over TCP, as CoreDNS does: no client waits, and the reply is not cut to a UDP size.
     const done = this.#run(ctx, rw, upstreamQuery(r, 'tcp')).then(() => {
-      e.refreshing = undefined
+      t.setRefreshing(e, gen, undefined)
       this.#inflight.delete(done)
       const recheck = c.cfg.serveStale?.recheckMs ?? 0
-      if (rw.fresh === undefined && recheck > 0) e.retryAfter = c.now() + recheck
+      if (rw.fresh === undefined && recheck > 0) t.setRetryAfter(e, gen, c.now() + recheck)
       return rw.fresh
     })
-    e.refreshing = done
+    t.setRefreshing(e, gen, done)
     this.#inflight.add(done)
     return done
   }
@@ -206,6 +212,14 @@ class CachingWriter extends WrappedWriter {
   }
 }
 
+/** The entry a refresh replaces, as its slot was when the refresh began. */
+interface Refreshed {
+  readonly slot: number
+  readonly gen: number
+  /** Prefetch: the time the new entry was last seen, taking over the old one's hits. */
+  readonly keepHits: number | undefined
+}
+
 /** The writer of a refresh: nothing goes to a client; a usable reply is stored and kept. */
 class RefreshWriter implements ResponseWriter {
   readonly proto: 'udp' | 'tcp'
@@ -221,8 +235,9 @@ class RefreshWriter implements ResponseWriter {
   readonly #m: CacheCells
   readonly #r: Request
   readonly #key: string
+  readonly #old: Refreshed
 
-  constructor(cache: Cache, m: CacheCells, w: ResponseWriter, r: Request, key: string) {
+  constructor(cache: Cache, m: CacheCells, w: ResponseWriter, r: Request, key: string, old: Refreshed) {
     this.proto = 'tcp'
     this.local = w.local
     this.remote = w.remote
@@ -230,6 +245,7 @@ class RefreshWriter implements ResponseWriter {
     this.#m = m
     this.#r = r
     this.#key = key
+    this.#old = old
   }
 
   /** RFC 8767 §4: only a NOERROR or NXDOMAIN reply refreshes; failures leave the entry as is. */
@@ -237,7 +253,11 @@ class RefreshWriter implements ResponseWriter {
     const c = this.#cache
     const e = c.examine(this.#r, wire, c.now(), this.#m)
     if (e === undefined || (e.rcode !== Rcode.NoError && e.rcode !== Rcode.NXDomain)) return
+    // the hits are read before the store: the old entry's slot is let go as the new one goes in
+    const { slot, gen, keepHits } = this.#old
+    const hits = keepHits !== undefined && c.table.live(slot, gen) ? c.table.hits(slot) : 0
     c.store(e, this.#r.name, this.#key, this.#m)
+    if (keepHits !== undefined && e.slot >= 0) c.table.setFreq(e.slot, hits, keepHits)
     this.fresh = e
   }
 

@@ -38,6 +38,24 @@ test('prefetch: AMOUNT hits, PERCENTAGE of the TTL left: refreshed behind', BOUN
   assert.equal(t.cells.prefetches.value, 2)
 })
 
+test('prefetch: the refreshed entry goes on from the hits of the one it replaced', BOUNDED, async () => {
+  const t = new Harness('cache {\n prefetch 3 1m 50%\n}', counting())
+  await t.ask('inherit.example.org')
+  for (const s of [1, 1, 3]) {
+    t.advance(s)
+    await t.ask('inherit.example.org') // hits 1, 2, then 3 with 5 s left: prefetch
+  }
+  await t.h.idle()
+  assert.equal(t.cells.prefetches.value, 1)
+  t.advance(1)
+  await t.ask('inherit.example.org') // the new entry's 4th hit, 9 s left
+  t.advance(4)
+  await t.ask('inherit.example.org') // its 5th, 5 s left: prefetched again (a 2nd hit would not)
+  await t.h.idle()
+  assert.equal(t.cells.prefetches.value, 2)
+  assert.equal(t.up.queries.length, 3)
+})
+
 test('prefetch: hits further apart than DURATION start the count again', BOUNDED, async () => {
   const t = new Harness('cache {\n prefetch 2 2s 90%\n}', counting())
   await t.ask('gap.example.org')
