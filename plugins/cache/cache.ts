@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache'
 import type { Request } from '../../src/plugin/plugin.ts'
 import type { Cell } from '../../src/plugin/metrics.ts'
-import { Class } from '../../src/plugin/rrtype.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
 import { Flag, type Layout, layout, setU32 } from '../../src/wire/message.ts'
 import { type CacheConfig, effectiveCapacity, type TtlPolicy } from './config.ts'
@@ -28,10 +28,16 @@ const GET: LRUCache.GetOptions<string, number, unknown> = {}
 /** The keys' endings of class IN, by type (below 256) and DO/CD bits: made once, not a query. */
 const IN_ENDINGS: (string | undefined)[] = []
 
-/** CoreDNS's key: lowercased qname, qtype, qclass, DO and CD bits. */
+/**
+ * CoreDNS's key: lowercased qname, qtype, qclass, DO and CD bits. The most asked of them, A IN
+ * without DO or CD, is the name alone: no string to make and hash a query (the name's hash is
+ * often made already, by the zone lookup). No other key can equal it: a name ends with its
+ * dot, every other key with the DO/CD character.
+ */
 export function cacheKey(r: Request): string {
   const bits = (r.do ? 1 : 0) | (r.cd ? 2 : 0)
   if (r.class !== Class.IN || r.type > 0xff) return r.name + String.fromCharCode(0, r.type, r.class, bits)
+  if (r.type === Type.A && bits === 0) return r.name
   const i = (r.type << 2) | bits
   return r.name + (IN_ENDINGS[i] ??= String.fromCharCode(0, r.type, Class.IN, bits))
 }
