@@ -1,8 +1,9 @@
 // Where a cache's entries live once stored: a numbered slot each, the stored form (one latin1
-// string, entry.ts) in a plain array and everything else in typed arrays. The LRUs keep slot
-// numbers under the keys: small integers, no object. So a stored name leaves two objects for the
-// collector, its key and its stored form, neither with a pointer to follow; as an object with
-// its TTL offsets in an array beside it, an entry was five (docs/sizing.md, "Tails").
+// string, entry.ts) in a plain array, the refreshes in flight in a Map and everything else in
+// typed arrays. The LRUs keep slot numbers under the keys: small integers, no object. So a
+// stored name leaves two objects for the collector, its key and its stored form, neither with a
+// pointer to follow; as an object with its TTL offsets in an array beside it, an entry was five
+// (docs/sizing.md, "Tails").
 //
 // A slot is freed when the LRU lets go of it and no later entry keeps it as the last good one
 // (prefer_positive); its number is then given to the next entry stored. Whatever waits across a
@@ -12,18 +13,17 @@
 import type { Entry } from './entry.ts'
 import { remaining } from './entry.ts'
 
-const DENIAL = 1
-const ANSWERS = 2
 const FIRST_SLOTS = 64
 const NONE = -1
 
 export class EntryTable {
   #wire: (string | undefined)[] = []
-  /** Refreshes in flight, by slot (prefetch, serve_stale): few, so a sparse array. */
-  #refreshing: (Promise<Entry | undefined> | undefined)[] = []
+  /** Refreshes in flight (prefetch, serve_stale), by slot: few at a time. */
+  readonly #refreshing = new Map<number, Promise<Entry | undefined>>()
   #origTtl = new Int32Array(FIRST_SLOTS)
   #stored = new Float64Array(FIRST_SLOTS)
-  #flags = new Uint8Array(FIRST_SLOTS)
+  /** 1 when its answer section resolves the question (prefer_positive). */
+  #answers = new Uint8Array(FIRST_SLOTS)
   /** Prefetch popularity (CoreDNS freq.Freq): hits with gaps shorter than the prefetch window. */
   #hits = new Int32Array(FIRST_SLOTS)
   #last = new Float64Array(FIRST_SLOTS)
@@ -45,7 +45,7 @@ export class EntryTable {
     this.#wire[slot] = e.wire
     this.#origTtl[slot] = e.origTtl
     this.#stored[slot] = e.stored
-    this.#flags[slot] = (e.denial ? DENIAL : 0) | (e.answers ? ANSWERS : 0)
+    this.#answers[slot] = e.answers ? 1 : 0
     this.#hits[slot] = 0
     this.#last[slot] = 0
     this.#retryAfter[slot] = 0
@@ -59,7 +59,7 @@ export class EntryTable {
   release(slot: number): void {
     if (--this.#refs[slot]! > 0) return
     this.#wire[slot] = undefined
-    this.#refreshing[slot] = undefined
+    this.#refreshing.delete(slot)
     this.#gen[slot]!++
     const lkg = this.#lkg[slot]!
     this.#lkg[slot] = NONE
@@ -89,12 +89,8 @@ export class EntryTable {
     return this.#origTtl[slot]!
   }
 
-  stored(slot: number): number {
-    return this.#stored[slot]!
-  }
-
   answers(slot: number): boolean {
-    return (this.#flags[slot]! & ANSWERS) !== 0
+    return this.#answers[slot] === 1
   }
 
   /** Remaining seconds (negative once expired), as CoreDNS item.ttl truncates. */
@@ -132,7 +128,7 @@ export class EntryTable {
   }
 
   refreshing(slot: number): Promise<Entry | undefined> | undefined {
-    return this.#refreshing[slot]
+    return this.#refreshing.get(slot)
   }
 
   retryAfter(slot: number): number {
@@ -141,7 +137,9 @@ export class EntryTable {
 
   /** A refresh began or ended for the entry of (`slot`, `gen`); nothing if it is gone. */
   setRefreshing(slot: number, gen: number, p: Promise<Entry | undefined> | undefined): void {
-    if (this.live(slot, gen)) this.#refreshing[slot] = p
+    if (!this.live(slot, gen)) return
+    if (p === undefined) this.#refreshing.delete(slot)
+    else this.#refreshing.set(slot, p)
   }
 
   setRetryAfter(slot: number, gen: number, at: number): void {
@@ -150,7 +148,7 @@ export class EntryTable {
 
   /** Whether a new refresh may start: none in flight and no failure recheck pending. */
   canRefresh(slot: number, now: number): boolean {
-    return this.#refreshing[slot] === undefined && now >= this.#retryAfter[slot]!
+    return !this.#refreshing.has(slot) && now >= this.#retryAfter[slot]!
   }
 
   #newSlot(): number {
@@ -168,7 +166,7 @@ export class EntryTable {
     }
     this.#origTtl = grown(this.#origTtl)
     this.#stored = grown(this.#stored)
-    this.#flags = grown(this.#flags)
+    this.#answers = grown(this.#answers)
     this.#hits = grown(this.#hits)
     this.#last = grown(this.#last)
     this.#retryAfter = grown(this.#retryAfter)
