@@ -64,6 +64,8 @@ export function remaining(origTtl: number, stored: number, now: number): number 
  * records (taking it out of the middle would move names that compression pointers target).
  */
 export function storedForm(reply: Uint8Array, l: Layout): string | undefined {
+  // no DNS message is longer (TCP's length prefix); a plugin could write one, not cached
+  if (reply.length > MAX_MESSAGE) return undefined
   const records = l.starts.length - 1
   const additional = l.an + l.ns
   let kept = records
@@ -80,8 +82,9 @@ export function storedForm(reply: Uint8Array, l: Layout): string | undefined {
   return scratch.toString('latin1', 0, o)
 }
 
+const MAX_MESSAGE = 65535
 /** A DNS message and the most TTL offsets one can hold (a record is at least 11 bytes). */
-const scratch = Buffer.allocUnsafeSlow(65535 + 2 * Math.ceil(65535 / 11) + 4)
+const scratch = Buffer.allocUnsafeSlow(MAX_MESSAGE + 2 * Math.ceil(MAX_MESSAGE / 11) + 4)
 
 function u16At(buf: Uint8Array, o: number, v: number): number {
   setU16(buf, o, v)

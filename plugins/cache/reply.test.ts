@@ -152,6 +152,16 @@ test('cacheType: an expired RRSIG counts when the query had DO, the reply\'s OPT
   assert.equal(cacheType(buf, layout(buf), NOW, false), 'NOERROR')
 })
 
+test('storedForm: a reply longer than any DNS message (a plugin\'s) is not stored', () => {
+  const txt = { type: 'TXT', name: 'a.example.org', ttl: 60, data: 'x'.repeat(250) } as Answer
+  const huge = wire({ answers: Array(300).fill(txt) })
+  assert.ok(huge.length > 65535)
+  assert.equal(storedForm(huge, layout(huge)), undefined)
+  const most = wire({ answers: Array(200).fill(txt) })
+  assert.ok(most.length <= 65535)
+  assert.equal(storedLength(storedForm(most, layout(most))!), most.length)
+})
+
 test('storedForm: every OPT at the end removed (an upstream may send two)', () => {
   const two = wire({ answers: [A], additionals: [GLUE, opt(), opt()] })
   const s = storedForm(two, layout(two))!
