@@ -60,8 +60,10 @@ export function remaining(origTtl: number, stored: number, now: number): number 
 /**
  * The stored form of `reply`: its bytes without its OPT records (forward has taken an upstream's
  * out already; a plugin's reply may end with one), then two characters for each TTL's offset,
- * for their count and for the question's end. undefined when an OPT is not among the last
- * records (taking it out of the middle would move names that compression pointers target).
+ * for their count and for the question's end. Its question is the first client's (of the same
+ * length as any other's: render puts each client's own in). undefined when an OPT is not among
+ * the last records (taking it out of the middle would move names that compression pointers
+ * target).
  */
 export function storedForm(reply: Uint8Array, l: Layout): string | undefined {
   // no DNS message is longer (TCP's length prefix); a plugin could write one, not cached
@@ -101,8 +103,8 @@ function charU16(s: string, i: number): number {
 }
 
 /**
- * The reply to `r` from a stored form with every TTL set to `ttl`: the client's ID and question (its
- * 0x20 case), AA set (CoreDNS: some stub resolvers drop non-authoritative replies) unless
+ * The reply to `r` from a stored form with every TTL set to `ttl`: the client's ID and question
+ * (its 0x20 case), AA set (CoreDNS: some stub resolvers drop non-authoritative replies) unless
  * `storedAa` asks for the upstream's bit (a reply just fetched, which CoreDNS passes on as is),
  * RA and rcode as stored, RD/CD copied (miekg SetReply), AD only for a client that asked with DO
  * or AD (RFC 6840 §5.7). The server's writer mirrors the client's EDNS.
