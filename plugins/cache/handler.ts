@@ -151,7 +151,7 @@ export class CacheHandler implements Handler {
     const c = this.#cache
     const t = c.table
     const gen = t.gen(e)
-    const rw = new RefreshWriter(c, this.#m, w, r, key, { slot: e, gen, keepHits })
+    const rw = new RefreshWriter(c, this.#m, w, r, key, { slot: e, gen, keepHits, hits: t.hits(e) })
     // Over TCP, as CoreDNS does: no client waits, and the reply is not cut to a UDP size.
     const done = this.#run(ctx, rw, upstreamQuery(r, 'tcp')).then(() => {
       t.setRefreshing(e, gen, undefined)
@@ -218,6 +218,8 @@ interface Refreshed {
   readonly gen: number
   /** Prefetch: the time the new entry was last seen, taking over the old one's hits. */
   readonly keepHits: number | undefined
+  /** The old one's hits as the refresh began: what is taken over if it is gone by the end. */
+  readonly hits: number
 }
 
 /** The writer of a refresh: nothing goes to a client; a usable reply is stored and kept. */
@@ -255,7 +257,7 @@ class RefreshWriter implements ResponseWriter {
     if (e === undefined || (e.rcode !== Rcode.NoError && e.rcode !== Rcode.NXDomain)) return
     // the hits are read before the store: the old entry's slot is let go as the new one goes in
     const { slot, gen, keepHits } = this.#old
-    const hits = keepHits !== undefined && c.table.live(slot, gen) ? c.table.hits(slot) : 0
+    const hits = c.table.live(slot, gen) ? c.table.hits(slot) : this.#old.hits
     c.store(e, this.#r.name, this.#key, this.#m)
     if (keepHits !== undefined && e.slot >= 0) c.table.setFreq(e.slot, hits, keepHits)
     this.fresh = e

@@ -56,6 +56,28 @@ test('prefetch: the refreshed entry goes on from the hits of the one it replaced
   assert.equal(t.up.queries.length, 3)
 })
 
+test('prefetch: the hits are taken over though the old entry was evicted meanwhile', BOUNDED, async () => {
+  let gate: PromiseWithResolvers<void> | undefined
+  const t = new Harness('cache {\n success 1024\n prefetch 3 1m 50%\n}', (r) => {
+    const m = reply(r, [`${r.qname} 10 IN A 192.0.2.1`])
+    return r.name.startsWith('pop') && gate ? gate.promise.then(() => m) : m
+  })
+  await t.ask('pop.example.org')
+  for (const s of [1, 1, 3]) {
+    t.advance(s)
+    if (s === 3) gate = Promise.withResolvers()
+    await t.ask('pop.example.org') // the third hit, 5 s left: a prefetch the upstream holds
+  }
+  for (let i = 0; i < 1100; i++) await t.ask(`other${i}.example.org`) // pop is evicted
+  gate!.resolve()
+  await t.h.idle()
+  assert.equal(t.cells.prefetches.value, 1)
+  t.advance(5) // the new entry has 5 s left: its 4th hit prefetches (a 1st would not)
+  await t.ask('pop.example.org')
+  await t.h.idle()
+  assert.equal(t.cells.prefetches.value, 2)
+})
+
 test('prefetch: hits further apart than DURATION start the count again', BOUNDED, async () => {
   const t = new Harness('cache {\n prefetch 2 2s 90%\n}', counting())
   await t.ask('gap.example.org')
