@@ -18,19 +18,29 @@ function server(zones: readonly (readonly [string, boolean])[]): DnsServer {
   return s
 }
 
-/** Every suffix in turn, longest first; DS keeps going for the parent; then the root. */
+/** Where each label of a presentation-format name starts, as miekg's NextLabel walks it. */
+function labelStarts(name: string): number[] {
+  const starts = [0]
+  for (let i = 0; i < name.length - 1; i++) {
+    if (name[i] === '\\') i++
+    else if (name[i] === '.') starts.push(i + 1)
+  }
+  return starts
+}
+
+/**
+ * CoreDNS's walk: every suffix starting at a label, longest first; DS keeps going for the
+ * parent; then the root.
+ */
 function reference(zones: ReadonlyMap<string, boolean>, name: string, type: number): string | undefined {
   let ds: string | undefined
-  for (let off = 0; ;) {
+  for (const off of name === '.' ? [0] : labelStarts(name)) {
     const zone = name.slice(off)
     const plugins = zones.get(zone)
     if (plugins !== undefined) {
       if (type !== Type.DS || !plugins) return zone
       ds = zone
     }
-    const dot = name.indexOf('.', off)
-    if (dot < 0 || dot === name.length - 1) break
-    off = dot + 1
   }
   if (ds !== undefined) return ds
   return zones.get('.') === true ? '.' : undefined
@@ -60,8 +70,17 @@ test('route: zones of several depths, added in any order; DS prefers the parent'
   assert.equal(zone('.'), undefined)
 })
 
-test('route: the same zone as the plain walk over every suffix, for random zones and names', () => {
-  const label = fc.constantFrom('a', 'b', 'c', 'svc', 'local')
+test('route: an escaped dot is part of its label, as in CoreDNS', () => {
+  const s = server([['.', true], ['cluster.local.', true], ['local.', true]])
+  const zone = (name: string) => s.route(name, Type.A)?.zone
+  assert.equal(zone('evil\\.cluster.local.'), 'local.')
+  assert.equal(zone('a.evil\\.cluster.local.'), 'local.')
+  assert.equal(zone('a\\\\.cluster.local.'), 'cluster.local.', 'an escaped backslash before a real dot')
+  assert.equal(zone('foo\\..'), '.')
+})
+
+test('route: the same zone as CoreDNS\'s walk over every suffix, for random zones and names', () => {
+  const label = fc.constantFrom('a', 'b', 'c', 'svc', 'local', 'a\\.b', 'x\\\\', 'c\\.')
   const name = fc.array(label, { minLength: 0, maxLength: 7 }).map((l) => (l.length === 0 ? '.' : `${l.join('.')}.`))
   const zones = fc.uniqueArray(fc.tuple(name, fc.boolean()), { maxLength: 6, selector: ([z]) => z })
   fc.assert(

@@ -70,9 +70,9 @@ export class DnsServer {
   readonly tcp: Required<TcpOptions>
   readonly #zones = new Map<string, Route>()
   /**
-   * The dots in each zone's name but the root's, deepest first: route() looks a name's
-   * suffixes up only at those depths (a pod's search-path name has 6-8 labels, a node-local
-   * Corefile's zones 2 at most).
+   * The labels of each zone but the root, deepest first: route() looks a name's suffixes up
+   * only at those depths (a pod's search-path name has 6-8 labels, a node-local Corefile's
+   * zones 2 at most).
    */
   #depths: number[] = []
   readonly #allowOtherClasses: boolean
@@ -157,13 +157,13 @@ export class DnsServer {
    */
   route(name: string, type: number, w?: ServerWriter): Route | undefined {
     let ds: Route | undefined
-    // the candidates are the name and what follows each of its dots but the last; the root
-    // is one only for the name '.'
+    // the candidates are the name and what follows each label but the last; the root is one
+    // only for the name '.'
     let depth = dots(name)
     let off = 0
     for (const d of name === '.' ? ROOT_DEPTH : this.#depths) {
       if (d > depth) continue
-      for (; depth > d; depth--) off = name.indexOf('.', off) + 1
+      for (; depth > d; depth--) off = labelEnd(name, off) + 1
       const r = pick(this.#zones.get(off === 0 ? name : name.slice(off)), w, false)
       if (r !== undefined) {
         if (type !== Type.DS || r.handler === undefined) return r
@@ -234,10 +234,24 @@ export class DnsServer {
 
 const ROOT_DEPTH = [1]
 
+/** The labels of a name in presentation format: its dots but the escaped ones (`\.`). */
 function dots(name: string): number {
   let n = 0
-  for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) n++
+  for (let i = labelEnd(name, 0); i >= 0; i = labelEnd(name, i + 1)) n++
   return n
+}
+
+/**
+ * The first dot at or after `from` that ends a label: one behind an odd run of backslashes is
+ * part of the label (miekg NextLabel; "evil\.cluster.local." is in "local.", not "cluster.local.").
+ */
+function labelEnd(name: string, from: number): number {
+  for (let i = name.indexOf('.', from); i >= 0; i = name.indexOf('.', i + 1)) {
+    let backslashes = 0
+    for (let j = i - 1; j >= 0 && name.charCodeAt(j) === 0x5c; j--) backslashes++
+    if (backslashes % 2 === 0) return i
+  }
+  return -1
 }
 
 /**
