@@ -6,11 +6,22 @@ export function inZone(zone: string, name: string): boolean {
   if (zone === '.' || zone === name) return true
   if (!name.endsWith(zone) || name.length <= zone.length) return false
   // the character before the zone must be a label separator, not an escaped dot
-  let i = name.length - zone.length - 1
-  if (name[i] !== '.') return false
-  let backslashes = 0
-  while (--i >= 0 && name[i] === '\\') backslashes++
-  return backslashes % 2 === 0
+  const i = name.length - zone.length - 1
+  return labelEnd(name, i) === i
+}
+
+/**
+ * The first dot at or after `from` that ends a label of a name in presentation format, or -1:
+ * one behind an odd run of backslashes is escaped (miekg NextLabel: "evil\.cluster.local." is two
+ * labels, "evil.cluster" and "local").
+ */
+export function labelEnd(name: string, from: number): number {
+  for (let i = name.indexOf('.', from); i >= 0; i = name.indexOf('.', i + 1)) {
+    let backslashes = 0
+    for (let j = i - 1; j >= 0 && name.charCodeAt(j) === 0x5c; j--) backslashes++
+    if (backslashes % 2 === 0) return i
+  }
+  return -1
 }
 
 /** The longest of `zones` that `name` is in, or undefined. */

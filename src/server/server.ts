@@ -11,6 +11,7 @@ import { logLine } from '../plugin/log.ts'
 import { packetName } from '../plugin/msg.ts'
 import { clientWrote, Rcode } from '../plugin/rcode.ts'
 import { Class, packetType, Type } from '../plugin/rrtype.ts'
+import { labelEnd } from '../plugin/zones.ts'
 import { badVersReply, headerReply, rcodeReply, unpackErrorReply } from '../wire/reply.ts'
 import { ACCEPT, acceptHeader, DROP, parseQuery } from '../wire/request.ts'
 import { ServerWriter, type Send } from './writer.ts'
@@ -239,19 +240,6 @@ function dots(name: string): number {
   let n = 0
   for (let i = labelEnd(name, 0); i >= 0; i = labelEnd(name, i + 1)) n++
   return n
-}
-
-/**
- * The first dot at or after `from` that ends a label: one behind an odd run of backslashes is
- * part of the label (miekg NextLabel; "evil\.cluster.local." is in "local.", not "cluster.local.").
- */
-function labelEnd(name: string, from: number): number {
-  for (let i = name.indexOf('.', from); i >= 0; i = name.indexOf('.', i + 1)) {
-    let backslashes = 0
-    for (let j = i - 1; j >= 0 && name.charCodeAt(j) === 0x5c; j--) backslashes++
-    if (backslashes % 2 === 0) return i
-  }
-  return -1
 }
 
 /**
