@@ -1,31 +1,23 @@
 // `node --expose-gc bench/cache-entry.ts [NAMES]`: memory held per cache entry. The bench
 // Corefile is built in process and NAMES unique names (default 10,000) are looked up through it
-// (an in-process upstream answers each with one A record); the heap after a full collection, less
+// (upstream.ts answers each with one A record); the heap after a full collection, less
 // the heap before, divided by NAMES is what one cached answer costs in the JavaScript heap: its
 // stored form, its key and the LRU's bookkeeping. Beside it, the ArrayBuffers' growth: the entry
 // table's typed arrays (plugins/cache/table.ts), outside the heap and never collected.
 
-import dgram from 'node:dgram'
 import { parseConfig } from '../src/cli/config.ts'
 import { Instance } from '../src/server/instance.ts'
 import { buildQuery } from '../test/helpers/query.ts'
 import { tsdnsCorefile } from './servers.ts'
+import { oneRecordUpstream } from './upstream.ts'
 
 const NAMES = Number(process.argv[2] ?? 10_000)
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error('run with node --expose-gc')
 
-const up = dgram.createSocket('udp4')
-up.on('message', (q, rinfo) => {
-  const r = Buffer.concat([q, Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 0, 0, 1])])
-  r[2] = 0x81
-  r[3] = 0x80
-  r.writeUInt16BE(1, 6)
-  up.send(r, rinfo.port, rinfo.address)
-})
-await new Promise<void>((resolve) => up.bind(0, '127.0.0.1', resolve))
+const up = await oneRecordUpstream()
 
-const text = tsdnsCorefile(53, up.address().port, 9153)
+const text = tsdnsCorefile(53, up.port, 9153)
   .replace(/success \d+/, `success ${NAMES}`).replace(/denial \d+/, `denial ${NAMES}`)
 const inst = Instance.build(parseConfig({ file: 'bench', text }, 53), { defaultPort: 53, dir: '.' })
 const server = inst.servers[0]!

@@ -4,11 +4,10 @@
 // measures on top of this is the kernel (two syscalls a query) and the event loop. The best of
 // REPEATS runs is shown: other processes only ever make a run slower. Beside the time, the bytes
 // of JavaScript heap each query allocates (garbage the young generation has to collect).
-// A cache miss goes out to the upstream (a child process, so that its own garbage is not
-// counted) through forward's sockets: its CPU time includes theirs.
+// A cache miss goes out to the upstream (upstream.ts, a child process) through forward's
+// sockets: its CPU time includes theirs.
 // Usage: node bench/chain.ts [queries per workload, default 300000]   (add --cpu-prof to profile)
 
-import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import { parseConfig } from '../src/cli/config.ts'
@@ -17,6 +16,7 @@ import { Instance } from '../src/server/instance.ts'
 import type { DnsServer } from '../src/server/server.ts'
 import { buildQuery, type QueryOptions } from '../test/helpers/query.ts'
 import { LOCAL_ZONE, tsdnsCorefile } from './servers.ts'
+import { oneRecordUpstream } from './upstream.ts'
 
 const N = Number(process.argv[2] ?? 300_000)
 const PORT = 53
@@ -25,27 +25,6 @@ const REPEATS = 5
 /** Misses: unique names, this many in flight (a busy node's share of a flood). */
 const MISSES = Math.max(20_000, Math.floor(N / 5))
 const IN_FLIGHT = 32
-
-/** A loopback upstream answering every A query with one record, in a process of its own. */
-const UPSTREAM = `const s = require('node:dgram').createSocket('udp4')
-const a = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 0, 0, 1])
-s.on('message', (q, from) => {
-  const r = Buffer.concat([q, a])
-  r[2] = 0x81
-  r[3] = 0x80
-  r.writeUInt16BE(1, 6)
-  s.send(r, from.port, from.address)
-})
-s.bind(0, '127.0.0.1', () => console.log(s.address().port))`
-
-async function upstream(): Promise<{ port: number; close(): void }> {
-  const child = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())))
-  })
-  return { port, close: () => child.kill() }
-}
 
 const local: Addr = { address: '127.0.0.1', port: PORT, family: 4 }
 const remote: Addr = { address: '127.0.0.1', port: 40000, family: 4 }
@@ -115,7 +94,7 @@ async function misses(server: DnsServer, next: number, n: number): Promise<{ byt
   return { bytes: perBatch.sort((a, b) => a - b)[perBatch.length >> 1]!, us: (used.user + used.system) / n }
 }
 
-const up = await upstream()
+const up = await oneRecordUpstream()
 
 /** The bench Corefile built in process, its cache filled: every later query is a hit. */
 async function build(text: string): Promise<{ server: DnsServer; inst: Instance }> {
