@@ -124,9 +124,14 @@ export class Dns64Handler implements Handler {
     }
     const held = new HeldWriter(w)
     const rc = nextOrFailure(this.name, this.#next, ctx, held, r)
-    return typeof rc === 'number'
-      ? this.#answer(ctx, w, r, held, rc)
-      : rc.then((code) => this.#answer(ctx, w, r, held, code))
+    return typeof rc === 'number' ? this.#answer(ctx, w, r, held, rc) : this.#answerLater(ctx, w, r, held, rc)
+  }
+
+  /** Apart from serveDNS, whose every query would else allocate this closure's context. */
+  #answerLater(
+    ctx: RequestContext, w: ResponseWriter, r: Request, held: HeldWriter, rc: Promise<number>,
+  ): Promise<number> {
+    return rc.then((code) => this.#answer(ctx, w, r, held, code))
   }
 
   #answer(

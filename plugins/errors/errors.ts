@@ -111,6 +111,11 @@ export class ErrorsHandler implements Handler {
       return this.#failed(ctx, r, err)
     }
     if (typeof rc === 'number') return rc
+    return this.#failedLater(ctx, r, rc)
+  }
+
+  /** Apart from serveDNS, whose synchronous answers would else allocate this closure's context. */
+  #failedLater(ctx: RequestContext, r: Request, rc: Promise<number>): Promise<number> {
     return rc.then(undefined, (err: unknown) => this.#failed(ctx, r, err))
   }
 

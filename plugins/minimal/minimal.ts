@@ -63,7 +63,12 @@ export function minimalHandler(next: Handler | undefined): Handler {
       const held = new HeldWriter(w)
       const rc = nextOrFailure('minimal', next, ctx, held, r)
       if (typeof rc === 'number') return release(w, r, held, rc)
-      return rc.then((code) => release(w, r, held, code))
+      return releaseLater(w, r, held, rc)
     },
   }
+}
+
+/** Apart from serveDNS, whose synchronous answers would else allocate this closure's context. */
+function releaseLater(w: ResponseWriter, r: Request, held: HeldWriter, rc: Promise<number>): Promise<number> {
+  return rc.then((code) => release(w, r, held, code))
 }

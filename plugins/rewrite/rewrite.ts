@@ -53,6 +53,11 @@ export class RewriteHandler implements Handler {
       return this.#failed(rw, r, err)
     }
     if (typeof rc === 'number') return this.#done(ctx, rw, r, rc)
+    return this.#later(ctx, rw, r, rc)
+  }
+
+  /** Apart from serveDNS, whose every query would else allocate these closures' context. */
+  #later(ctx: RequestContext, rw: Reverter, r: Request, rc: Promise<number>): Promise<number> {
     return rc.then(
       (code) => this.#done(ctx, rw, r, code),
       (err: unknown) => this.#failed(rw, r, err),

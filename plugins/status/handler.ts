@@ -43,6 +43,11 @@ export class StatusHandler implements Handler {
       this.#done(w, r, rc, start)
       return rc
     }
+    return this.#later(w, r, rc, start)
+  }
+
+  /** Apart from serveDNS, whose synchronous answers would else allocate these closures' context. */
+  #later(w: ResponseWriter, r: Request, rc: Promise<number>, start: number): Promise<number> {
     return rc.then(
       (status) => {
         this.#done(w, r, status, start)

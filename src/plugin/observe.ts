@@ -35,6 +35,14 @@ export function observeNext(
     obs.done(rc)
     return rc
   }
+  return observeLater(rc, obs)
+}
+
+/**
+ * The asynchronous end, apart from observeNext: a function holding closures allocates their
+ * context on every call, the synchronous ones included.
+ */
+function observeLater(rc: Promise<number>, obs: Observer): Promise<number> {
   return rc.then(
     (status) => {
       obs.done(status)

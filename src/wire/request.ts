@@ -29,8 +29,11 @@ export class WireRequest implements Request {
   readonly questionEnd: number
   edns: Edns | undefined
   readonly proto: 'udp' | 'tcp'
-  /** Set by cancel (Request.deadline). */
-  deadline = Infinity
+  /**
+   * Set by cancel (Request.deadline). Undefined until then: an epoch-ms number in a field is a
+   * heap box of its own, which every query would allocate for the few that carry a deadline.
+   */
+  #deadline: number | undefined = undefined
   /** Set by the metadata plugin (Request.metadata). */
   metadata: Metadata | undefined = undefined
   #msg: Msg | undefined
@@ -55,6 +58,14 @@ export class WireRequest implements Request {
     this.class = klass
     this.questionEnd = questionEnd
     this.edns = edns
+  }
+
+  get deadline(): number {
+    return this.#deadline ?? Infinity
+  }
+
+  set deadline(ms: number) {
+    this.#deadline = ms
   }
 
   get do(): boolean {
