@@ -118,27 +118,27 @@ export class DnsServer {
    * False when the packet is ignored (no answer will come: runts, responses); else `settled`
    * is called once the query is done, answered or not (a chain may end without a word).
    */
-  handle(
+  handle<A extends Addr>(
     buf: Uint8Array,
     proto: 'udp' | 'tcp',
     local: Addr,
-    remote: Addr,
-    send: Send,
-    observe?: (w: ServerWriter) => void,
+    remote: A,
+    send: Send<A>,
+    observe?: (w: ServerWriter<A>) => void,
     settled?: () => void,
   ): boolean {
     const req = parseQuery(buf, proto)
     if (typeof req === 'number') {
       if (req === DROP) return false
       // a FORMERR past the header filter is an unpack error: miekg echoes the question
-      send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req))
+      send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req), remote)
       settled?.()
       return true
     }
     // CoreDNS refuses a class other than IN before it looks at the EDNS version
     const refuseClass = req.class !== Class.IN && !this.#allowOtherClasses
     if (!refuseClass && req.edns !== undefined && req.edns.version !== 0) {
-      send(badVersReply(req)) // answered at once, before any scrubbing or metrics (CoreDNS)
+      send(badVersReply(req), remote) // answered at once, before any scrubbing or metrics (CoreDNS)
       settled?.()
       return true
     }

@@ -153,3 +153,31 @@ test('InFlight: a count lives until done or for 5 to 6 ticks, and is forgotten t
   f.done(recent)
   assert.equal(f.count, 0)
 })
+
+test('a listener on every address answers IPv4 and IPv6 clients; plugins see IPv4 unmapped', async (t) => {
+  const seen: string[] = []
+  const server = new DnsServer({ host: '', port: 0, allowOtherClasses: false })
+  server.addZone('.', {
+    name: 'who',
+    serveDNS(_ctx, w, r) {
+      seen.push(`${w.remote.address} ${w.remote.family}`)
+      return delayed('192.0.2.7').serveDNS(_ctx, w, r)
+    },
+  })
+  const udp = new UdpListener('', 0, server)
+  await udp.listen()
+  try {
+    for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']] as const) {
+      const s = dgram.createSocket(type)
+      t.after(() => s.close())
+      const answer = new Promise<Buffer>((resolve) => s.once('message', resolve))
+      await new Promise<void>((resolve) => s.bind(0, host, resolve))
+      s.send(buildQuery(`0-${type}.test`), udp.port, host)
+      const d = decode(await Promise.race([answer, sleep(2000).then(() => assert.fail(`no answer over ${type}`))]))
+      assert.deepEqual(answerData(d), ['192.0.2.7'])
+    }
+    assert.deepEqual(seen, ['127.0.0.1 4', '::1 6'])
+  } finally {
+    await udp.close()
+  }
+})

@@ -5,7 +5,7 @@ import dgram from 'node:dgram'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ipLookup } from '../plugin/ip-lookup.ts'
 import type { Addr } from '../plugin/plugin.ts'
-import { peer } from './addr.ts'
+import { familyOf, peer, unmapped } from './addr.ts'
 import type { DnsServer } from './server.ts'
 
 /** Room for bursts: the kernel default (~200 KiB) drops packets under load. */
@@ -34,6 +34,15 @@ const SLOT_MS = 1000
 const SLOTS = 6
 
 type Parked = readonly [wire: Uint8Array, port: number, address: string]
+
+/**
+ * A client as the server and plugins see it (peer(): IPv4 unmapped), with what its answer needs:
+ * the address as the socket reported it and the second its query was counted in flight.
+ */
+interface UdpPeer extends Addr {
+  readonly raw: string
+  readonly taken: number
+}
 
 export class UdpListener {
   readonly host: string
@@ -75,15 +84,19 @@ export class UdpListener {
     this.port = sock.address().port
     this.#local = peer(this.host === '' ? '::' : this.host, this.port)
     sock.on('error', () => {}) // ICMP errors on send: nothing to do, the client retries
+    // One function answers every query: a closure per query cost ~120 bytes of garbage
+    const reply = (wire: Uint8Array, to: UdpPeer): void => {
+      this.#inflight.done(to.taken)
+      if (this.#parked) this.#parked.push([wire, to.port, to.raw])
+      // send() on a closed socket throws: an answer later than CLOSE_MAX_MS is lost
+      else if (!this.#closed) sock.send(wire, to.port, to.raw)
+    }
     sock.on('message', (msg, rinfo) => {
-      const remote = peer(rinfo.address, rinfo.port)
-      const taken = this.#inflight.take()
-      this.target.handle(msg, 'udp', this.#local, remote, (wire) => {
-        this.#inflight.done(taken)
-        if (this.#parked) this.#parked.push([wire, rinfo.port, rinfo.address])
-        // send() on a closed socket throws: an answer later than CLOSE_MAX_MS is lost
-        else if (!this.#closed) sock.send(wire, rinfo.port, rinfo.address)
-      })
+      const address = unmapped(rinfo.address)
+      const remote: UdpPeer = {
+        address, port: rinfo.port, family: familyOf(address), raw: rinfo.address, taken: this.#inflight.take(),
+      }
+      this.target.handle(msg, 'udp', this.#local, remote, reply)
     })
     this.#ticker = setInterval(() => this.#inflight.tick(), SLOT_MS).unref()
     this.#sock = sock

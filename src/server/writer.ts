@@ -5,14 +5,19 @@ import { encodeMsg } from '../plugin/msg.ts'
 import { rcodeOf } from '../wire/message.ts'
 import { scrub } from '../wire/scrub.ts'
 
-export type Send = (wire: Uint8Array) => void
+/**
+ * Puts a reply on the wire to `to`, the remote the query came from: a transport hands the server
+ * one Send for all its queries (and its own Addr type), not a closure per query.
+ */
+export type Send<A extends Addr = Addr> = (wire: Uint8Array, to: A) => void
 
-export class ServerWriter implements ResponseWriter {
+export class ServerWriter<A extends Addr = Addr> implements ResponseWriter {
   readonly proto: 'udp' | 'tcp'
   readonly local: Addr
-  readonly remote: Addr
+  readonly remote: A
   readonly req: Request
-  readonly #send: Send
+  /** Called only with this.remote, an A: held as a Send<Addr> so that a writer of any A is one. */
+  readonly #send: Send<Addr>
   #settled: (() => void) | undefined
   /** What went out, for the server's rcode fallback, metrics and logs. */
   written = false
@@ -20,12 +25,12 @@ export class ServerWriter implements ResponseWriter {
   sent = 0
   by = ''
 
-  constructor(req: Request, local: Addr, remote: Addr, send: Send, settled?: () => void) {
+  constructor(req: Request, local: Addr, remote: A, send: Send<A>, settled?: () => void) {
     this.proto = req.proto
     this.req = req
     this.local = local
     this.remote = remote
-    this.#send = send
+    this.#send = send as Send<Addr>
     this.#settled = settled
   }
 
@@ -43,7 +48,7 @@ export class ServerWriter implements ResponseWriter {
     this.rcode = rcodeOf(out)
     this.sent = out.length
     this.by = by
-    this.#send(out)
+    this.#send(out, this.remote)
     this.settle()
   }
 
