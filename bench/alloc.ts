@@ -75,7 +75,9 @@ function namesFile(name: string, count: number, of: (i: number) => string): stri
 
 async function measure(port: number, wl: Workload, key: string): Promise<Measured> {
   // hits: the names cached first; misses: as many other names, so the cache is full and evicting
-  const warm = namesFile(`${key}-warm`, key === 'hits' ? 1000 : 20_000, key === 'hits' ? wl.names : (i) => `w${i}.bench`)
+  const warm = key === 'hits'
+    ? namesFile(`${key}-warm`, wl.count, wl.names)
+    : namesFile(`${key}-warm`, 20_000, (i) => `w${i}.bench`)
   await dnsperf({ port, file: warm, seconds: 2, cpu: LOAD_CPU })
   const file = namesFile(key, wl.count, wl.names)
   const session = new Session()

@@ -131,7 +131,8 @@ export class DnsServer {
     if (typeof req === 'number') {
       if (req === DROP) return false
       // a FORMERR past the header filter is an unpack error: miekg echoes the question
-      send(req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req), remote)
+      const reply = req === Rcode.FormErr && acceptHeader(buf) === ACCEPT ? unpackErrorReply(buf) : headerReply(buf, req)
+      send(reply, remote)
       settled?.()
       return true
     }
