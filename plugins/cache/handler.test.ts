@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import dnsPacket from 'dns-packet'
 import { Flag } from '../../src/wire/message.ts'
 import type { Request } from '../../src/plugin/plugin.ts'
+import { collect } from '../../src/plugin/metadata.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { parseQuery, WireRequest } from '../../src/wire/request.ts'
 import { Recorder, request, testContext } from '../../test/dnstest.ts'
@@ -173,6 +174,18 @@ test('DO and CD bits are part of the key; the class too', BOUNDED, async () => {
   await t.ask('k.example.org', 'A', { do: true, cd: true })
   await t.ask('K.EXAMPLE.ORG', 'A', { udpSize: 1232 })
   assert.equal(t.up.queries.length, 5, 'same bits, any case, any buffer size: hits')
+})
+
+test("the query sent on with AD set keeps the client's deadline and metadata store", BOUNDED, async () => {
+  const t = new Harness()
+  const r = request('ctx.example.org') as WireRequest // no AD: the cache sends a copy with AD set
+  r.deadline = t.now + 1500 // as cancel sets it
+  collect(r, ['.'], {})
+  await t.h.serveDNS(testContext, new Recorder(), r)
+  const sent = t.up.queries[0]!
+  assert.notEqual(sent, r, 'a copy')
+  assert.equal(sent.deadline, r.deadline, "forward's tries stop at cancel's deadline")
+  assert.equal(sent.metadata, r.metadata, "what forward publishes (forward/upstream), log reads")
 })
 
 test('AD: set upstream, kept, shown only to clients asking with AD or DO', BOUNDED, async () => {

@@ -33,7 +33,7 @@ function upstreamQuery(r: Request, proto: 'udp' | 'tcp'): Request {
     wire.set(r.wire)
     wire[3] = wire[3]! | Flag.AD
   }
-  return new WireRequest(wire, proto, r.qname, r.type, r.class, r.questionEnd, r.edns)
+  return new WireRequest(wire, proto, r.qname, r.type, r.class, r.questionEnd, r.edns).carry(r)
 }
 
 export class CacheHandler implements Handler {

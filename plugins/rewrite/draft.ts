@@ -122,6 +122,6 @@ export class Draft {
       edns = { udpSize, version, do: dnssecOk, flags, offset: questionEnd, length: opt.length }
     }
     // Built here, so known to be well formed: no need to parse it again.
-    return new WireRequest(out, r.proto, this.qname, this.type, this.klass, questionEnd, edns)
+    return new WireRequest(out, r.proto, this.qname, this.type, this.klass, questionEnd, edns).carry(r)
   }
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { replyMsg } from '../../src/plugin/msg.ts'
 import { PluginError, type Msg, type RequestContext } from '../../src/plugin/plugin.ts'
+import { collect } from '../../src/plugin/metadata.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
+import { WireRequest } from '../../src/wire/request.ts'
 import { className, typeName } from '../../src/plugin/rrtype.ts'
 import { Recorder, testContext } from '../../test/dnstest.ts'
 import { rcodeName } from '../../test/helpers/query.ts'
@@ -73,6 +75,18 @@ test('no rule applies: the next plugin gets the very same request and writer', a
   await h.serveDNS(testContext, w, r)
   assert.equal(seen(), r)
   assert.equal(seenWriter(), w)
+})
+
+test("the rewritten request keeps the client's deadline and metadata store (one context)", async () => {
+  const { h, seen } = rewriteHandler('rewrite name exact a.example. b.example.')
+  const r = query('a.example.') as WireRequest
+  r.deadline = 1_800_000_001_500 // as cancel sets it
+  collect(r, ['.'], {})
+  await h.serveDNS(testContext, new Recorder(), r)
+  assert.notEqual(seen(), r, 'a new request')
+  assert.equal(seen()?.qname, 'b.example.')
+  assert.equal(seen()?.deadline, r.deadline)
+  assert.equal(seen()?.metadata, r.metadata, 'what the next plugin publishes, log reads')
 })
 
 test('name regex with answer auto: the client sees its own name, CNAME targets too', async () => {

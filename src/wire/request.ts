@@ -64,6 +64,17 @@ export class WireRequest implements Request {
     return this.#deadline ?? Infinity
   }
 
+  /**
+   * Takes on `from`'s per-request state, as a CoreDNS plugin's copy of a message keeps the
+   * query's context: cancel's deadline, and the metadata store itself (what forward publishes
+   * on the copy, log reads on the original). For requests a plugin derives from the client's.
+   */
+  carry(from: Request): this {
+    if (from.deadline !== Infinity) this.#deadline = from.deadline
+    this.metadata = from.metadata
+    return this
+  }
+
   set deadline(ms: number) {
     this.#deadline = ms
   }

@@ -72,6 +72,8 @@ before(async () => {
 .:${cancelPort} {
   bind 127.0.0.1
   cancel 300ms
+  # as in a node-local Corefile: forward is sent the cache's copy of the query (AD set)
+  cache
   forward . ${up.addr} {
     read_timeout 200ms
     max_connect_attempts 0
@@ -81,6 +83,8 @@ before(async () => {
   bind 127.0.0.1
   metadata
   log . "META {name} {/forward/upstream} {/nope/x} {rcode}"
+  # forward publishes on the cache's copy of the query: the label must reach log
+  cache
   forward . ${up.addr}
 }
 `)
