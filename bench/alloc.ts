@@ -6,7 +6,7 @@
 // Usage: node bench/alloc.ts [hits|misses ...]   (both by default; TOP=N lists N sites of tsdns)
 
 import dgram from 'node:dgram'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,9 +67,12 @@ function bySite(head: ProfileNode): { total: number; sites: Map<string, number> 
   return { total, sites }
 }
 
+const files: string[] = []
+
 function namesFile(name: string, count: number, of: (i: number) => string): string {
   const file = join(tmpdir(), `tsdns-alloc-${process.pid}-${name}.txt`)
   writeFileSync(file, Array.from({ length: count }, (_, i) => `${of(i)} A\n`).join(''))
+  files.push(file)
   return file
 }
 
@@ -122,7 +125,7 @@ async function tsdns(upstream: number): Promise<{ port: number; close(): Promise
   }
 }
 
-const chosen = process.argv.slice(2).filter((a) => a in workloads)
+const chosen = process.argv.slice(2).filter((a) => Object.hasOwn(workloads, a))
 const up = await oneRecordUpstream()
 try {
   for (const key of chosen.length > 0 ? chosen : Object.keys(workloads)) {
@@ -137,4 +140,5 @@ try {
   }
 } finally {
   up.close()
+  for (const f of files) rmSync(f, { force: true })
 }

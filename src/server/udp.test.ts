@@ -173,7 +173,7 @@ test('a listener on every address answers IPv4 and IPv6 clients; plugins see IPv
       const answer = new Promise<Buffer>((resolve) => s.once('message', resolve))
       await new Promise<void>((resolve) => s.bind(0, host, resolve))
       s.send(buildQuery(`0-${type}.test`), udp.port, host)
-      const d = decode(await Promise.race([answer, sleep(2000).then(() => assert.fail(`no answer over ${type}`))]))
+      const d = decode(await Promise.race([answer, sleep(2000, undefined, { ref: false }).then(() => assert.fail(`no answer over ${type}`))]))
       assert.deepEqual(answerData(d), ['192.0.2.7'])
     }
     assert.deepEqual(seen, ['127.0.0.1 4', '::1 6'])
