@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { WrappedWriter } from '../../src/dns/writer.ts'
 import { replyMsg } from '../../src/plugin/msg.ts'
-import type { Handler, Request, RequestContext } from '../../src/plugin/plugin.ts'
+import { encodeMsg } from '../../src/plugin/msg.ts'
+import type { Addr, Handler, Request, RequestContext, ResponseWriter } from '../../src/plugin/plugin.ts'
 import { PluginError } from '../../src/plugin/plugin.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { ServerWriter } from '../../src/server/writer.ts'
@@ -47,93 +48,114 @@ function ctx(server: string, zone: string): RequestContext {
   return { server, zone, resolve: () => Promise.reject(new Error('no resolve here')) }
 }
 
-test('a written answer counts request, type, family, rcode, writing plugin and sizes', () => {
-  const server = 'dns://test-written:53'
-  const m = chain(server, writes(Rcode.NXDomain, 'template'))
-  const w = new Recorder({ address: '::1', port: 4000, family: 6 })
-  const r = request('www.example.org', 'AAAA', { do: true })
-  assert.equal(m.serveDNS(ctx(server, 'example.org.'), w, r), Rcode.NXDomain)
-  assert.equal(w.by, 'template', 'the write goes through with its plugin name')
-  const z = { server, zone: 'example.org.', view: '' }
-  assert.equal(sample(requests, { ...z, proto: 'udp', family: '2', type: 'AAAA' }), 1)
-  assert.equal(sample(responses, { ...z, rcode: 'NXDOMAIN', plugin: 'template' }), 1)
-  assert.equal(sample(doRequests, z), 1)
-  assert.equal(sample(duration, z, 'coredns_dns_request_duration_seconds_count'), 1)
-  assert.equal(
-    sample(responseSize, { ...z, proto: 'udp' }, 'coredns_dns_response_size_bytes_sum'),
-    w.wire!.length,
-  )
-  assert.equal(sample(requests, { server, zone: '.' }), 0, 'nothing under the other zone')
-})
+/** A writer prometheus is handed, and what went out through it. */
+interface Handed {
+  readonly w: ResponseWriter
+  readonly writes: () => number
+}
 
-test('nothing written: the returned rcode, no plugin, size 0; uncommon types are "other"', () => {
-  const server = 'dns://test-unwritten:53'
-  const m = chain(server, { name: 'forward', serveDNS: () => Rcode.ServFail })
-  const w = new Recorder()
-  assert.equal(
-    m.serveDNS(ctx(server, '.'), w, request('example.net', 'CAA', { proto: 'tcp' })),
-    Rcode.ServFail,
-  )
-  assert.equal(w.writes, 0)
-  const z = { server, zone: '.', view: '' }
-  assert.equal(sample(requests, { ...z, proto: 'tcp', family: '1', type: 'other' }), 1)
-  assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 1)
-  assert.equal(
-    sample(responseSize, { ...z, proto: 'tcp' }, 'coredns_dns_response_size_bytes_sum'),
-    0,
-  )
-  assert.equal(sample(doRequests, z), 0)
-})
+const HERE: Addr = { address: '127.0.0.1', port: 53, family: 4 }
+const CLIENT: Addr = { address: '10.240.0.1', port: 40212, family: 4 }
 
-test('an asynchronous chain is timed until it resolves', async () => {
-  const server = 'dns://test-async:53'
-  const slow: Handler = {
-    name: 'forward',
-    serveDNS: (_c, w, r) =>
-      new Promise((resolve) =>
-        setTimeout(() => {
-          w.writeMsg(replyMsg(r, 0), 'forward')
-          resolve(0)
-        }, 30),
-      ),
-  }
-  const rc = chain(server, slow).serveDNS(ctx(server, '.'), new Recorder(), request('example.net'))
-  assert.ok(rc instanceof Promise)
-  assert.equal(sample(requests, { server }), 0, 'counted when the chain is done')
-  assert.equal(await rc, 0)
-  const z = { server, zone: '.', view: '' }
-  assert.equal(sample(responses, { ...z, rcode: 'NOERROR', plugin: 'forward' }), 1)
-  const seconds = sample(duration, z, 'coredns_dns_request_duration_seconds_sum')
-  assert.ok(seconds >= 0.025 && seconds < 1, `duration ${seconds}`)
-})
+/**
+ * The server's own writer, which the link reads back, and any other writer (a plugin before
+ * prometheus wrapped it), which the link wraps: every count must come out the same.
+ */
+const WRITERS: readonly (readonly [string, (r: Request, remote?: Addr) => Handed])[] = [
+  ['server', (r, remote = CLIENT) => {
+    let n = 0
+    return { w: new ServerWriter(r, HERE, remote, () => void n++), writes: () => n }
+  }],
+  ['wrapped', (r, remote = CLIENT) => {
+    const w = new Recorder(remote, r.proto)
+    return { w, writes: () => w.writes }
+  }],
+]
 
-test('a thrown error is counted with the rcode the server will send, then rethrown', async () => {
-  const server = 'dns://test-errors:53'
-  const refusing: Handler = {
-    name: 'acl',
-    serveDNS: () => {
-      throw new PluginError('acl', 'blocked', Rcode.Refused)
-    },
-  }
-  assert.throws(
-    () => chain(server, refusing).serveDNS(ctx(server, '.'), new Recorder(), request('a.')),
-    /blocked/,
-  )
-  const rejecting: Handler = { name: 'forward', serveDNS: () => Promise.reject(new Error('boom')) }
-  await assert.rejects(
-    async () => chain(server, rejecting).serveDNS(ctx(server, '.'), new Recorder(), request('b.')),
-    /boom/,
-  )
-  assert.throws(
-    () => chain(server, undefined).serveDNS(ctx(server, '.'), new Recorder(), request('c.')),
-    /no next plugin/,
-  )
-  const z = { server, zone: '.', view: '' }
-  assert.equal(sample(responses, { ...z, rcode: 'REFUSED', plugin: '' }), 1)
-  assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 2)
-})
+for (const [kind, handed] of WRITERS) {
+  test(`a written answer counts request, type, family, rcode, writing plugin and sizes (${kind})`, () => {
+    const server = `dns://test-written-${kind}:53`
+    const m = chain(server, writes(Rcode.NXDomain, 'template'))
+    const r = request('www.example.org', 'AAAA', { do: true })
+    const { w, writes: n } = handed(r, { address: '::1', port: 4000, family: 6 })
+    assert.equal(m.serveDNS(ctx(server, 'example.org.'), w, r), Rcode.NXDomain)
+    assert.equal(w.by, 'template', 'the write goes through with its plugin name')
+    assert.equal(n(), 1)
+    const z = { server, zone: 'example.org.', view: '' }
+    assert.equal(sample(requests, { ...z, proto: 'udp', family: '2', type: 'AAAA' }), 1)
+    assert.equal(sample(responses, { ...z, rcode: 'NXDOMAIN', plugin: 'template' }), 1)
+    assert.equal(sample(doRequests, z), 1)
+    assert.equal(sample(duration, z, 'coredns_dns_request_duration_seconds_count'), 1)
+    // the reply as the plugin wrote it (the server's writer then adds the client's OPT)
+    assert.equal(
+      sample(responseSize, { ...z, proto: 'udp' }, 'coredns_dns_response_size_bytes_sum'),
+      encodeMsg(replyMsg(r, Rcode.NXDomain)).length,
+    )
+    assert.equal(sample(requests, { server, zone: '.' }), 0, 'nothing under the other zone')
+  })
 
-/** Writes a 60-address answer: ~1 kB, more than a 512-byte UDP client takes. */
+  test(`nothing written: the returned rcode, no plugin, size 0; uncommon types are "other" (${kind})`, () => {
+    const server = `dns://test-unwritten-${kind}:53`
+    const m = chain(server, { name: 'forward', serveDNS: () => Rcode.ServFail })
+    const r = request('example.net', 'CAA', { proto: 'tcp' })
+    const { w, writes: n } = handed(r)
+    assert.equal(m.serveDNS(ctx(server, '.'), w, r), Rcode.ServFail)
+    assert.equal(n(), 0)
+    const z = { server, zone: '.', view: '' }
+    assert.equal(sample(requests, { ...z, proto: 'tcp', family: '1', type: 'other' }), 1)
+    assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 1)
+    assert.equal(
+      sample(responseSize, { ...z, proto: 'tcp' }, 'coredns_dns_response_size_bytes_sum'),
+      0,
+    )
+    assert.equal(sample(doRequests, z), 0)
+  })
+
+  test(`an asynchronous chain is timed until it resolves (${kind})`, async () => {
+    const server = `dns://test-async-${kind}:53`
+    const slow: Handler = {
+      name: 'forward',
+      serveDNS: (_c, w, r) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            w.writeMsg(replyMsg(r, 0), 'forward')
+            resolve(0)
+          }, 30),
+        ),
+    }
+    const r = request('example.net')
+    const rc = chain(server, slow).serveDNS(ctx(server, '.'), handed(r).w, r)
+    assert.ok(rc instanceof Promise)
+    assert.equal(sample(requests, { server }), 0, 'counted when the chain is done')
+    assert.equal(await rc, 0)
+    const z = { server, zone: '.', view: '' }
+    assert.equal(sample(responses, { ...z, rcode: 'NOERROR', plugin: 'forward' }), 1)
+    const seconds = sample(duration, z, 'coredns_dns_request_duration_seconds_sum')
+    assert.ok(seconds >= 0.025 && seconds < 1, `duration ${seconds}`)
+  })
+
+  test(`a thrown error is counted with the rcode the server will send, then rethrown (${kind})`, async () => {
+    const server = `dns://test-errors-${kind}:53`
+    const ask = (next: Handler | undefined, name: string) => {
+      const r = request(name)
+      return chain(server, next).serveDNS(ctx(server, '.'), handed(r).w, r)
+    }
+    const refusing: Handler = {
+      name: 'acl',
+      serveDNS: () => {
+        throw new PluginError('acl', 'blocked', Rcode.Refused)
+      },
+    }
+    assert.throws(() => ask(refusing, 'a.'), /blocked/)
+    const rejecting: Handler = { name: 'forward', serveDNS: () => Promise.reject(new Error('boom')) }
+    await assert.rejects(async () => ask(rejecting, 'b.'), /boom/)
+    assert.throws(() => ask(undefined, 'c.'), /no next plugin/)
+    const z = { server, zone: '.', view: '' }
+    assert.equal(sample(responses, { ...z, rcode: 'REFUSED', plugin: '' }), 1)
+    assert.equal(sample(responses, { ...z, rcode: 'SERVFAIL', plugin: '' }), 2)
+  })
+}
+
 const big: Handler = {
   name: 'hosts',
   serveDNS(_c, w, r) {

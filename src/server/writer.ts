@@ -24,6 +24,8 @@ export class ServerWriter<A extends Addr = Addr> implements ResponseWriter {
   rcode = -1
   sent = 0
   by = ''
+  /** The reply's length as the chain wrote it, before truncation: what CoreDNS's metrics record. */
+  wrote = 0
 
   constructor(req: Request, local: Addr, remote: A, send: Send<A>, settled?: () => void) {
     this.proto = req.proto
@@ -43,6 +45,7 @@ export class ServerWriter<A extends Addr = Addr> implements ResponseWriter {
 
   write(wire: Uint8Array, by: string): void {
     if (this.written) return // one reply per query: a second write would be a second packet
+    this.wrote = wire.length
     const out = scrub(wire, this.req)
     this.written = true
     this.rcode = rcodeOf(out)
