@@ -22,18 +22,35 @@ const NAME = 'cache'
 /**
  * The query as the cache sends it on: AD set (CoreDNS 1.14.7), so that an upstream that
  * validates says whether the answer is authenticated whatever the first client asked (the
- * stored AD bit then serves later clients that ask with AD or DO); over `proto`.
+ * stored AD bit then serves later clients that ask with AD or DO). A miss's query is the
+ * client's, its deadline and metadata store included.
  */
-function upstreamQuery(r: Request, proto: 'udp' | 'tcp'): Request {
-  const ad = r.opcode === 0 && (r.flags & Flag.AD) === 0
-  if (!ad && proto === r.proto) return r
+function upstreamQuery(r: Request): Request {
+  return needsAd(r) ? withAd(r, r.proto).carry(r) : r
+}
+
+/**
+ * A refresh's query (prefetch, serve_stale): over TCP, as CoreDNS does (no client waits, and the
+ * reply is not cut to a UDP size), and with a state of its own: CoreDNS gives a refresh a fresh
+ * metadata store, so that what forward publishes for it does not show on the hit's log line.
+ */
+function refreshQuery(r: Request): Request {
+  return withAd(r, 'tcp')
+}
+
+function needsAd(r: Request): boolean {
+  return r.opcode === 0 && (r.flags & Flag.AD) === 0
+}
+
+/** A new request for `r`'s query over `proto`, AD set in a copy of its bytes if it was not. */
+function withAd(r: Request, proto: 'udp' | 'tcp'): WireRequest {
   let wire = r.wire
-  if (ad) {
+  if (needsAd(r)) {
     wire = Buffer.allocUnsafe(r.wire.length) // a pooled copy: ~0.1 µs, a new Uint8Array ~0.45
     wire.set(r.wire)
     wire[3] = wire[3]! | Flag.AD
   }
-  return new WireRequest(wire, proto, r.qname, r.type, r.class, r.questionEnd, r.edns).carry(r)
+  return new WireRequest(wire, proto, r.qname, r.type, r.class, r.questionEnd, r.edns)
 }
 
 export class CacheHandler implements Handler {
@@ -62,7 +79,7 @@ export class CacheHandler implements Handler {
     if (e < 0) {
       m.misses.value++
       const cw = new CachingWriter(c, m, w, r, key)
-      return nextOrFailure(NAME, this.#next, ctx, cw, upstreamQuery(r, r.proto))
+      return nextOrFailure(NAME, this.#next, ctx, cw, upstreamQuery(r))
     }
     const t = c.table
     const ttl = t.ttl(e, now)
@@ -152,8 +169,7 @@ export class CacheHandler implements Handler {
     const t = c.table
     const gen = t.gen(e)
     const rw = new RefreshWriter(c, this.#m, w, r, key, { slot: e, gen, keepHits, hits: t.hits(e) })
-    // Over TCP, as CoreDNS does: no client waits, and the reply is not cut to a UDP size.
-    const done = this.#run(ctx, rw, upstreamQuery(r, 'tcp')).then(() => {
+    const done = this.#run(ctx, rw, refreshQuery(r)).then(() => {
       t.setRefreshing(e, gen, undefined)
       this.#inflight.delete(done)
       const recheck = c.cfg.serveStale?.recheckMs ?? 0

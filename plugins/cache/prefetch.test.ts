@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { collect } from '../../src/plugin/metadata.ts'
 import type { Request } from '../../src/plugin/plugin.ts'
+import { Recorder, request, testContext } from '../../test/dnstest.ts'
 import { Harness, reply, type Answer } from './testkit.ts'
 
 /** A refresh that never settles must fail the test, not hang the run. */
@@ -36,6 +38,21 @@ test('prefetch: AMOUNT hits, PERCENTAGE of the TTL left: refreshed behind', BOUN
   await t.h.idle()
   assert.equal(t.up.queries.length, 3)
   assert.equal(t.cells.prefetches.value, 2)
+})
+
+test("a refresh has a metadata store of its own: forward's labels stay off the hit's log", BOUNDED, async () => {
+  const t = new Harness('cache {\n prefetch 1 1m 50%\n}', counting())
+  await t.ask('own.example.org')
+  t.advance(5) // 5 s left of 10: the next hit prefetches
+  const r = request('own.example.org')
+  collect(r, ['.'], {})
+  await t.h.serveDNS(testContext, new Recorder(), r)
+  await t.h.idle()
+  assert.equal(t.cells.prefetches.value, 1)
+  const refresh = t.up.queries.at(-1)!
+  assert.equal(refresh.proto, 'tcp')
+  assert.notEqual(refresh.metadata, r.metadata, 'CoreDNS doPrefetch: a fresh metadata map')
+  assert.equal(refresh.metadata, undefined)
 })
 
 test('prefetch: the refreshed entry goes on from the hits of the one it replaced', BOUNDED, async () => {
