@@ -14,6 +14,7 @@ import { Entry, storedForm } from './entry.ts'
 import { EntryTable } from './table.ts'
 import { type CacheCells, showEntries } from './metrics.ts'
 import { sameQuestion } from '../../src/dns/question.ts'
+import { hasSoa } from '../../src/dns/response.ts'
 import { answersQuestion, cacheType, isCacheable, isDenial, minimalTtl } from './reply.ts'
 
 /** Stored reply bytes allowed per entry of capacity, on average: keeps memory bounded when a
@@ -128,7 +129,12 @@ export class Cache {
       return undefined
     }
     const cfg = this.cfg
-    const type = cacheType(wire, l, Math.floor(now / 1000), r.do)
+    let type = cacheType(wire, l, Math.floor(now / 1000), r.do)
+    // CoreDNS 1.14.7 (cache.go cacheResponseType, key): answers that do not answer the question
+    // (a CNAME chain short of the queried type) are NODATA, timed and kept as a denial when an
+    // SOA comes with them, else timed as a positive answer and not kept
+    const nonAnswer = type === 'NOERROR' && !answersQuestion(wire, l, r.name, r.type, r.class)
+    if (nonAnswer && hasSoa(wire, l)) type = 'NODATA'
     const denial = isDenial(type)
     const ttl =
       type === 'SERVERERROR' ? cfg.servfailTtl
@@ -139,9 +145,11 @@ export class Cache {
       m.drops.value++
       return undefined
     }
+    if (type === 'NOERROR' && nonAnswer) return undefined
     const stored = storedForm(wire, l)
     if (stored === undefined) return undefined
-    const answers = cfg.preferPositive && !denial && answersQuestion(wire, l, r.name, r.type)
+    // a NOERROR kept answers its question (above): what prefer_positive keeps over a denial
+    const answers = cfg.preferPositive && type === 'NOERROR'
     return new Entry(stored, denial, ttl, now, answers)
   }
 

@@ -188,6 +188,27 @@ test("the query sent on with AD set keeps the client's deadline and metadata sto
   assert.equal(sent.metadata, r.metadata, "what forward publishes (forward/upstream), log reads")
 })
 
+test('a CNAME chain short of the type asked is NODATA: a denial with an SOA, not kept without', BOUNDED, async () => {
+  // AAAA of a name aliased to an IPv4-only one: CoreDNS 1.14.7 caches it as NODATA, for the
+  // denial TTL, and not at all without an SOA (cache.go key, cacheResponseType)
+  const t = new Harness('cache 300 {\n success 9984 300\n denial 9984 5\n}', (r) =>
+    reply(r, [`${r.qname} 60 IN CNAME v4only.example.org.`], {
+      authority: r.name.startsWith('soa.') ? [SOA] : [],
+    }))
+  const first = await t.ask('soa.example.org', 'AAAA')
+  assert.deepEqual(first.ttls, [5, 5], 'capped at the denial TTL')
+  const again = await t.ask('soa.example.org', 'AAAA')
+  assert.equal(again.w.by, 'cache')
+  assert.equal(t.cells.hits.denial.value, 1)
+  assert.equal(t.cells.hits.success.value, 0)
+  assert.equal(t.cache.denial.size, 1)
+  await t.ask('bare.example.org', 'AAAA')
+  const bare = await t.ask('bare.example.org', 'AAAA')
+  assert.equal(bare.w.by, 'forward', 'not cached: asked again')
+  assert.equal(t.up.queries.length, 3)
+  assert.equal(t.cache.success.size, 0, 'neither kept as a positive answer')
+})
+
 test('AD: set upstream, kept, shown only to clients asking with AD or DO', BOUNDED, async () => {
   const flags = Flag.RA | Flag.AD
   const t = new Harness('cache', (r) => reply(r, [`${r.qname} 300 IN A 192.0.2.1`], { flags }))

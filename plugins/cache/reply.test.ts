@@ -114,9 +114,9 @@ test('storedForm: OPT removed when last; a reply with OPT elsewhere is not store
 })
 
 test('answersQuestion: direct, through a CNAME chain, ANY; not a dangling CNAME or a loop', () => {
-  const answers = (records: string[], type = 1) => {
+  const answers = (records: string[], type = 1, klass = 1) => {
     const buf = wire({ answers: records.map(rr) })
-    return answersQuestion(buf, layout(buf), 'a.example.org.', type)
+    return answersQuestion(buf, layout(buf), 'a.example.org.', type, klass)
   }
   assert.equal(answers(['a.example.org. 60 IN A 192.0.2.1']), true)
   assert.equal(answers(['A.Example.Org. 60 IN A 192.0.2.1']), true)
@@ -128,6 +128,17 @@ test('answersQuestion: direct, through a CNAME chain, ANY; not a dangling CNAME 
   assert.equal(answers(['a.example.org. 60 IN CNAME b.example.org.']), false)
   assert.equal(answers([ab, 'b.example.org. 60 IN CNAME a.example.org.']), false)
   assert.equal(answers(['other.example.org. 60 IN A 192.0.2.1']), false)
+  // CoreDNS 1.14.7's rules: the type must sit at the end of the chain, an owner has one target,
+  // records of another class do not count (unless the question asks for any class)
+  assert.equal(answers([ab, 'a.example.org. 60 IN A 192.0.2.1']), false, 'beside the CNAME, not at its end')
+  const twice = [ab, 'a.example.org. 60 IN CNAME c.example.net.', 'b.example.org. 60 IN A 192.0.2.1']
+  assert.equal(answers(twice), false, 'two targets')
+  assert.equal(answers(twice, 5), false, 'two targets, CNAME asked')
+  assert.equal(answers([ab, 'a.example.org. 60 IN CNAME B.example.org.', 'b.example.org. 60 IN A 192.0.2.1']), true,
+    'the same target twice')
+  assert.equal(answers(['a.example.org. 60 CH A 192.0.2.1']), false, 'another class')
+  assert.equal(answers(['a.example.org. 60 CH A 192.0.2.1'], 1, 255), true, 'any class asked')
+  assert.equal(answers(['b.example.org. 60 IN TXT "x"'], 255), false, 'ANY: at the name only')
 })
 
 test('render: flags from query and entry; every TTL patched; client ID and question', () => {

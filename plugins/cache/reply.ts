@@ -3,8 +3,8 @@
 // answer section resolves the question (for serve_stale_policy prefer_positive).
 
 import { hasSoa, typifyLayout, type ResponseType } from '../../src/dns/response.ts'
-import { Type } from '../../src/plugin/rrtype.ts'
-import { type Layout, rrType, u32 } from '../../src/wire/message.ts'
+import { Class, Type } from '../../src/plugin/rrtype.ts'
+import { type Layout, rrType, u16, u32 } from '../../src/wire/message.ts'
 import { lowerName, readName } from '../../src/wire/name.ts'
 
 /** dnsutil.MinimalDefaultTTL and MaximumDefaultTTL, in seconds. */
@@ -51,21 +51,51 @@ export function minimalTtl(buf: Uint8Array, l: Layout, t: ResponseType): number 
 }
 
 /**
- * True when the answer section gets from `qname` (lowercased FQDN) to an RRset of `qtype`,
- * following CNAMEs: the only kind of positive answer prefer_positive keeps over a denial.
+ * CoreDNS 1.14.7 answersQuestion: whether a NOERROR reply's answer section answers its question
+ * (`qname` a lowercased FQDN). For ANY, a record of the class at the name; for CNAME, one CNAME
+ * target of the name; otherwise a record of `qtype` at the end of the name's CNAME chain. A chain
+ * with two targets for one owner, or a loop, answers nothing. A positive reply that does not
+ * answer is NODATA to the cache (cache.ts examine), and prefer_positive keeps only one that does.
  */
-export function answersQuestion(buf: Uint8Array, l: Layout, qname: string, qtype: number): boolean {
-  let target = qname
-  for (let hop = 0; hop <= l.an; hop++) {
-    let next: string | undefined
-    for (let i = 0; i < l.an; i++) {
-      if (lowerName(readName(buf, l.starts[i]!)) !== target) continue
-      const t = rrType(buf, l, i)
-      if (t === qtype || qtype === Type.ANY) return true
-      if (t === Type.CNAME) next = lowerName(readName(buf, l.ttls[i]! + 6))
-    }
-    if (next === undefined) return false
-    target = next
+export function answersQuestion(
+  buf: Uint8Array, l: Layout, qname: string, qtype: number, qclass: number,
+): boolean {
+  if (qtype === Type.ANY) {
+    for (let i = 0; i < l.an; i++) if (inClass(buf, l, i, qclass) && owner(buf, l, i) === qname) return true
+    return false
+  }
+  let name = qname
+  // each hop takes a distinct CNAME owner: more hops than records is a loop
+  for (let hop = 0; ; hop++) {
+    const target = cnameTarget(buf, l, name, qclass)
+    if (target === undefined || hop > l.an) return false
+    if (qtype === Type.CNAME) return target !== ''
+    if (target === '') break
+    name = target
+  }
+  for (let i = 0; i < l.an; i++) {
+    if (rrType(buf, l, i) === qtype && inClass(buf, l, i, qclass) && owner(buf, l, i) === name) return true
   }
   return false
+}
+
+/** The CNAME target of `name` in the answer section: '' when it has none, undefined for two. */
+function cnameTarget(buf: Uint8Array, l: Layout, name: string, qclass: number): string | undefined {
+  let target = ''
+  for (let i = 0; i < l.an; i++) {
+    if (rrType(buf, l, i) !== Type.CNAME || !inClass(buf, l, i, qclass) || owner(buf, l, i) !== name) continue
+    const t = lowerName(readName(buf, l.ttls[i]! + 6))
+    if (target !== '' && t !== target) return undefined
+    target = t
+  }
+  return target
+}
+
+function owner(buf: Uint8Array, l: Layout, i: number): string {
+  return lowerName(readName(buf, l.starts[i]!))
+}
+
+/** The record's class is the question's, or the question asks for any class. */
+function inClass(buf: Uint8Array, l: Layout, i: number, qclass: number): boolean {
+  return qclass === Class.ANY || u16(buf, l.ttls[i]! - 2) === qclass
 }

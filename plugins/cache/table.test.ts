@@ -58,12 +58,13 @@ test('entries and the last good ones they keep free their slots as a flood evict
   const t = new Harness(
     'cache {\n success 1024\n denial 1024\n serve_stale\n serve_stale_policy prefer_positive\n}',
     (r) => r.name.startsWith('nx') ? reply(r, [], { rcode: Rcode.NXDomain, authority: [SOA] })
-      : r.name.startsWith('flip') && flipped ? reply(r, [`${r.qname} 10 IN CNAME gone.example.net.`])
+      : r.name.startsWith('flip') && flipped ? reply(r, [], { authority: [`${r.qname} 10 IN NS ns.example.net.`] })
       : reply(r, [`${r.qname} 10 IN A 192.0.2.1`]))
   for (let i = 0; i < 200; i++) await t.ask(`flip${i}.example.org`)
   flipped = true
   t.advance(11)
-  // served stale and refreshed: each dangling CNAME keeps the A entry it replaced
+  // served stale and refreshed: each referral (a positive reply that answers nothing) keeps the
+  // A entry it replaced
   for (let i = 0; i < 200; i++) await t.ask(`flip${i}.example.org`)
   await t.h.idle()
   const stored = () => t.cache.success.size + t.cache.denial.size
