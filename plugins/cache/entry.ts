@@ -8,8 +8,8 @@
 // objects before its bytes. A hit copies it with ~15 ns more than set().
 
 import type { Request } from '../../src/plugin/plugin.ts'
-import { Flag, HEADER, type Layout, rrType, setU16, setU32 } from '../../src/wire/message.ts'
-import { Type } from '../../src/plugin/rrtype.ts'
+import { Flag, HEADER, type Layout, setU16, setU32 } from '../../src/wire/message.ts'
+import { trailingOpts } from '../../src/wire/opt.ts'
 
 const OPCODE_MASK = 0x7800
 
@@ -58,8 +58,8 @@ export function remaining(origTtl: number, stored: number, now: number): number 
 }
 
 /**
- * The stored form of `reply`: its bytes without its OPT records (forward has taken an upstream's
- * out already; a plugin's reply may end with one), then two characters for each TTL's offset,
+ * The stored form of `reply`: its bytes without its OPT records (forward keeps an upstream's for
+ * a client that sent EDNS; a plugin's reply may end with one), then two characters for each TTL's offset,
  * for their count and for the question's end. Its question is the first client's (of the same
  * length as any other's: render puts each client's own in). undefined when an OPT is not among
  * the last records (taking it out of the middle would move names that compression pointers
@@ -69,10 +69,8 @@ export function storedForm(reply: Uint8Array, l: Layout): string | undefined {
   // no DNS message is longer (TCP's length prefix); a plugin could write one, not cached
   if (reply.length > MAX_MESSAGE) return undefined
   const records = l.starts.length - 1
-  const additional = l.an + l.ns
-  let kept = records
-  while (kept > additional && rrType(reply, l, kept - 1) === Type.OPT) kept--
-  for (let i = additional; i < kept; i++) if (rrType(reply, l, i) === Type.OPT) return undefined
+  const kept = trailingOpts(reply, l)
+  if (kept < 0) return undefined
   const end = l.starts[kept]!
   // assembled where no garbage is left: the string is then made flat, in one piece
   scratch.set(reply)

@@ -12,6 +12,7 @@ import { encodeMsg } from '../../src/plugin/msg.ts'
 import { Rcode } from '../../src/plugin/rcode.ts'
 import { matchZone } from '../../src/plugin/zones.ts'
 import { Flag } from '../../src/wire/message.ts'
+import { withoutOpt } from '../../src/wire/opt.ts'
 import { WireRequest } from '../../src/wire/request.ts'
 import { type Cache, cacheKey } from './cache.ts'
 import { type Entry, render } from './entry.ts'
@@ -224,7 +225,9 @@ class CachingWriter extends WrappedWriter {
     if (e !== undefined) c.store(e, r.name, this.#key, this.#m)
     // RFC 6840 §5.8: no AD for a client that asked for neither DNSSEC nor AD.
     if (!r.do && (r.flags & Flag.AD) === 0 && wire.length > 3) wire[3] = wire[3]! & ~Flag.AD
-    this.inner.write(wire, by)
+    // CoreDNS's cache passes on no OPT (filterRRSlice): the client gets its own EDNS back, as
+    // from a hit, not the upstream's cookie, EDE or NSID
+    this.inner.write(withoutOpt(wire), by)
   }
 }
 

@@ -1,7 +1,7 @@
 // EDNS options in an OPT RR (RFC 6891 §6.1.2), read and written as bytes: nsid puts its option
 // in replies, rewrite edits the options of requests.
 
-import { HEADER, type Layout, setU16, setU32, u16, u32 } from './message.ts'
+import { HEADER, type Layout, layout, rrType, setU16, setU32, u16, u32 } from './message.ts'
 import { skipName } from './name.ts'
 import { Type } from '../plugin/rrtype.ts'
 
@@ -113,4 +113,40 @@ export function withOpt(msg: Uint8Array, l: Layout, opt: Uint8Array): Uint8Array
   out.set(opt, HEADER + keep)
   if (l.opt < 0) setU16(out, 10, u16(msg, 10) + 1)
   return out
+}
+
+/**
+ * The index of the first of the OPT records that end `msg`'s additional section (l.starts.length
+ * - 1 when there are none), or -1 when an OPT sits anywhere else: cutting one out of the middle
+ * would move names that later compression pointers target.
+ */
+export function trailingOpts(msg: Uint8Array, l: Layout): number {
+  const records = l.starts.length - 1
+  const additional = l.an + l.ns
+  let first = records
+  while (first > additional && rrType(msg, l, first - 1) === Type.OPT) first--
+  for (let i = additional; i < first; i++) if (rrType(msg, l, i) === Type.OPT) return -1
+  return first
+}
+
+/**
+ * `msg` without the OPT records that end it, as CoreDNS's cache passes a reply on (its writer
+ * keeps no OPT; the server's scrub then gives the client its own EDNS back, not the upstream's
+ * options). Unchanged when it has none, when one sits elsewhere, or when one carries extended
+ * rcode bits (the mirrored OPT would lose them). A view of `msg`, its ARCOUNT patched in place.
+ */
+export function withoutOpt(msg: Uint8Array): Uint8Array {
+  if (msg.length < HEADER || u16(msg, 10) === 0) return msg
+  let l: Layout
+  try {
+    l = layout(msg)
+  } catch {
+    return msg
+  }
+  const first = trailingOpts(msg, l)
+  const records = l.starts.length - 1
+  if (first < 0 || first === records) return msg
+  for (let i = first; i < records; i++) if (msg[l.ttls[i]!] !== 0) return msg
+  setU16(msg, 10, l.ar - (records - first))
+  return msg.subarray(0, l.starts[first]!)
 }
