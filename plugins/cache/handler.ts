@@ -31,8 +31,8 @@ function upstreamQuery(r: Request): Request {
 }
 
 /**
- * A refresh's query (prefetch, serve_stale): over TCP, as CoreDNS does (no client waits, and the
- * reply is not cut to a UDP size), and with a state of its own: CoreDNS gives a refresh a fresh
+ * A background refresh's query (prefetch, serve_stale without verify): over TCP, as CoreDNS does
+ * (no client waits, and the reply is not cut to a UDP size), and with a state of its own: CoreDNS gives a refresh a fresh
  * metadata store, so that what forward publishes for it does not show on the hit's log line.
  */
 function refreshQuery(r: Request): Request {
@@ -111,7 +111,7 @@ export class CacheHandler implements Handler {
     ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, now: number,
   ): void {
     this.#m.prefetches.value++
-    void this.#refresh(ctx, w, r, key, e, now)
+    void this.#refresh(ctx, w, r, refreshQuery(r), key, e, now)
   }
 
   /** serve_stale: the entry expired less than DURATION ago. */
@@ -140,7 +140,8 @@ export class CacheHandler implements Handler {
     const stale = t.wire(e)
     const answers = t.answers(e)
     let pending = t.refreshing(e)
-    if (pending === undefined && now >= t.retryAfter(e)) pending = this.#refresh(ctx, w, r, key, e)
+    // the client's own query (protocol, deadline, metadata): it waits for this answer, as in CoreDNS
+    if (pending === undefined && now >= t.retryAfter(e)) pending = this.#refresh(ctx, w, r, upstreamQuery(r), key, e)
     const fresh = pending && (await bounded(pending, c.cfg.serveStale!.verifyTimeoutMs))
     if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !answers)) {
       const ttl = c.cfg.keepTtl ? fresh.origTtl : Math.max(0, fresh.ttl(c.now()))
@@ -158,19 +159,21 @@ export class CacheHandler implements Handler {
   }
 
   /**
-   * Runs the query through the next plugin for entry `e`, storing a usable reply; with
+   * Runs `query` (refreshQuery's, or for verify the client's own) through the next plugin for
+   * entry `e`, storing a usable reply; with
    * `keepHits` (a prefetch's time) the new entry takes over e's hits, last seen then. Resolves
    * to the new entry, or undefined when the refresh failed (which starts FAILURE_RECHECK).
    * Never rejects.
    */
   #refresh(
-    ctx: RequestContext, w: ResponseWriter, r: Request, key: string, e: number, keepHits?: number,
+    ctx: RequestContext, w: ResponseWriter, r: Request, query: Request, key: string, e: number,
+    keepHits?: number,
   ): Promise<Entry | undefined> {
     const c = this.#cache
     const t = c.table
     const gen = t.gen(e)
     const rw = new RefreshWriter(c, this.#m, w, r, key, { slot: e, gen, keepHits, hits: t.hits(e) })
-    const done = this.#run(ctx, rw, refreshQuery(r)).then(() => {
+    const done = this.#run(ctx, rw, query).then(() => {
       t.setRefreshing(e, gen, undefined)
       this.#inflight.delete(done)
       const recheck = c.cfg.serveStale?.recheckMs ?? 0

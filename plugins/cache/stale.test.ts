@@ -53,6 +53,7 @@ test('serve_stale immediate: expired, answered with TTL 0, refreshed behind', BO
   assert.equal(stale.w.by, 'cache')
   assert.equal(t.cells.servedStale.value, 1)
   assert.equal(t.cells.prefetches.value, 1, 'the refresh counts as a prefetch, as in CoreDNS')
+  assert.equal(t.up.queries[1]!.proto, 'tcp', 'a background refresh goes over TCP (CoreDNS prefetchAddr)')
   await t.h.idle()
   const fresh = await t.ask('s.example.org')
   assert.deepEqual(fresh.data, ['192.0.2.2'])
@@ -106,6 +107,7 @@ test('serve_stale verify: upstream first, stale only when it fails', BOUNDED, as
   assert.deepEqual(fresh.data, ['192.0.2.2'])
   assert.deepEqual(fresh.ttls, [10])
   assert.equal(fresh.msg.flag_aa, false, 'the verified reply keeps the upstream AA, as CoreDNS')
+  assert.equal(t.up.queries[1]!.proto, 'udp', "verify asks over the waiting client's protocol, as CoreDNS")
   assert.equal(t.cells.servedStale.value, 0)
   t.advance(11)
   up.mode = 'servfail'
