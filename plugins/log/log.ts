@@ -27,9 +27,6 @@ export interface Rule {
   readonly classes: ReadonlySet<ResponseClass> | undefined
 }
 
-/** The OPT the server adds to its own error reply when the query had one. */
-const OPT_SIZE = 11
-
 /** Wraps the writer for one query and becomes that query's log entry. */
 class Recorder extends WrappedWriter implements Entry {
   readonly req: Request
@@ -55,12 +52,16 @@ class Recorder extends WrappedWriter implements Entry {
     this.inner.write(wire, by)
   }
 
-  /** The chain returned `rcode`: if nothing was written, log the reply the server will write. */
+  /**
+   * The chain returned `rcode`: if nothing was written, log the reply the server will write, as
+   * CoreDNS 1.14.7 sizes it (msg.SetRcode: header and question, before the server adds the
+   * client's OPT; dig sees 48 bytes, both log 25).
+   */
   done(rcode: number): void {
     this.ns = Math.round((performance.now() - this.#start) * 1e6)
     if (this.wire === undefined && !clientWrote(rcode)) {
       this.wire = rcodeReply(this.req, rcode)
-      this.size = this.wire.length + (this.req.edns ? OPT_SIZE : 0)
+      this.size = this.wire.length
     }
     enqueue(this)
   }
