@@ -59,11 +59,10 @@ export function remaining(origTtl: number, stored: number, now: number): number 
 
 /**
  * The stored form of `reply`: its bytes without its OPT records (forward keeps an upstream's for
- * a client that sent EDNS; a plugin's reply may end with one), then two characters for each TTL's offset,
- * for their count and for the question's end. Its question is the first client's (of the same
- * length as any other's: render puts each client's own in). undefined when an OPT is not among
- * the last records (taking it out of the middle would move names that compression pointers
- * target).
+ * a client that sent EDNS; a plugin's reply may end with one), then two characters for each TTL's
+ * offset, for their count and for the question's end. Its question is the first client's (of the
+ * same length as any other's: render puts each client's own in). undefined when an OPT is not
+ * among the last records (trailingOpts).
  */
 export function storedForm(reply: Uint8Array, l: Layout): string | undefined {
   // no DNS message is longer (TCP's length prefix); a plugin could write one, not cached

@@ -32,8 +32,9 @@ function upstreamQuery(r: Request): Request {
 
 /**
  * A background refresh's query (prefetch, serve_stale without verify): over TCP, as CoreDNS does
- * (no client waits, and the reply is not cut to a UDP size), and with a state of its own: CoreDNS gives a refresh a fresh
- * metadata store, so that what forward publishes for it does not show on the hit's log line.
+ * (no client waits, and the reply is not cut to a UDP size), and with a state of its own: CoreDNS
+ * gives a refresh a fresh metadata store, so what forward publishes for it stays off the hit's
+ * log line.
  */
 function refreshQuery(r: Request): Request {
   return withAd(r, 'tcp')
@@ -140,8 +141,10 @@ export class CacheHandler implements Handler {
     const stale = t.wire(e)
     const answers = t.answers(e)
     let pending = t.refreshing(e)
-    // the client's own query (protocol, deadline, metadata): it waits for this answer, as in CoreDNS
-    if (pending === undefined && now >= t.retryAfter(e)) pending = this.#refresh(ctx, w, r, upstreamQuery(r), key, e)
+    if (pending === undefined && now >= t.retryAfter(e)) {
+      // the client's own query (protocol, deadline, metadata): it waits for this answer, as in CoreDNS
+      pending = this.#refresh(ctx, w, r, upstreamQuery(r), key, e)
+    }
     const fresh = pending && (await bounded(pending, c.cfg.serveStale!.verifyTimeoutMs))
     if (fresh !== undefined && (!c.cfg.preferPositive || fresh.answers || !answers)) {
       const ttl = c.cfg.keepTtl ? fresh.origTtl : Math.max(0, fresh.ttl(c.now()))
@@ -160,10 +163,9 @@ export class CacheHandler implements Handler {
 
   /**
    * Runs `query` (refreshQuery's, or for verify the client's own) through the next plugin for
-   * entry `e`, storing a usable reply; with
-   * `keepHits` (a prefetch's time) the new entry takes over e's hits, last seen then. Resolves
-   * to the new entry, or undefined when the refresh failed (which starts FAILURE_RECHECK).
-   * Never rejects.
+   * entry `e`, storing a usable reply; with `keepHits` (a prefetch's time) the new entry takes
+   * over e's hits, last seen then. Resolves to the new entry, or undefined when the refresh failed
+   * (which starts FAILURE_RECHECK). Never rejects.
    */
   #refresh(
     ctx: RequestContext, w: ResponseWriter, r: Request, query: Request, key: string, e: number,

@@ -41,7 +41,8 @@ class Recording extends WrappedWriter {
   }
 
   done(status: number): void {
-    record(this.#report, this.#req, this.remote.family, this.#start, status, this.#rcode, this.#by, this.#size)
+    const family = this.remote.family
+    record(this.#report, this.#req, family, this.#start, status, this.#rcode, this.#by, this.#size)
   }
 }
 
@@ -63,7 +64,8 @@ class ServerRecording implements Observer {
 
   done(status: number): void {
     const w = this.#w
-    record(this.#report, this.#req, w.remote.family, this.#start, status, w.written ? w.rcode : 0, w.by, w.wrote)
+    const rcode = w.written ? w.rcode : 0
+    record(this.#report, this.#req, w.remote.family, this.#start, status, rcode, w.by, w.wrote)
   }
 }
 

@@ -64,6 +64,10 @@ export class WireRequest implements Request {
     return this.#deadline ?? Infinity
   }
 
+  set deadline(ms: number) {
+    this.#deadline = ms
+  }
+
   /**
    * Takes on `from`'s per-request state, as a CoreDNS plugin's copy of a message keeps the
    * query's context: cancel's deadline, and the metadata store itself (what forward publishes
@@ -73,10 +77,6 @@ export class WireRequest implements Request {
     if (from.deadline !== Infinity) this.#deadline = from.deadline
     this.metadata = from.metadata
     return this
-  }
-
-  set deadline(ms: number) {
-    this.#deadline = ms
   }
 
   get do(): boolean {
